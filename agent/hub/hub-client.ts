@@ -1,0 +1,143 @@
+// The agent's only way to the hub: signed requests, validated answers, and errors a person can act on.
+import type { CryptoKey } from "jose";
+import type { z } from "zod";
+import { signDeviceJwt } from "../../shared/auth/device-jwt.ts";
+import { BLOCKS_CONTENT_TYPE, type BlockFrame, decodeBlockFrames } from "../../shared/blocks/block-frames.ts";
+import { ERROR_CODES, type ErrorCode, ErrorBodySchema, FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import type { Entry } from "../../shared/protocol/entry.ts";
+import {
+  type AckRequest,
+  AckResponseSchema,
+  BlockUploadResponseSchema,
+  CursorResponseSchema,
+  DeviceConfigSchema,
+  type EnrollRequest,
+  EnrollResponseSchema,
+  InstructionsResponseSchema,
+  ReportResponseSchema,
+} from "../../shared/protocol/messages.ts";
+
+type RequestOptions = { json?: unknown; body?: Uint8Array; signal?: AbortSignal; query?: Record<string, string> };
+
+export async function readHubError(response: Response, what: string): Promise<FleetsyncError> {
+  const text = await response.text().catch(() => "");
+  let code: ErrorCode = response.status >= 500 ? "unavailable" : "bad_request";
+  let message = text.slice(0, 300) || response.statusText;
+  try {
+    const parsed = ErrorBodySchema.parse(JSON.parse(text));
+    if ((ERROR_CODES as readonly string[]).includes(parsed.error.code)) code = parsed.error.code as ErrorCode;
+    message = parsed.error.message;
+  } catch {
+    // not our error body: keep the raw text
+  }
+  const retryable = response.status >= 500 || response.status === 429;
+  return new FleetsyncError(code, `${what}: hub answered ${response.status}: ${message}`, { retryable });
+}
+
+function unreachable(url: string, error: unknown): FleetsyncError {
+  const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+  return new FleetsyncError("unavailable", `hub ${url} is unreachable (${cause})`, { cause: error, retryable: true });
+}
+
+async function parseBody<S extends z.ZodType>(response: Response, schema: S, what: string): Promise<z.infer<S>> {
+  const parsed = schema.safeParse(await response.json().catch(() => undefined));
+  if (!parsed.success) throw new FleetsyncError("internal", `${what}: the hub's answer does not match the protocol`);
+  return parsed.data;
+}
+
+export async function enrollWithHub(hubUrl: string, request: EnrollRequest) {
+  const url = new URL("/v1/enroll", hubUrl);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(request),
+    });
+  } catch (error) {
+    throw unreachable(hubUrl, error);
+  }
+  if (!response.ok) throw await readHubError(response, "enrolment");
+  return parseBody(response, EnrollResponseSchema, "enrolment");
+}
+
+export type HubClientOptions = { hubUrl: string; hubId: string; deviceId: string; key: CryptoKey };
+
+export class HubClient {
+  constructor(private readonly options: HubClientOptions) {}
+
+  get hubUrl(): string {
+    return this.options.hubUrl;
+  }
+
+  private async request(method: string, path: string, what: string, options: RequestOptions = {}): Promise<Response> {
+    const url = new URL(path, this.options.hubUrl);
+    for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
+    const token = await signDeviceJwt(this.options.key, {
+      deviceId: this.options.deviceId,
+      hubId: this.options.hubId,
+      nowSeconds: Math.floor(Date.now() / 1000),
+    });
+    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    let body: string | Uint8Array | undefined;
+    if (options.json !== undefined) {
+      headers["content-type"] = "application/json";
+      body = JSON.stringify(options.json);
+    } else if (options.body) {
+      headers["content-type"] = BLOCKS_CONTENT_TYPE;
+      body = options.body;
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, { method, headers, body: body as BodyInit | undefined, signal: options.signal });
+    } catch (error) {
+      if (options.signal?.aborted) throw new FleetsyncError("unavailable", `${what}: cancelled`, { retryable: true });
+      throw unreachable(this.options.hubUrl, error);
+    }
+    if (!response.ok) throw await readHubError(response, what);
+    return response;
+  }
+
+  async config() {
+    return parseBody(await this.request("GET", "/v1/config", "reading config"), DeviceConfigSchema, "config");
+  }
+
+  async report(share: string, entries: Entry[]) {
+    const what = `reporting ${entries.length} changes to "${share}"`;
+    const response = await this.request("POST", `/v1/shares/${encodeURIComponent(share)}/reports`, what, { json: { entries } });
+    return parseBody(response, ReportResponseSchema, what);
+  }
+
+  async uploadBlocks(body: Uint8Array) {
+    return parseBody(await this.request("POST", "/v1/blocks", "uploading blocks", { body }), BlockUploadResponseSchema, "upload");
+  }
+
+  async *fetchBlocks(hashes: string[], signal?: AbortSignal): AsyncGenerator<BlockFrame> {
+    const response = await this.request("GET", "/v1/blocks", "fetching blocks", { query: { hashes: hashes.join(",") }, signal });
+    if (!response.body) return;
+    yield* decodeBlockFrames(response.body);
+  }
+
+  async instructions(waitSeconds: number, signal?: AbortSignal) {
+    const response = await this.request("GET", "/v1/instructions", "waiting for instructions", {
+      query: { wait: String(waitSeconds) },
+      signal,
+    });
+    return (await parseBody(response, InstructionsResponseSchema, "instructions")).instructions;
+  }
+
+  async ack(instructionId: string, ack: AckRequest) {
+    const response = await this.request("POST", `/v1/instructions/${encodeURIComponent(instructionId)}/ack`, "acknowledging", {
+      json: ack,
+    });
+    return parseBody(response, AckResponseSchema, "ack");
+  }
+
+  async setCursor(share: string, cursor: number, dryRun: boolean) {
+    const what = `setting the cursor of "${share}"`;
+    const response = await this.request("PUT", `/v1/shares/${encodeURIComponent(share)}/cursor`, what, {
+      json: { cursor, dryRun },
+    });
+    return parseBody(response, CursorResponseSchema, what);
+  }
+}

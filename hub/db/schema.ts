@@ -1,0 +1,165 @@
+// The hub's tables (drizzle, SQLite dialect): one schema for embedded libSQL, remote libSQL and D1.
+import { sql } from "drizzle-orm";
+import { customType, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** Block bytes as a Uint8Array on every driver (libSQL hands back ArrayBuffer, D1 may hand back number[]). */
+const bytes = customType<{ data: Uint8Array; driverData: Uint8Array | ArrayBuffer | number[] }>({
+  dataType: () => "blob",
+  toDriver: (value) => value,
+  fromDriver: (value) => (value instanceof Uint8Array ? value : new Uint8Array(value as ArrayBuffer)),
+});
+
+export const hubSettings = sqliteTable("hub_settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+});
+
+export const hubKeys = sqliteTable("hub_keys", {
+  kid: text("kid").primaryKey(),
+  privateJwk: text("private_jwk").notNull(),
+  publicJwk: text("public_jwk").notNull(),
+  createdAt: integer("created_at").notNull(),
+  retiredAt: integer("retired_at"),
+});
+
+export const devices = sqliteTable("devices", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  publicJwk: text("public_jwk").notNull(),
+  tokenJti: text("token_jti").notNull(),
+  createdAt: integer("created_at").notNull(),
+  lastSeenAt: integer("last_seen_at"),
+  revokedAt: integer("revoked_at"),
+});
+
+export const enrolmentTokens = sqliteTable("enrolment_tokens", {
+  jti: text("jti").primaryKey(),
+  label: text("label").notNull().default(""),
+  shares: text("shares").notNull(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+  usedAt: integer("used_at"),
+  usedBy: text("used_by"),
+  revokedAt: integer("revoked_at"),
+});
+
+export const shares = sqliteTable("shares", {
+  name: text("name").primaryKey(),
+  kind: text("kind", { enum: ["folder", "pihole"] }).notNull(),
+  deletes: text("deletes", { enum: ["propagate", "keep"] }).notNull(),
+  conflicts: text("conflicts", { enum: ["keep-both", "newest-wins"] }).notNull(),
+  headSeq: integer("head_seq").notNull().default(0),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const members = sqliteTable(
+  "members",
+  {
+    share: text("share")
+      .notNull()
+      .references(() => shares.name),
+    deviceId: text("device_id")
+      .notNull()
+      .references(() => devices.id),
+    role: text("role", { enum: ["source", "replica", "peer"] }).notNull(),
+    cursor: integer("cursor").notNull().default(0),
+    dryRun: integer("dry_run", { mode: "boolean" }).notNull().default(false),
+    dryRunSeq: integer("dry_run_seq").notNull().default(0),
+    lastReportAt: integer("last_report_at"),
+    lastApplyAt: integer("last_apply_at"),
+    lastError: text("last_error"),
+  },
+  (t) => [primaryKey({ columns: [t.share, t.deviceId] }), index("members_by_device").on(t.deviceId)],
+);
+
+export const entries = sqliteTable(
+  "entries",
+  {
+    share: text("share").notNull(),
+    path: text("path").notNull(),
+    seq: integer("seq").notNull(),
+    type: text("type", { enum: ["file", "dir", "symlink", "deleted"] }).notNull(),
+    size: integer("size").notNull().default(0),
+    mode: integer("mode").notNull().default(0),
+    mtimeMs: integer("mtime_ms").notNull().default(0),
+    blockSize: integer("block_size").notNull(),
+    blocks: text("blocks").notNull().default("[]"),
+    target: text("target"),
+    hash: text("hash").notNull().default(""),
+    deviceId: text("device_id").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.share, t.path] }), index("entries_by_share_seq").on(t.share, t.seq)],
+);
+
+export const blocks = sqliteTable("blocks", {
+  hash: text("hash").primaryKey(),
+  size: integer("size").notNull(),
+  data: bytes("data").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+export const instructions = sqliteTable(
+  "instructions",
+  {
+    id: text("id").primaryKey(),
+    deviceId: text("device_id").notNull(),
+    share: text("share").notNull(),
+    fromSeq: integer("from_seq").notNull(),
+    toSeq: integer("to_seq").notNull(),
+    jws: text("jws").notNull(),
+    opCount: integer("op_count").notNull(),
+    bytes: integer("bytes").notNull(),
+    status: text("status", { enum: ["pending", "acked", "superseded"] }).notNull(),
+    createdAt: integer("created_at").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+    ackedAt: integer("acked_at"),
+  },
+  (t) => [index("instructions_pending_by_device").on(t.deviceId, t.status)],
+);
+
+export const syncRuns = sqliteTable(
+  "sync_runs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    share: text("share").notNull(),
+    deviceId: text("device_id").notNull(),
+    kind: text("kind", { enum: ["report", "apply", "dry-run"] }).notNull(),
+    fromSeq: integer("from_seq").notNull(),
+    toSeq: integer("to_seq").notNull(),
+    files: integer("files").notNull().default(0),
+    bytes: integer("bytes").notNull().default(0),
+    result: text("result", { enum: ["ok", "partial", "failed"] }).notNull(),
+    error: text("error"),
+    at: integer("at").notNull(),
+  },
+  (t) => [index("sync_runs_by_share").on(t.share, t.at), index("sync_runs_by_device").on(t.deviceId, t.at)],
+);
+
+export const syncOps = sqliteTable(
+  "sync_ops",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    runId: integer("run_id").notNull(),
+    seq: integer("seq").notNull(),
+    path: text("path").notNull(),
+    action: text("action").notNull(),
+    bytes: integer("bytes").notNull().default(0),
+    ok: integer("ok", { mode: "boolean" }).notNull(),
+    error: text("error"),
+  },
+  (t) => [index("sync_ops_by_run").on(t.runId)],
+);
+
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull(),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    target: text("target").notNull(),
+    detail: text("detail").notNull().default(sql`'{}'`),
+  },
+  (t) => [index("audit_by_time").on(t.at)],
+);

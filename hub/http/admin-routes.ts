@@ -1,0 +1,68 @@
+// /v1/admin: shares, devices, enrolment tokens and housekeeping, for the admin token only.
+import { Hono } from "hono";
+import { z } from "zod";
+import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import {
+  CONFLICT_POLICIES,
+  DELETE_POLICIES,
+  SHARE_KINDS,
+  ShareGrantSchema,
+  ShareNameSchema,
+} from "../../shared/protocol/shares.ts";
+import { parseDurationMs } from "../../shared/time/parse-duration.ts";
+import { authenticateAdmin } from "../services/authenticate.ts";
+import { collectGarbage } from "../services/collect-garbage.ts";
+import { listDevices, revokeDevice } from "../services/devices.ts";
+import { createEnrolmentToken, listTokens, revokeToken } from "../services/enrolment.ts";
+import type { HubContext } from "../services/hub-context.ts";
+import { createShare, listShares, showShare } from "../services/shares.ts";
+import { readJson, validate } from "./validate.ts";
+
+export const CreateShareRequestSchema = z.strictObject({
+  name: ShareNameSchema,
+  kind: z.enum(SHARE_KINDS).default("folder"),
+  deletes: z.enum(DELETE_POLICIES).default("propagate"),
+  conflicts: z.enum(CONFLICT_POLICIES).default("keep-both"),
+});
+
+export const CreateTokenRequestSchema = z.strictObject({
+  shares: z.array(ShareGrantSchema).min(1),
+  ttl: z
+    .string()
+    .default("24h")
+    .refine((t) => parseDurationMs(t) !== undefined, "use a duration such as 30m, 24h or 7d"),
+  label: z.string().max(200).default(""),
+});
+
+export function adminRoutes(ctx: HubContext) {
+  const app = new Hono();
+  app.use(async (c, next) => {
+    await authenticateAdmin(ctx, c.req.header("authorization"));
+    await next();
+  });
+
+  app.get("/shares", async (c) => c.json({ shares: await listShares(ctx) }));
+  app.post("/shares", async (c) => c.json(await createShare(ctx, await readJson(c, CreateShareRequestSchema)), 201));
+  app.get("/shares/:name", async (c) => c.json(await showShare(ctx, c.req.param("name"))));
+
+  app.get("/devices", async (c) => c.json({ devices: await listDevices(ctx) }));
+  app.post("/devices/:id/revoke", async (c) => c.json(await revokeDevice(ctx, c.req.param("id"))));
+
+  app.get("/tokens", async (c) => c.json({ tokens: await listTokens(ctx) }));
+  app.post("/tokens", async (c) => {
+    const body = await readJson(c, CreateTokenRequestSchema);
+    const ttlMs = parseDurationMs(body.ttl);
+    if (ttlMs === undefined) throw new FleetsyncError("invalid", 'body field "ttl": not a duration');
+    return c.json(
+      await createEnrolmentToken(ctx, { shares: body.shares, ttlSeconds: Math.ceil(ttlMs / 1000), label: body.label }),
+      201,
+    );
+  });
+  app.post("/tokens/:jti/revoke", async (c) => c.json(await revokeToken(ctx, c.req.param("jti"))));
+
+  app.post("/gc", async (c) => {
+    const query = validate(z.object({ graceSeconds: z.coerce.number().int().min(0).optional() }), c.req.query(), "query");
+    return c.json(await collectGarbage(ctx, query.graceSeconds === undefined ? undefined : query.graceSeconds * 1000));
+  });
+  return app;
+}

@@ -1,0 +1,60 @@
+// The hub's HTTP surface (Hono), the same on Node and Workers: device protocol, admin API, health and keys.
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { requestId } from "hono/request-id";
+import { type ErrorBody, FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import type { HubContext } from "../services/hub-context.ts";
+import { adminRoutes } from "./admin-routes.ts";
+import { deviceRoutes } from "./device-routes.ts";
+
+export type AppOptions = {
+  /** The caller's network address, for rate limits (each runtime knows it differently). */
+  clientAddress?: (c: Context) => string;
+};
+
+export type HubEnv = { Variables: { requestId: string; deviceId: string } };
+
+export function createApp(ctx: HubContext, options: AppOptions = {}) {
+  const app = new Hono<HubEnv>();
+  const clientAddress = options.clientAddress ?? ((c: Context) => c.req.header("x-forwarded-for") ?? "unknown");
+
+  app.use(requestId());
+  app.use("*", async (c, next) => {
+    const isBlockUpload = c.req.method === "POST" && c.req.path === "/v1/blocks";
+    const maxSize = isBlockUpload ? ctx.limits.maxBlockBodyBytes : ctx.limits.maxBodyBytes;
+    return bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new FleetsyncError("payload_too_large", `request body is larger than ${maxSize} bytes; send less per request`);
+      },
+    })(c, next);
+  });
+
+  app.get("/healthz", (c) => c.json({ ok: true, hubId: ctx.identity.hubId }));
+  app.get("/.well-known/jwks.json", (c) => c.json(ctx.identity.jwks));
+  app.route("/v1/admin", adminRoutes(ctx));
+  app.route("/v1", deviceRoutes(ctx, clientAddress));
+
+  app.notFound((c) => {
+    throw new FleetsyncError("not_found", `no route for ${c.req.method} ${c.req.path}`);
+  });
+  app.onError((error, c) => {
+    let failure: FleetsyncError;
+    if (error instanceof FleetsyncError) failure = error;
+    else if (error instanceof HTTPException && error.status === 413) {
+      failure = new FleetsyncError("payload_too_large", "request body is too large");
+    } else if (error instanceof HTTPException && error.status < 500) {
+      failure = new FleetsyncError("bad_request", error.message || "bad request");
+    } else {
+      ctx.log.error("request failed", { requestId: c.get("requestId"), path: c.req.path, error: String(error) });
+      failure = new FleetsyncError("internal", "the hub failed to handle this request; see the hub log");
+    }
+    const body: ErrorBody = {
+      error: { code: failure.code, message: failure.message, requestId: c.get("requestId") ?? "" },
+    };
+    if (failure.code === "rate_limited") c.header("Retry-After", "60");
+    return c.json(body, failure.status as 400);
+  });
+  return app;
+}

@@ -1,0 +1,89 @@
+// /v1 for devices: enrolment, config, change reports, blocks, instructions, acks and cursors.
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import { BLOCKS_CONTENT_TYPE } from "../../shared/blocks/block-frames.ts";
+import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import { HashSchema } from "../../shared/protocol/entry.ts";
+import {
+  AckRequestSchema,
+  CursorRequestSchema,
+  EnrollRequestSchema,
+  MAX_HASHES_PER_FETCH,
+  ReportRequestSchema,
+} from "../../shared/protocol/messages.ts";
+import { ShareNameSchema } from "../../shared/protocol/shares.ts";
+import { authenticateDevice } from "../services/authenticate.ts";
+import { storeBlocks, streamBlocks } from "../services/blocks.ts";
+import { commitReport } from "../services/commit-report.ts";
+import { enrollDevice } from "../services/enrolment.ts";
+import type { HubContext } from "../services/hub-context.ts";
+import { acknowledgeInstruction, nextInstructions, setCursor } from "../services/instructions.ts";
+import { listDeviceShares } from "../services/shares.ts";
+import type { HubEnv } from "./create-app.ts";
+import { readJson, validate } from "./validate.ts";
+
+const FetchQuerySchema = z.object({
+  hashes: z
+    .string()
+    .transform((s) => s.split(","))
+    .pipe(z.array(HashSchema).min(1).max(MAX_HASHES_PER_FETCH)),
+});
+const WaitQuerySchema = z.object({ wait: z.coerce.number().int().min(0).max(3600).default(0) });
+
+export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => string) {
+  const app = new Hono<HubEnv>();
+
+  app.post("/enroll", async (c) => {
+    const retryAfter = ctx.enrolLimiter.hit(clientAddress(c), ctx.now());
+    if (retryAfter > 0) {
+      throw new FleetsyncError("rate_limited", `too many enrolment attempts from this address; retry in ${retryAfter} s`);
+    }
+    return c.json(await enrollDevice(ctx, await readJson(c, EnrollRequestSchema)), 201);
+  });
+
+  const authenticated = new Hono<HubEnv>();
+  authenticated.use(async (c, next) => {
+    const device = await authenticateDevice(ctx, c.req.header("authorization"));
+    c.set("deviceId", device.id);
+    await next();
+  });
+
+  authenticated.get("/config", async (c) =>
+    c.json({ deviceId: c.get("deviceId"), hubId: ctx.identity.hubId, shares: await listDeviceShares(ctx, c.get("deviceId")) }),
+  );
+
+  authenticated.post("/shares/:share/reports", async (c) => {
+    const share = validate(ShareNameSchema, c.req.param("share"), "path parameter share");
+    const body = await readJson(c, ReportRequestSchema);
+    return c.json(await commitReport(ctx, c.get("deviceId"), share, body.entries));
+  });
+
+  authenticated.put("/shares/:share/cursor", async (c) => {
+    const share = validate(ShareNameSchema, c.req.param("share"), "path parameter share");
+    return c.json(await setCursor(ctx, c.get("deviceId"), share, await readJson(c, CursorRequestSchema)));
+  });
+
+  authenticated.post("/blocks", async (c) => {
+    const body = c.req.raw.body;
+    if (!body) throw new FleetsyncError("bad_request", "block upload has no body");
+    return c.json(await storeBlocks(ctx, body));
+  });
+
+  authenticated.get("/blocks", (c) => {
+    const { hashes } = validate(FetchQuerySchema, c.req.query(), "query");
+    return c.body(streamBlocks(ctx, hashes), 200, { "content-type": BLOCKS_CONTENT_TYPE });
+  });
+
+  authenticated.get("/instructions", async (c) => {
+    const { wait } = validate(WaitQuerySchema, c.req.query(), "query");
+    return c.json({ instructions: await nextInstructions(ctx, c.get("deviceId"), wait, c.req.raw.signal) });
+  });
+
+  authenticated.post("/instructions/:id/ack", async (c) => {
+    const ack = await readJson(c, AckRequestSchema);
+    return c.json(await acknowledgeInstruction(ctx, c.get("deviceId"), c.req.param("id"), ack));
+  });
+
+  app.route("/", authenticated);
+  return app;
+}

@@ -1,0 +1,45 @@
+// Where block content lives on the hub: a port (BlockStore) and its default, a libSQL/D1 table.
+import { inArray, lt, sql } from "drizzle-orm";
+import { chunkForParams, type Database } from "../db/database.ts";
+import { blocks } from "../db/schema.ts";
+
+export interface BlockStore {
+  /** Which of these hashes are stored. A missing block is normal: it is simply not in the set. */
+  has(hashes: string[]): Promise<Set<string>>;
+  put(hash: string, bytes: Uint8Array, nowMs: number): Promise<void>;
+  get(hash: string): Promise<Uint8Array | undefined>;
+  /** Deletes blocks stored before `olderThanMs` that `referenced()` does not list; returns how many went. */
+  deleteUnreferenced(referenced: () => Promise<Set<string>>, olderThanMs: number): Promise<number>;
+}
+
+export function createTableBlockStore(db: Database, paramLimit: number): BlockStore {
+  return {
+    async has(hashes) {
+      const found = new Set<string>();
+      for (const chunk of chunkForParams([...new Set(hashes)], 1, paramLimit)) {
+        const rows = await db.select({ hash: blocks.hash }).from(blocks).where(inArray(blocks.hash, chunk));
+        for (const row of rows) found.add(row.hash);
+      }
+      return found;
+    },
+    async put(hash, bytes, nowMs) {
+      await db
+        .insert(blocks)
+        .values({ hash, size: bytes.length, data: bytes, createdAt: nowMs })
+        .onConflictDoNothing();
+    },
+    async get(hash) {
+      const rows = await db.select({ data: blocks.data }).from(blocks).where(sql`${blocks.hash} = ${hash}`);
+      return rows[0]?.data;
+    },
+    async deleteUnreferenced(referenced, olderThanMs) {
+      const keep = await referenced();
+      const candidates = await db.select({ hash: blocks.hash }).from(blocks).where(lt(blocks.createdAt, olderThanMs));
+      const doomed = candidates.map((c) => c.hash).filter((h) => !keep.has(h));
+      for (const chunk of chunkForParams(doomed, 1, paramLimit)) {
+        await db.delete(blocks).where(inArray(blocks.hash, chunk));
+      }
+      return doomed.length;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+// Who is calling: the admin (by token hash) or an enrolled device (by a JWT its own key signed).
+import { eq } from "drizzle-orm";
+import { decodeJwt, errors, importJWK, type JWK, jwtVerify } from "jose";
+import { DEVICE_JWT_MAX_LIFETIME_SECONDS } from "../../shared/auth/device-jwt.ts";
+import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import { devices } from "../db/schema.ts";
+import type { HubContext } from "./hub-context.ts";
+import { hashSecret, readSetting } from "./initialize-hub.ts";
+
+const CLOCK_SKEW_SECONDS = 30;
+const LAST_SEEN_RESOLUTION_MS = 15_000;
+
+export function bearerToken(header: string | undefined): string {
+  if (!header) throw new FleetsyncError("unauthenticated", "missing Authorization header; send 'Bearer <token>'");
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match) throw new FleetsyncError("unauthenticated", "Authorization header is not 'Bearer <token>'");
+  return match[1]!;
+}
+
+export async function authenticateAdmin(ctx: HubContext, header: string | undefined): Promise<void> {
+  const token = bearerToken(header);
+  const expected = await readSetting(ctx.db, "admin_token_hash");
+  const actual = await hashSecret(token);
+  if (!expected || !timingSafeEqual(expected, actual)) {
+    throw new FleetsyncError("unauthenticated", "admin token is not valid for this hub; see DATA/admin.token on the hub machine");
+  }
+}
+
+export type AuthenticatedDevice = { id: string; name: string };
+
+export async function authenticateDevice(ctx: HubContext, header: string | undefined): Promise<AuthenticatedDevice> {
+  const token = bearerToken(header);
+  let subject: string | undefined;
+  try {
+    subject = decodeJwt(token).sub;
+  } catch {
+    throw new FleetsyncError("unauthenticated", "device token is not a JWT");
+  }
+  if (!subject) throw new FleetsyncError("unauthenticated", "device token has no subject (device id)");
+  const [device] = await ctx.db.select().from(devices).where(eq(devices.id, subject));
+  if (!device) throw new FleetsyncError("unauthenticated", `device ${subject} is not enrolled at this hub`);
+  if (device.revokedAt !== null) {
+    throw new FleetsyncError(
+      "unauthenticated",
+      `device ${subject} was revoked at ${new Date(device.revokedAt).toISOString()}; enroll it again with a new token`,
+    );
+  }
+  const nowSeconds = Math.floor(ctx.now() / 1000);
+  try {
+    const key = await importJWK(JSON.parse(device.publicJwk) as JWK, "EdDSA");
+    const { payload } = await jwtVerify(token, key, {
+      algorithms: ["EdDSA"],
+      audience: ctx.identity.hubId,
+      currentDate: new Date(nowSeconds * 1000),
+      clockTolerance: CLOCK_SKEW_SECONDS,
+      requiredClaims: ["exp", "iat", "jti", "sub", "aud"],
+    });
+    if ((payload.exp ?? 0) - (payload.iat ?? 0) > DEVICE_JWT_MAX_LIFETIME_SECONDS) {
+      throw new FleetsyncError("unauthenticated", `device token lives longer than ${DEVICE_JWT_MAX_LIFETIME_SECONDS} s`);
+    }
+    if ((payload.exp ?? 0) > nowSeconds + DEVICE_JWT_MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
+      throw new FleetsyncError("unauthenticated", "device token expires too far in the future; is the device clock right?");
+    }
+  } catch (error) {
+    if (error instanceof FleetsyncError) throw error;
+    if (error instanceof errors.JWTExpired) {
+      throw new FleetsyncError("token_expired", "device token has expired; is the device clock right?");
+    }
+    if (error instanceof errors.JWTClaimValidationFailed && error.claim === "aud") {
+      throw new FleetsyncError("unauthenticated", "device token is for another hub (aud does not match)");
+    }
+    throw new FleetsyncError("unauthenticated", `device token does not verify: ${(error as Error).message}`);
+  }
+  const nowMs = ctx.now();
+  if (device.lastSeenAt === null || nowMs - device.lastSeenAt > LAST_SEEN_RESOLUTION_MS) {
+    await ctx.db.update(devices).set({ lastSeenAt: nowMs }).where(eq(devices.id, device.id));
+  }
+  return { id: device.id, name: device.name };
+}
+
+function timingSafeEqual(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}

@@ -1,0 +1,47 @@
+// Block batches in and out of the BlockStore, every block checked against its hash.
+import { decodeBlockFrames, encodeBlockFrameHeader } from "../../shared/blocks/block-frames.ts";
+import { sha256Hex } from "../../shared/blocks/hex.ts";
+import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import type { HubContext } from "./hub-context.ts";
+
+export async function storeBlocks(ctx: HubContext, body: ReadableStream<Uint8Array>) {
+  let stored = 0;
+  let bytes = 0;
+  try {
+    for await (const frame of decodeBlockFrames(body)) {
+      const actual = await sha256Hex(frame.bytes);
+      if (actual !== frame.hash) {
+        throw new FleetsyncError(
+          "invalid",
+          `block ${frame.hash} does not match its content (sha256 is ${actual}); it was not stored`,
+        );
+      }
+      await ctx.blockStore.put(frame.hash, frame.bytes, ctx.now());
+      stored++;
+      bytes += frame.bytes.length;
+    }
+  } catch (error) {
+    if (error instanceof FleetsyncError) throw error;
+    if (error instanceof Error && error.name === "BlockFrameError") throw new FleetsyncError("bad_request", error.message);
+    throw error;
+  }
+  return { stored, bytes };
+}
+
+/** Streams the requested blocks that the store has, in request order; absent ones are simply left out. */
+export function streamBlocks(ctx: HubContext, hashes: string[]): ReadableStream<Uint8Array> {
+  let index = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      while (index < hashes.length) {
+        const hash = hashes[index++]!;
+        const bytes = await ctx.blockStore.get(hash);
+        if (!bytes) continue;
+        controller.enqueue(encodeBlockFrameHeader(hash, bytes.length));
+        controller.enqueue(bytes);
+        return;
+      }
+      controller.close();
+    },
+  });
+}

@@ -1,0 +1,51 @@
+// Everything a hub service needs, built once by each runtime's composition root.
+import type { CryptoKey, JSONWebKeySet } from "jose";
+import type { Database } from "../db/database.ts";
+import type { BlockStore } from "../ports/block-store.ts";
+import type { Logger } from "../ports/logger.ts";
+import type { Notifier } from "../ports/notifier.ts";
+import type { RateLimiter } from "../ports/rate-limiter.ts";
+
+export type HubIdentity = {
+  hubId: string;
+  kid: string;
+  privateKey: CryptoKey;
+  jwks: JSONWebKeySet;
+};
+
+export type HubLimits = {
+  /** JSON bodies larger than this are refused with 413 before being read whole. */
+  maxBodyBytes: number;
+  /** Block upload bodies larger than this are refused with 413. */
+  maxBlockBodyBytes: number;
+  /** Bound parameters per SQL statement (libSQL allows thousands, D1 only 100). */
+  sqlParamLimit: number;
+  /** Operations and block references per instruction, so a huge first sync is split. */
+  maxOpsPerInstruction: number;
+  maxBlockRefsPerInstruction: number;
+  /** Longest long-poll a device may ask for. */
+  maxWaitSeconds: number;
+};
+
+export const DEFAULT_LIMITS: HubLimits = {
+  maxBodyBytes: 8 * 1024 * 1024,
+  maxBlockBodyBytes: 64 * 1024 * 1024,
+  sqlParamLimit: 2000,
+  maxOpsPerInstruction: 2000,
+  maxBlockRefsPerInstruction: 20_000,
+  maxWaitSeconds: 60,
+};
+
+export type HubContext = {
+  db: Database;
+  blockStore: BlockStore;
+  notifier: Notifier;
+  identity: HubIdentity;
+  limits: HubLimits;
+  enrolLimiter: RateLimiter;
+  log: Logger;
+  /** Milliseconds since the epoch; a fixed clock in tests. */
+  now: () => number;
+  /** Aborts when the hub is shutting down, so long-polls end at once. */
+  stopping?: AbortSignal;
+};

@@ -1,0 +1,100 @@
+// Shares and their members: create, list, show (with each member's cursor and lag), and a device's view.
+import { count, eq } from "drizzle-orm";
+import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import type { DeviceShare, SharePolicy } from "../../shared/protocol/shares.ts";
+import { devices, entries, members, shares, syncRuns } from "../db/schema.ts";
+import { auditStatement } from "./audit.ts";
+import type { HubContext } from "./hub-context.ts";
+
+export type CreateShareInput = SharePolicy & { name: string };
+
+export async function createShare(ctx: HubContext, input: CreateShareInput) {
+  const inserted = await ctx.db
+    .insert(shares)
+    .values({ ...input, createdAt: ctx.now() })
+    .onConflictDoNothing()
+    .returning({ name: shares.name });
+  if (inserted.length === 0) throw new FleetsyncError("conflict", `share "${input.name}" already exists`);
+  await auditStatement(ctx, "admin", "share.create", input.name, input);
+  return { ...input, head: 0 };
+}
+
+export async function listShares(ctx: HubContext) {
+  const rows = await ctx.db.select().from(shares).orderBy(shares.name);
+  const memberCounts = await ctx.db.select({ share: members.share, n: count() }).from(members).groupBy(members.share);
+  const counts = new Map(memberCounts.map((r) => [r.share, r.n]));
+  return rows.map((row) => ({
+    name: row.name,
+    kind: row.kind,
+    deletes: row.deletes,
+    conflicts: row.conflicts,
+    head: row.headSeq,
+    members: counts.get(row.name) ?? 0,
+  }));
+}
+
+export async function showShare(ctx: HubContext, name: string) {
+  const [share] = await ctx.db.select().from(shares).where(eq(shares.name, name));
+  if (!share) throw new FleetsyncError("not_found", `share "${name}" does not exist; see fleetsync share list`);
+  const rows = await ctx.db
+    .select({ member: members, device: devices })
+    .from(members)
+    .innerJoin(devices, eq(devices.id, members.deviceId))
+    .where(eq(members.share, name))
+    .orderBy(devices.name);
+  const [files] = await ctx.db.select({ n: count() }).from(entries).where(eq(entries.share, name));
+  const recentRuns = await ctx.db
+    .select()
+    .from(syncRuns)
+    .where(eq(syncRuns.share, name))
+    .orderBy(syncRuns.id)
+    .limit(1000);
+  return {
+    name: share.name,
+    kind: share.kind,
+    deletes: share.deletes,
+    conflicts: share.conflicts,
+    head: share.headSeq,
+    entries: files?.n ?? 0,
+    members: rows.map(({ member, device }) => ({
+      deviceId: device.id,
+      name: device.name,
+      role: member.role,
+      revoked: device.revokedAt !== null,
+      lastSeenAt: device.lastSeenAt === null ? null : new Date(device.lastSeenAt).toISOString(),
+      cursor: member.role === "source" ? share.headSeq : member.cursor,
+      lag: member.role === "source" ? 0 : share.headSeq - member.cursor,
+      dryRun: member.dryRun,
+      lastError: member.lastError,
+    })),
+    recentRuns: recentRuns.slice(-20).map((run) => ({ ...run, at: new Date(run.at).toISOString() })),
+  };
+}
+
+export async function listDeviceShares(ctx: HubContext, deviceId: string): Promise<DeviceShare[]> {
+  const rows = await ctx.db
+    .select({ share: shares, role: members.role })
+    .from(members)
+    .innerJoin(shares, eq(shares.name, members.share))
+    .where(eq(members.deviceId, deviceId))
+    .orderBy(shares.name);
+  return rows.map(({ share, role }) => ({
+    name: share.name,
+    role,
+    kind: share.kind,
+    deletes: share.deletes,
+    conflicts: share.conflicts,
+  }));
+}
+
+/** The device's membership in a share, or a 403 naming what is wrong. */
+export async function requireMembership(ctx: HubContext, deviceId: string, share: string) {
+  const rows = await ctx.db
+    .select({ member: members, share: shares })
+    .from(members)
+    .innerJoin(shares, eq(shares.name, members.share))
+    .where(eq(members.deviceId, deviceId));
+  const row = rows.find((r) => r.member.share === share);
+  if (!row) throw new FleetsyncError("forbidden", `device ${deviceId} is not a member of share "${share}"`);
+  return row;
+}

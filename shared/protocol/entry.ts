@@ -1,0 +1,50 @@
+// What one path in a share is: file, directory, symlink or tombstone, with its content as a block list.
+import { z } from "zod";
+import { MAX_BLOCK_BYTES, MIN_BLOCK_BYTES } from "../blocks/block-size.ts";
+import { normalizeSharePath } from "../paths/normalize-share-path.ts";
+
+export const HashSchema = z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex SHA-256");
+
+export const SharePathSchema = z.string().transform((value, ctx) => {
+  const check = normalizeSharePath(value);
+  if (!check.ok) {
+    ctx.addIssue({ code: "custom", message: `${check.reason}: ${JSON.stringify(value.slice(0, 200))}` });
+    return z.NEVER;
+  }
+  return check.path;
+});
+
+export const ENTRY_TYPES = ["file", "dir", "symlink", "deleted"] as const;
+export type EntryType = (typeof ENTRY_TYPES)[number];
+
+export const EntrySchema = z.strictObject({
+  path: SharePathSchema,
+  type: z.enum(ENTRY_TYPES),
+  size: z.number().int().min(0).default(0),
+  mode: z.number().int().min(0).max(0o7777).default(0),
+  mtimeMs: z.number().int().min(0).default(0),
+  blockSize: z.number().int().min(MIN_BLOCK_BYTES).max(MAX_BLOCK_BYTES).default(MIN_BLOCK_BYTES),
+  blocks: z.array(HashSchema).max(100_000).default([]),
+  target: z.string().max(4096).refine((t) => !t.includes("\0"), "symlink target contains NUL").optional(),
+  hash: z.string().max(64).default(""),
+});
+export type Entry = z.infer<typeof EntrySchema>;
+
+/** A committed entry as the hub hands it out: the entry plus the sequence that last changed it. */
+export const SequencedEntrySchema = EntrySchema.extend({ seq: z.number().int().min(1) });
+export type SequencedEntry = z.infer<typeof SequencedEntrySchema>;
+
+/** True when two entries describe the same thing on disk (what replicas would need to change). */
+export function isSameEntry(a: Entry, b: Entry): boolean {
+  if (a.type !== b.type) return false;
+  switch (a.type) {
+    case "file":
+      return a.hash === b.hash && a.mode === b.mode && a.mtimeMs === b.mtimeMs && a.size === b.size;
+    case "dir":
+      return a.mode === b.mode;
+    case "symlink":
+      return a.target === b.target;
+    case "deleted":
+      return true;
+  }
+}

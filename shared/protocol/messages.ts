@@ -1,0 +1,79 @@
+// Request and response bodies of the device protocol (v1), validated on both ends.
+import { z } from "zod";
+import { EntrySchema } from "./entry.ts";
+import { DeviceShareSchema } from "./shares.ts";
+
+export const MAX_ENTRIES_PER_REPORT = 5000;
+export const MAX_HASHES_PER_FETCH = 256;
+
+export const PublicJwkSchema = z.object({
+  kty: z.literal("OKP"),
+  crv: z.literal("Ed25519"),
+  x: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "must be a base64url Ed25519 public key"),
+});
+
+export const EnrollRequestSchema = z.strictObject({
+  token: z.string().min(1).max(8192),
+  publicKey: PublicJwkSchema,
+  name: z.string().min(1).max(128),
+});
+export type EnrollRequest = z.infer<typeof EnrollRequestSchema>;
+
+export const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1) });
+
+export const EnrollResponseSchema = z.object({
+  deviceId: z.string(),
+  hubId: z.string(),
+  jwks: JwksSchema,
+  shares: z.array(DeviceShareSchema),
+});
+export type EnrollResponse = z.infer<typeof EnrollResponseSchema>;
+
+export const DeviceConfigSchema = z.object({
+  deviceId: z.string(),
+  hubId: z.string(),
+  shares: z.array(DeviceShareSchema),
+});
+export type DeviceConfig = z.infer<typeof DeviceConfigSchema>;
+
+export const ReportRequestSchema = z.strictObject({
+  entries: z.array(EntrySchema).min(1).max(MAX_ENTRIES_PER_REPORT),
+});
+export type ReportRequest = z.infer<typeof ReportRequestSchema>;
+
+export const ReportResponseSchema = z.discriminatedUnion("status", [
+  z.object({ status: z.literal("missing"), missing: z.array(z.string()) }),
+  z.object({ status: z.literal("accepted"), accepted: z.number().int(), head: z.number().int() }),
+]);
+export type ReportResponse = z.infer<typeof ReportResponseSchema>;
+
+export const BlockUploadResponseSchema = z.object({ stored: z.number().int(), bytes: z.number().int() });
+
+export const InstructionsResponseSchema = z.object({ instructions: z.array(z.string()) });
+
+export const OperationResultSchema = z.strictObject({
+  seq: z.number().int().min(1),
+  path: z.string().max(4096),
+  action: z.string().max(32),
+  ok: z.boolean(),
+  bytes: z.number().int().min(0).default(0),
+  error: z.string().max(2000).optional(),
+});
+export type OperationResult = z.infer<typeof OperationResultSchema>;
+
+export const AckRequestSchema = z.strictObject({
+  reachedSeq: z.number().int().min(0),
+  dryRun: z.boolean().default(false),
+  results: z.array(OperationResultSchema).max(20_000).default([]),
+});
+export type AckRequest = z.infer<typeof AckRequestSchema>;
+
+export const AckResponseSchema = z.object({ cursor: z.number().int(), recorded: z.boolean(), note: z.string().optional() });
+
+export const CursorRequestSchema = z.strictObject({
+  cursor: z.number().int().min(0),
+  dryRun: z.boolean().default(false),
+});
+export type CursorRequest = z.infer<typeof CursorRequestSchema>;
+
+export const CursorResponseSchema = z.object({ cursor: z.number().int(), head: z.number().int() });

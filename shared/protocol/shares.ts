@@ -1,0 +1,34 @@
+// Share vocabulary: kinds, member roles and per-share policies, as the hub stores and the agent reads them.
+import { z } from "zod";
+
+export const SHARE_KINDS = ["folder", "pihole"] as const;
+export const ROLES = ["source", "replica", "peer"] as const;
+export const DELETE_POLICIES = ["propagate", "keep"] as const;
+export const CONFLICT_POLICIES = ["keep-both", "newest-wins"] as const;
+
+export type ShareKind = (typeof SHARE_KINDS)[number];
+export type Role = (typeof ROLES)[number];
+
+export const ShareNameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, "use 1-63 lowercase letters, digits, '.', '_' or '-'");
+
+export const ShareGrantSchema = z.strictObject({ name: ShareNameSchema, role: z.enum(ROLES) });
+export type ShareGrant = z.infer<typeof ShareGrantSchema>;
+
+export const SharePolicySchema = z.strictObject({
+  kind: z.enum(SHARE_KINDS),
+  deletes: z.enum(DELETE_POLICIES),
+  conflicts: z.enum(CONFLICT_POLICIES),
+});
+export type SharePolicy = z.infer<typeof SharePolicySchema>;
+
+export const DeviceShareSchema = SharePolicySchema.extend({ name: ShareNameSchema, role: z.enum(ROLES) });
+export type DeviceShare = z.infer<typeof DeviceShareSchema>;
+
+/** Parses "NAME:ROLE" as typed on the command line. */
+export function parseShareGrant(text: string): ShareGrant | undefined {
+  const [name, role, ...rest] = text.split(":");
+  const parsed = ShareGrantSchema.safeParse({ name, role });
+  return rest.length === 0 && parsed.success ? parsed.data : undefined;
+}
