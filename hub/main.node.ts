@@ -33,7 +33,8 @@ const GC_INTERVAL_MS = 10 * 60 * 1000;
 export async function startHub(options: HubOptions): Promise<RunningHub> {
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const log = options.log ?? createJsonLogger((line) => process.stdout.write(`${line}\n`), { component: "hub" });
+  const log =
+    options.log ?? createJsonLogger((line) => process.stdout.write(`${line}\n`), { component: "hub" });
   const dbUrl = options.dbUrl ?? `file:${join(dataDir, "hub.db")}`;
   const opened = await openLibsql(dbUrl, options.dbAuthToken);
   const { identity, newAdminToken } = await initializeHub(opened.db, Date.now());
@@ -48,7 +49,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const notifier = options.dbUrl
     ? createPollingNotifier(async () => {
-        const result = await opened.client.execute("select group_concat(name || ':' || head_seq) as v from shares");
+        const result = await opened.client.execute(
+          "select group_concat(name || ':' || head_seq) as v from shares",
+        );
         return String(result.rows[0]?.v ?? "");
       })
     : createInProcessNotifier();

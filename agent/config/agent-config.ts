@@ -98,7 +98,10 @@ export async function loadAgentConfig(stateDir: string): Promise<AgentConfig> {
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new FleetsyncError("not_found", `cannot read ${file} (${(error as NodeJS.ErrnoException).code}); enroll first: fleetsync agent enroll --help`);
+    throw new FleetsyncError(
+      "not_found",
+      `cannot read ${file} (${(error as NodeJS.ErrnoException).code}); enroll first: fleetsync agent enroll --help`,
+    );
   }
   return parseAgentConfig(text, file);
 }

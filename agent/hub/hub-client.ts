@@ -3,7 +3,12 @@ import type { CryptoKey } from "jose";
 import type { z } from "zod";
 import { signDeviceJwt } from "../../shared/auth/device-jwt.ts";
 import { BLOCKS_CONTENT_TYPE, type BlockFrame, decodeBlockFrames } from "../../shared/blocks/block-frames.ts";
-import { ERROR_CODES, type ErrorCode, ErrorBodySchema, FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import {
+  ERROR_CODES,
+  ErrorBodySchema,
+  type ErrorCode,
+  FleetsyncError,
+} from "../../shared/errors/fleetsync-error.ts";
 import type { Entry } from "../../shared/protocol/entry.ts";
 import {
   type AckRequest,
@@ -17,7 +22,12 @@ import {
   ReportResponseSchema,
 } from "../../shared/protocol/messages.ts";
 
-type RequestOptions = { json?: unknown; body?: Uint8Array; signal?: AbortSignal; query?: Record<string, string> };
+type RequestOptions = {
+  json?: unknown;
+  body?: Uint8Array;
+  signal?: AbortSignal;
+  query?: Record<string, string>;
+};
 
 export async function readHubError(response: Response, what: string): Promise<FleetsyncError> {
   const text = await response.text().catch(() => "");
@@ -36,12 +46,20 @@ export async function readHubError(response: Response, what: string): Promise<Fl
 
 function unreachable(url: string, error: unknown): FleetsyncError {
   const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-  return new FleetsyncError("unavailable", `hub ${url} is unreachable (${cause})`, { cause: error, retryable: true });
+  return new FleetsyncError("unavailable", `hub ${url} is unreachable (${cause})`, {
+    cause: error,
+    retryable: true,
+  });
 }
 
-async function parseBody<S extends z.ZodType>(response: Response, schema: S, what: string): Promise<z.infer<S>> {
+async function parseBody<S extends z.ZodType>(
+  response: Response,
+  schema: S,
+  what: string,
+): Promise<z.infer<S>> {
   const parsed = schema.safeParse(await response.json().catch(() => undefined));
-  if (!parsed.success) throw new FleetsyncError("internal", `${what}: the hub's answer does not match the protocol`);
+  if (!parsed.success)
+    throw new FleetsyncError("internal", `${what}: the hub's answer does not match the protocol`);
   return parsed.data;
 }
 
@@ -70,7 +88,12 @@ export class HubClient {
     return this.options.hubUrl;
   }
 
-  private async request(method: string, path: string, what: string, options: RequestOptions = {}): Promise<Response> {
+  private async request(
+    method: string,
+    path: string,
+    what: string,
+    options: RequestOptions = {},
+  ): Promise<Response> {
     const url = new URL(path, this.options.hubUrl);
     for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
     const token = await signDeviceJwt(this.options.key, {
@@ -89,9 +112,15 @@ export class HubClient {
     }
     let response: Response;
     try {
-      response = await fetch(url, { method, headers, body: body as BodyInit | undefined, signal: options.signal });
+      response = await fetch(url, {
+        method,
+        headers,
+        body: body as BodyInit | undefined,
+        signal: options.signal,
+      });
     } catch (error) {
-      if (options.signal?.aborted) throw new FleetsyncError("unavailable", `${what}: cancelled`, { retryable: true });
+      if (options.signal?.aborted)
+        throw new FleetsyncError("unavailable", `${what}: cancelled`, { retryable: true });
       throw unreachable(this.options.hubUrl, error);
     }
     if (!response.ok) throw await readHubError(response, what);
@@ -104,16 +133,25 @@ export class HubClient {
 
   async report(share: string, entries: Entry[]) {
     const what = `reporting ${entries.length} changes to "${share}"`;
-    const response = await this.request("POST", `/v1/shares/${encodeURIComponent(share)}/reports`, what, { json: { entries } });
+    const response = await this.request("POST", `/v1/shares/${encodeURIComponent(share)}/reports`, what, {
+      json: { entries },
+    });
     return parseBody(response, ReportResponseSchema, what);
   }
 
   async uploadBlocks(body: Uint8Array) {
-    return parseBody(await this.request("POST", "/v1/blocks", "uploading blocks", { body }), BlockUploadResponseSchema, "upload");
+    return parseBody(
+      await this.request("POST", "/v1/blocks", "uploading blocks", { body }),
+      BlockUploadResponseSchema,
+      "upload",
+    );
   }
 
   async *fetchBlocks(hashes: string[], signal?: AbortSignal): AsyncGenerator<BlockFrame> {
-    const response = await this.request("GET", "/v1/blocks", "fetching blocks", { query: { hashes: hashes.join(",") }, signal });
+    const response = await this.request("GET", "/v1/blocks", "fetching blocks", {
+      query: { hashes: hashes.join(",") },
+      signal,
+    });
     if (!response.body) return;
     yield* decodeBlockFrames(response.body);
   }
@@ -127,9 +165,14 @@ export class HubClient {
   }
 
   async ack(instructionId: string, ack: AckRequest) {
-    const response = await this.request("POST", `/v1/instructions/${encodeURIComponent(instructionId)}/ack`, "acknowledging", {
-      json: ack,
-    });
+    const response = await this.request(
+      "POST",
+      `/v1/instructions/${encodeURIComponent(instructionId)}/ack`,
+      "acknowledging",
+      {
+        json: ack,
+      },
+    );
     return parseBody(response, AckResponseSchema, "ack");
   }
 

@@ -21,7 +21,10 @@ export async function loadDeviceKey(stateDir: string): Promise<CryptoKey> {
   try {
     return (await importJWK(JSON.parse(await readFile(file, "utf8")) as JWK, "EdDSA")) as CryptoKey;
   } catch (error) {
-    throw new FleetsyncError("invalid", `cannot load the device key ${file}: ${(error as Error).message}; enroll again`);
+    throw new FleetsyncError(
+      "invalid",
+      `cannot load the device key ${file}: ${(error as Error).message}; enroll again`,
+    );
   }
 }
 
@@ -34,6 +37,9 @@ export async function loadPinnedJwks(stateDir: string): Promise<JSONWebKeySet> {
   try {
     return JSON.parse(await readFile(file, "utf8")) as JSONWebKeySet;
   } catch (error) {
-    throw new FleetsyncError("invalid", `cannot load the pinned hub keys ${file}: ${(error as Error).message}; enroll again`);
+    throw new FleetsyncError(
+      "invalid",
+      `cannot load the pinned hub keys ${file}: ${(error as Error).message}; enroll again`,
+    );
   }
 }

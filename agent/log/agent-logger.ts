@@ -12,16 +12,24 @@ export type AgentLogger = {
   child(fields: Record<string, unknown>): AgentLogger;
 };
 
-export function createAgentLogger(level: LogLevel, destination: string, base: Record<string, unknown> = {}): AgentLogger {
+export function createAgentLogger(
+  level: LogLevel,
+  destination: string,
+  base: Record<string, unknown> = {},
+): AgentLogger {
   const write =
     destination === "stdout"
       ? (line: string) => process.stdout.write(`${line}\n`)
       : (line: string) => appendFileSync(destination, `${line}\n`);
   const make = (fields: Record<string, unknown>): AgentLogger => {
-    const at = (lvl: LogLevel) => (message: string, extra: Record<string, unknown> = {}) => {
-      if (RANK[lvl] < RANK[level]) return;
-      write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg: message, ...fields, ...extra }));
-    };
+    const at =
+      (lvl: LogLevel) =>
+      (message: string, extra: Record<string, unknown> = {}) => {
+        if (RANK[lvl] < RANK[level]) return;
+        write(
+          JSON.stringify({ time: new Date().toISOString(), level: lvl, msg: message, ...fields, ...extra }),
+        );
+      };
     return {
       debug: at("debug"),
       info: at("info"),

@@ -29,7 +29,8 @@ async function migrateWithRetry(db: Database): Promise<void> {
       await migrate(db, { migrationsFolder: MIGRATIONS_FOLDER });
       return;
     } catch (error) {
-      if (attempt >= 20) throw new Error(`applying database migrations failed: ${(error as Error).message}`, { cause: error });
+      if (attempt >= 20)
+        throw new Error(`applying database migrations failed: ${(error as Error).message}`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 200));
     }
   }

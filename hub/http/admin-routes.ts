@@ -42,7 +42,9 @@ export function adminRoutes(ctx: HubContext) {
   });
 
   app.get("/shares", async (c) => c.json({ shares: await listShares(ctx) }));
-  app.post("/shares", async (c) => c.json(await createShare(ctx, await readJson(c, CreateShareRequestSchema)), 201));
+  app.post("/shares", async (c) =>
+    c.json(await createShare(ctx, await readJson(c, CreateShareRequestSchema)), 201),
+  );
   app.get("/shares/:name", async (c) => c.json(await showShare(ctx, c.req.param("name"))));
 
   app.get("/devices", async (c) => c.json({ devices: await listDevices(ctx) }));
@@ -54,15 +56,25 @@ export function adminRoutes(ctx: HubContext) {
     const ttlMs = parseDurationMs(body.ttl);
     if (ttlMs === undefined) throw new FleetsyncError("invalid", 'body field "ttl": not a duration');
     return c.json(
-      await createEnrolmentToken(ctx, { shares: body.shares, ttlSeconds: Math.ceil(ttlMs / 1000), label: body.label }),
+      await createEnrolmentToken(ctx, {
+        shares: body.shares,
+        ttlSeconds: Math.ceil(ttlMs / 1000),
+        label: body.label,
+      }),
       201,
     );
   });
   app.post("/tokens/:jti/revoke", async (c) => c.json(await revokeToken(ctx, c.req.param("jti"))));
 
   app.post("/gc", async (c) => {
-    const query = validate(z.object({ graceSeconds: z.coerce.number().int().min(0).optional() }), c.req.query(), "query");
-    return c.json(await collectGarbage(ctx, query.graceSeconds === undefined ? undefined : query.graceSeconds * 1000));
+    const query = validate(
+      z.object({ graceSeconds: z.coerce.number().int().min(0).optional() }),
+      c.req.query(),
+      "query",
+    );
+    return c.json(
+      await collectGarbage(ctx, query.graceSeconds === undefined ? undefined : query.graceSeconds * 1000),
+    );
   });
   return app;
 }

@@ -17,7 +17,8 @@ export type HubEnv = { Variables: { requestId: string; deviceId: string } };
 
 export function createApp(ctx: HubContext, options: AppOptions = {}) {
   const app = new Hono<HubEnv>();
-  const clientAddress = options.clientAddress ?? ((c: Context) => c.req.header("x-forwarded-for") ?? "unknown");
+  const clientAddress =
+    options.clientAddress ?? ((c: Context) => c.req.header("x-forwarded-for") ?? "unknown");
 
   app.use(requestId());
   app.use("*", async (c, next) => {
@@ -26,7 +27,10 @@ export function createApp(ctx: HubContext, options: AppOptions = {}) {
     return bodyLimit({
       maxSize,
       onError: () => {
-        throw new FleetsyncError("payload_too_large", `request body is larger than ${maxSize} bytes; send less per request`);
+        throw new FleetsyncError(
+          "payload_too_large",
+          `request body is larger than ${maxSize} bytes; send less per request`,
+        );
       },
     })(c, next);
   });
@@ -47,7 +51,11 @@ export function createApp(ctx: HubContext, options: AppOptions = {}) {
     } else if (error instanceof HTTPException && error.status < 500) {
       failure = new FleetsyncError("bad_request", error.message || "bad request");
     } else {
-      ctx.log.error("request failed", { requestId: c.get("requestId"), path: c.req.path, error: String(error) });
+      ctx.log.error("request failed", {
+        requestId: c.get("requestId"),
+        path: c.req.path,
+        error: String(error),
+      });
       failure = new FleetsyncError("internal", "the hub failed to handle this request; see the hub log");
     }
     const body: ErrorBody = {

@@ -36,7 +36,10 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
   app.post("/enroll", async (c) => {
     const retryAfter = ctx.enrolLimiter.hit(clientAddress(c), ctx.now());
     if (retryAfter > 0) {
-      throw new FleetsyncError("rate_limited", `too many enrolment attempts from this address; retry in ${retryAfter} s`);
+      throw new FleetsyncError(
+        "rate_limited",
+        `too many enrolment attempts from this address; retry in ${retryAfter} s`,
+      );
     }
     return c.json(await enrollDevice(ctx, await readJson(c, EnrollRequestSchema)), 201);
   });
@@ -49,7 +52,11 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
   });
 
   authenticated.get("/config", async (c) =>
-    c.json({ deviceId: c.get("deviceId"), hubId: ctx.identity.hubId, shares: await listDeviceShares(ctx, c.get("deviceId")) }),
+    c.json({
+      deviceId: c.get("deviceId"),
+      hubId: ctx.identity.hubId,
+      shares: await listDeviceShares(ctx, c.get("deviceId")),
+    }),
   );
 
   authenticated.post("/shares/:share/reports", async (c) => {

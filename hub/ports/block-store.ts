@@ -34,7 +34,10 @@ export function createTableBlockStore(db: Database, paramLimit: number): BlockSt
     },
     async deleteUnreferenced(referenced, olderThanMs) {
       const keep = await referenced();
-      const candidates = await db.select({ hash: blocks.hash }).from(blocks).where(lt(blocks.createdAt, olderThanMs));
+      const candidates = await db
+        .select({ hash: blocks.hash })
+        .from(blocks)
+        .where(lt(blocks.createdAt, olderThanMs));
       const doomed = candidates.map((c) => c.hash).filter((h) => !keep.has(h));
       for (const chunk of chunkForParams(doomed, 1, paramLimit)) {
         await db.delete(blocks).where(inArray(blocks.hash, chunk));

@@ -8,8 +8,10 @@ export interface Logger {
 }
 
 export function createJsonLogger(write: (line: string) => void, base: LogFields = {}): Logger {
-  const log = (level: string) => (message: string, fields: LogFields = {}) =>
-    write(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...base, ...fields }));
+  const log =
+    (level: string) =>
+    (message: string, fields: LogFields = {}) =>
+      write(JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...base, ...fields }));
   return { info: log("info"), warn: log("warn"), error: log("error") };
 }
 

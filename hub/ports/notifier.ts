@@ -39,7 +39,10 @@ export function createInProcessNotifier(): Notifier {
 }
 
 /** For several hub processes or Workers: checks a version function every `intervalMs` until it changes. */
-export function createPollingNotifier(readVersion: (shares: string[]) => Promise<string>, intervalMs = 500): Notifier {
+export function createPollingNotifier(
+  readVersion: (shares: string[]) => Promise<string>,
+  intervalMs = 500,
+): Notifier {
   const local = createInProcessNotifier();
   return {
     notify: local.notify,

@@ -2,6 +2,14 @@
 import { auditEvents } from "../db/schema.ts";
 import type { HubContext } from "./hub-context.ts";
 
-export function auditStatement(ctx: HubContext, actor: string, action: string, target: string, detail: object = {}) {
-  return ctx.db.insert(auditEvents).values({ at: ctx.now(), actor, action, target, detail: JSON.stringify(detail) });
+export function auditStatement(
+  ctx: HubContext,
+  actor: string,
+  action: string,
+  target: string,
+  detail: object = {},
+) {
+  return ctx.db
+    .insert(auditEvents)
+    .values({ at: ctx.now(), actor, action, target, detail: JSON.stringify(detail) });
 }

@@ -11,7 +11,8 @@ const CLOCK_SKEW_SECONDS = 30;
 const LAST_SEEN_RESOLUTION_MS = 15_000;
 
 export function bearerToken(header: string | undefined): string {
-  if (!header) throw new FleetsyncError("unauthenticated", "missing Authorization header; send 'Bearer <token>'");
+  if (!header)
+    throw new FleetsyncError("unauthenticated", "missing Authorization header; send 'Bearer <token>'");
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw new FleetsyncError("unauthenticated", "Authorization header is not 'Bearer <token>'");
   return match[1]!;
@@ -22,13 +23,19 @@ export async function authenticateAdmin(ctx: HubContext, header: string | undefi
   const expected = await readSetting(ctx.db, "admin_token_hash");
   const actual = await hashSecret(token);
   if (!expected || !timingSafeEqual(expected, actual)) {
-    throw new FleetsyncError("unauthenticated", "admin token is not valid for this hub; see DATA/admin.token on the hub machine");
+    throw new FleetsyncError(
+      "unauthenticated",
+      "admin token is not valid for this hub; see DATA/admin.token on the hub machine",
+    );
   }
 }
 
 export type AuthenticatedDevice = { id: string; name: string };
 
-export async function authenticateDevice(ctx: HubContext, header: string | undefined): Promise<AuthenticatedDevice> {
+export async function authenticateDevice(
+  ctx: HubContext,
+  header: string | undefined,
+): Promise<AuthenticatedDevice> {
   const token = bearerToken(header);
   let subject: string | undefined;
   try {
@@ -56,10 +63,16 @@ export async function authenticateDevice(ctx: HubContext, header: string | undef
       requiredClaims: ["exp", "iat", "jti", "sub", "aud"],
     });
     if ((payload.exp ?? 0) - (payload.iat ?? 0) > DEVICE_JWT_MAX_LIFETIME_SECONDS) {
-      throw new FleetsyncError("unauthenticated", `device token lives longer than ${DEVICE_JWT_MAX_LIFETIME_SECONDS} s`);
+      throw new FleetsyncError(
+        "unauthenticated",
+        `device token lives longer than ${DEVICE_JWT_MAX_LIFETIME_SECONDS} s`,
+      );
     }
     if ((payload.exp ?? 0) > nowSeconds + DEVICE_JWT_MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
-      throw new FleetsyncError("unauthenticated", "device token expires too far in the future; is the device clock right?");
+      throw new FleetsyncError(
+        "unauthenticated",
+        "device token expires too far in the future; is the device clock right?",
+      );
     }
   } catch (error) {
     if (error instanceof FleetsyncError) throw error;

@@ -22,7 +22,8 @@ export async function storeBlocks(ctx: HubContext, body: ReadableStream<Uint8Arr
     }
   } catch (error) {
     if (error instanceof FleetsyncError) throw error;
-    if (error instanceof Error && error.name === "BlockFrameError") throw new FleetsyncError("bad_request", error.message);
+    if (error instanceof Error && error.name === "BlockFrameError")
+      throw new FleetsyncError("bad_request", error.message);
     throw error;
   }
   return { stored, bytes };

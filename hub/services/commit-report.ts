@@ -20,12 +20,18 @@ export async function commitReport(
 ): Promise<ReportResponse> {
   const { member } = await requireMembership(ctx, deviceId, shareName);
   if (member.role === "replica") {
-    throw new FleetsyncError("forbidden", `device ${deviceId} is a replica of "${shareName}" and may not report changes`);
+    throw new FleetsyncError(
+      "forbidden",
+      `device ${deviceId} is a replica of "${shareName}" and may not report changes`,
+    );
   }
   const latest = new Map<string, Entry>();
   for (const entry of reported) {
     if (entry.type === "file" && entry.blocks.length !== Math.ceil(entry.size / entry.blockSize)) {
-      throw new FleetsyncError("invalid", `entry "${entry.path}": ${entry.blocks.length} blocks do not cover ${entry.size} bytes`);
+      throw new FleetsyncError(
+        "invalid",
+        `entry "${entry.path}": ${entry.blocks.length} blocks do not cover ${entry.size} bytes`,
+      );
     }
     latest.set(entry.path, entry);
   }
@@ -53,7 +59,10 @@ export async function commitReport(
 
   const nowMs = ctx.now();
   const headSql = sql`(select ${shares.headSeq} from ${shares} where ${shares.name} = ${shareName})`;
-  const rows = changed.map((entry, i) => ({ ...entryToRow(entry, shareName, deviceId, nowMs), seq: sql`${headSql} + ${i + 1}` }));
+  const rows = changed.map((entry, i) => ({
+    ...entryToRow(entry, shareName, deviceId, nowMs),
+    seq: sql`${headSql} + ${i + 1}`,
+  }));
   const entryStatements = chunkForParams(rows, ENTRY_COLUMNS, ctx.limits.sqlParamLimit).map((chunk) =>
     ctx.db
       .insert(entries)
@@ -105,7 +114,9 @@ export async function commitReport(
       .update(shares)
       .set({ headSeq: sql`${shares.headSeq} + ${changed.length}` })
       .where(eq(shares.name, shareName)),
-    ...chunkForParams(opRows, OP_COLUMNS, ctx.limits.sqlParamLimit).map((chunk) => ctx.db.insert(syncOps).values(chunk)),
+    ...chunkForParams(opRows, OP_COLUMNS, ctx.limits.sqlParamLimit).map((chunk) =>
+      ctx.db.insert(syncOps).values(chunk),
+    ),
     ctx.db
       .update(members)
       .set({ lastReportAt: nowMs, lastError: null })

@@ -24,7 +24,8 @@ export async function revokeDevice(ctx: HubContext, id: string) {
     .set({ revokedAt: ctx.now() })
     .where(and(eq(devices.id, id), isNull(devices.revokedAt)))
     .returning({ id: devices.id });
-  if (updated.length === 0) throw new FleetsyncError("not_found", `no active device with id ${id}; see fleetsync device list`);
+  if (updated.length === 0)
+    throw new FleetsyncError("not_found", `no active device with id ${id}; see fleetsync device list`);
   await ctx.db.batch([
     ctx.db
       .update(instructions)

@@ -16,12 +16,20 @@ const GrantsSchema = z.array(ShareGrantSchema);
 export type CreateTokenInput = { shares: ShareGrant[]; ttlSeconds: number; label: string };
 
 export async function createEnrolmentToken(ctx: HubContext, input: CreateTokenInput) {
-  if (input.shares.length === 0) throw new FleetsyncError("invalid", 'field "shares": name at least one share');
+  if (input.shares.length === 0)
+    throw new FleetsyncError("invalid", 'field "shares": name at least one share');
   const names = input.shares.map((s) => s.name);
-  const known = new Set((await ctx.db.select({ name: shares.name }).from(shares).where(inArray(shares.name, names))).map((r) => r.name));
+  const known = new Set(
+    (await ctx.db.select({ name: shares.name }).from(shares).where(inArray(shares.name, names))).map(
+      (r) => r.name,
+    ),
+  );
   const unknown = names.find((n) => !known.has(n));
   if (unknown) {
-    throw new FleetsyncError("not_found", `share "${unknown}" does not exist; create it first: fleetsync share create ${unknown}`);
+    throw new FleetsyncError(
+      "not_found",
+      `share "${unknown}" does not exist; create it first: fleetsync share create ${unknown}`,
+    );
   }
   const nowMs = ctx.now();
   const jti = crypto.randomUUID();
@@ -64,9 +72,15 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
     grants = GrantsSchema.parse(payload.shares);
   } catch (error) {
     if (error instanceof errors.JWTExpired) {
-      throw new FleetsyncError("token_expired", "enrolment token has expired; ask the admin for a new one (fleetsync token create)");
+      throw new FleetsyncError(
+        "token_expired",
+        "enrolment token has expired; ask the admin for a new one (fleetsync token create)",
+      );
     }
-    throw new FleetsyncError("unauthenticated", "enrolment token is not valid for this hub (forged, damaged or minted by another hub)");
+    throw new FleetsyncError(
+      "unauthenticated",
+      "enrolment token is not valid for this hub (forged, damaged or minted by another hub)",
+    );
   }
 
   const deviceId = `dev_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
@@ -74,19 +88,37 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
   const claimed = await ctx.db
     .update(enrolmentTokens)
     .set({ usedAt: nowMs, usedBy: deviceId })
-    .where(and(eq(enrolmentTokens.jti, jti), isNull(enrolmentTokens.usedAt), isNull(enrolmentTokens.revokedAt)))
+    .where(
+      and(eq(enrolmentTokens.jti, jti), isNull(enrolmentTokens.usedAt), isNull(enrolmentTokens.revokedAt)),
+    )
     .returning({ jti: enrolmentTokens.jti });
   if (claimed.length === 0) {
     const [row] = await ctx.db.select().from(enrolmentTokens).where(eq(enrolmentTokens.jti, jti));
     if (!row) throw new FleetsyncError("unauthenticated", "enrolment token is not known to this hub");
-    if (row.revokedAt !== null) throw new FleetsyncError("unauthenticated", "enrolment token was revoked; ask the admin for a new one");
-    throw new FleetsyncError("token_used", `token already used (by device ${row.usedBy}); each token enrolls one device`);
+    if (row.revokedAt !== null)
+      throw new FleetsyncError("unauthenticated", "enrolment token was revoked; ask the admin for a new one");
+    throw new FleetsyncError(
+      "token_used",
+      `token already used (by device ${row.usedBy}); each token enrolls one device`,
+    );
   }
 
   const existingShares = new Set(
-    (await ctx.db.select({ name: shares.name }).from(shares).where(inArray(shares.name, grants.map((g) => g.name)))).map((r) => r.name),
+    (
+      await ctx.db
+        .select({ name: shares.name })
+        .from(shares)
+        .where(
+          inArray(
+            shares.name,
+            grants.map((g) => g.name),
+          ),
+        )
+    ).map((r) => r.name),
   );
-  const memberRows = grants.filter((g) => existingShares.has(g.name)).map((g) => ({ share: g.name, deviceId, role: g.role }));
+  const memberRows = grants
+    .filter((g) => existingShares.has(g.name))
+    .map((g) => ({ share: g.name, deviceId, role: g.role }));
   await ctx.db.batch([
     ctx.db.insert(devices).values({
       id: deviceId,
@@ -100,7 +132,12 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
     auditStatement(ctx, `device:${deviceId}`, "device.enroll", deviceId, { name: input.name, token: jti }),
   ]);
   ctx.log.info("device enrolled", { device: deviceId, name: input.name });
-  return { deviceId, hubId: ctx.identity.hubId, jwks: ctx.identity.jwks, shares: await listDeviceShares(ctx, deviceId) };
+  return {
+    deviceId,
+    hubId: ctx.identity.hubId,
+    jwks: ctx.identity.jwks,
+    shares: await listDeviceShares(ctx, deviceId),
+  };
 }
 
 export async function listTokens(ctx: HubContext) {
@@ -112,7 +149,14 @@ export async function listTokens(ctx: HubContext) {
     shares: JSON.parse(row.shares) as ShareGrant[],
     createdAt: new Date(row.createdAt).toISOString(),
     expiresAt: new Date(row.expiresAt).toISOString(),
-    state: row.revokedAt !== null ? "revoked" : row.usedAt !== null ? "used" : row.expiresAt <= nowMs ? "expired" : "unused",
+    state:
+      row.revokedAt !== null
+        ? "revoked"
+        : row.usedAt !== null
+          ? "used"
+          : row.expiresAt <= nowMs
+            ? "expired"
+            : "unused",
     usedBy: row.usedBy,
   }));
 }
@@ -123,7 +167,8 @@ export async function revokeToken(ctx: HubContext, jti: string) {
     .set({ revokedAt: ctx.now() })
     .where(and(eq(enrolmentTokens.jti, jti), isNull(enrolmentTokens.revokedAt)))
     .returning({ jti: enrolmentTokens.jti });
-  if (updated.length === 0) throw new FleetsyncError("not_found", `no unrevoked token with id ${jti}; see fleetsync token list`);
+  if (updated.length === 0)
+    throw new FleetsyncError("not_found", `no unrevoked token with id ${jti}; see fleetsync token list`);
   await auditStatement(ctx, "admin", "token.revoke", jti);
   return { jti, revoked: true };
 }

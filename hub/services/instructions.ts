@@ -30,22 +30,34 @@ function isBehind({ member, share }: Membership): boolean {
   return reached < share.headSeq;
 }
 
-async function instructionFor(ctx: HubContext, deviceId: string, { member, share }: Membership): Promise<string> {
+async function instructionFor(
+  ctx: HubContext,
+  deviceId: string,
+  { member, share }: Membership,
+): Promise<string> {
   const nowMs = ctx.now();
   const pending = await ctx.db
     .select()
     .from(instructions)
     .where(
-      and(eq(instructions.deviceId, deviceId), eq(instructions.share, share.name), eq(instructions.status, "pending")),
+      and(
+        eq(instructions.deviceId, deviceId),
+        eq(instructions.share, share.name),
+        eq(instructions.status, "pending"),
+      ),
     );
-  const reusable = pending.find((p) => p.fromSeq === member.cursor && p.expiresAt - REISSUE_MARGIN_MS > nowMs);
+  const reusable = pending.find(
+    (p) => p.fromSeq === member.cursor && p.expiresAt - REISSUE_MARGIN_MS > nowMs,
+  );
   if (reusable) return reusable.jws;
 
   const limit = ctx.limits.maxOpsPerInstruction;
   const rows = await ctx.db
     .select()
     .from(entries)
-    .where(and(eq(entries.share, share.name), gt(entries.seq, member.cursor), lte(entries.seq, share.headSeq)))
+    .where(
+      and(eq(entries.share, share.name), gt(entries.seq, member.cursor), lte(entries.seq, share.headSeq)),
+    )
     .orderBy(asc(entries.seq))
     .limit(limit + 1);
   const plan = planInstruction({
@@ -69,7 +81,11 @@ async function instructionFor(ctx: HubContext, deviceId: string, { member, share
       .update(instructions)
       .set({ status: "superseded" })
       .where(
-        and(eq(instructions.deviceId, deviceId), eq(instructions.share, share.name), eq(instructions.status, "pending")),
+        and(
+          eq(instructions.deviceId, deviceId),
+          eq(instructions.share, share.name),
+          eq(instructions.status, "pending"),
+        ),
       ),
     ctx.db.insert(instructions).values({
       id,
@@ -111,12 +127,21 @@ export async function nextInstructions(
   }
 }
 
-export async function acknowledgeInstruction(ctx: HubContext, deviceId: string, instructionId: string, ack: AckRequest) {
+export async function acknowledgeInstruction(
+  ctx: HubContext,
+  deviceId: string,
+  instructionId: string,
+  ack: AckRequest,
+) {
   const [instruction] = await ctx.db
     .select()
     .from(instructions)
     .where(and(eq(instructions.id, instructionId), eq(instructions.deviceId, deviceId)));
-  if (!instruction) throw new FleetsyncError("not_found", `instruction ${instructionId} was not issued to device ${deviceId}`);
+  if (!instruction)
+    throw new FleetsyncError(
+      "not_found",
+      `instruction ${instructionId} was not issued to device ${deviceId}`,
+    );
   if (ack.reachedSeq < instruction.fromSeq || ack.reachedSeq > instruction.toSeq) {
     throw new FleetsyncError(
       "invalid",
@@ -136,10 +161,17 @@ export async function acknowledgeInstruction(ctx: HubContext, deviceId: string, 
     const [last] = await ctx.db
       .select()
       .from(syncRuns)
-      .where(and(eq(syncRuns.share, instruction.share), eq(syncRuns.deviceId, deviceId), eq(syncRuns.kind, "dry-run")))
+      .where(
+        and(
+          eq(syncRuns.share, instruction.share),
+          eq(syncRuns.deviceId, deviceId),
+          eq(syncRuns.kind, "dry-run"),
+        ),
+      )
       .orderBy(desc(syncRuns.id))
       .limit(1);
-    const unchanged = last !== undefined && last.toSeq === instruction.toSeq && last.fromSeq === instruction.fromSeq;
+    const unchanged =
+      last !== undefined && last.toSeq === instruction.toSeq && last.fromSeq === instruction.fromSeq;
     const remember = ctx.db.update(members).set({ dryRunSeq: instruction.toSeq }).where(memberWhere);
     if (unchanged) {
       await ctx.db.batch([markAcked, remember]);
@@ -201,15 +233,25 @@ function runStatements(
       error: ack.results.find((r) => !r.ok)?.error ?? null,
       at: ctx.now(),
     }),
-    ...chunkForParams(opRows, OP_COLUMNS, ctx.limits.sqlParamLimit).map((chunk) => ctx.db.insert(syncOps).values(chunk)),
+    ...chunkForParams(opRows, OP_COLUMNS, ctx.limits.sqlParamLimit).map((chunk) =>
+      ctx.db.insert(syncOps).values(chunk),
+    ),
   ];
 }
 
 /** The agent states where it really is (at start, or after losing state); pending instructions are dropped. */
-export async function setCursor(ctx: HubContext, deviceId: string, shareName: string, request: CursorRequest) {
+export async function setCursor(
+  ctx: HubContext,
+  deviceId: string,
+  shareName: string,
+  request: CursorRequest,
+) {
   const { member, share } = await requireMembership(ctx, deviceId, shareName);
   if (member.role === "source") {
-    throw new FleetsyncError("forbidden", `device ${deviceId} is the source of "${shareName}"; sources have no cursor`);
+    throw new FleetsyncError(
+      "forbidden",
+      `device ${deviceId} is the source of "${shareName}"; sources have no cursor`,
+    );
   }
   const cursor = Math.min(request.cursor, share.headSeq);
   await ctx.db.batch([
@@ -221,7 +263,11 @@ export async function setCursor(ctx: HubContext, deviceId: string, shareName: st
       .update(instructions)
       .set({ status: "superseded" })
       .where(
-        and(eq(instructions.deviceId, deviceId), eq(instructions.share, shareName), eq(instructions.status, "pending")),
+        and(
+          eq(instructions.deviceId, deviceId),
+          eq(instructions.share, shareName),
+          eq(instructions.status, "pending"),
+        ),
       ),
   ]);
   return { cursor, head: share.headSeq };

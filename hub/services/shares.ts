@@ -21,7 +21,10 @@ export async function createShare(ctx: HubContext, input: CreateShareInput) {
 
 export async function listShares(ctx: HubContext) {
   const rows = await ctx.db.select().from(shares).orderBy(shares.name);
-  const memberCounts = await ctx.db.select({ share: members.share, n: count() }).from(members).groupBy(members.share);
+  const memberCounts = await ctx.db
+    .select({ share: members.share, n: count() })
+    .from(members)
+    .groupBy(members.share);
   const counts = new Map(memberCounts.map((r) => [r.share, r.n]));
   return rows.map((row) => ({
     name: row.name,
@@ -35,7 +38,8 @@ export async function listShares(ctx: HubContext) {
 
 export async function showShare(ctx: HubContext, name: string) {
   const [share] = await ctx.db.select().from(shares).where(eq(shares.name, name));
-  if (!share) throw new FleetsyncError("not_found", `share "${name}" does not exist; see fleetsync share list`);
+  if (!share)
+    throw new FleetsyncError("not_found", `share "${name}" does not exist; see fleetsync share list`);
   const rows = await ctx.db
     .select({ member: members, device: devices })
     .from(members)
@@ -73,17 +77,19 @@ export async function showShare(ctx: HubContext, name: string) {
 
 export async function listDeviceShares(ctx: HubContext, deviceId: string): Promise<DeviceShare[]> {
   const rows = await ctx.db
-    .select({ share: shares, role: members.role })
+    .select({ share: shares, role: members.role, cursor: members.cursor })
     .from(members)
     .innerJoin(shares, eq(shares.name, members.share))
     .where(eq(members.deviceId, deviceId))
     .orderBy(shares.name);
-  return rows.map(({ share, role }) => ({
+  return rows.map(({ share, role, cursor }) => ({
     name: share.name,
     role,
     kind: share.kind,
     deletes: share.deletes,
     conflicts: share.conflicts,
+    head: share.headSeq,
+    cursor: role === "source" ? share.headSeq : cursor,
   }));
 }
 

@@ -57,7 +57,8 @@ export async function* decodeBlockFrames(stream: ReadableStream<Uint8Array>): As
       }
       const hash = toHex(buffer.subarray(0, 32));
       const length = new DataView(buffer.buffer, buffer.byteOffset, buffer.length).getUint32(32, false);
-      if (length > MAX_BLOCK_BYTES) throw new BlockFrameError(`block ${hash} claims ${length} bytes (max ${MAX_BLOCK_BYTES})`);
+      if (length > MAX_BLOCK_BYTES)
+        throw new BlockFrameError(`block ${hash} claims ${length} bytes (max ${MAX_BLOCK_BYTES})`);
       if (!(await fill(BLOCK_FRAME_HEADER_BYTES + length))) {
         throw new BlockFrameError(`block ${hash} is truncated`);
       }

@@ -40,7 +40,8 @@ export class FleetsyncError extends Error {
     super(message, { cause: options.cause });
     this.name = "FleetsyncError";
     this.code = code;
-    this.retryable = options.retryable ?? (code === "internal" || code === "unavailable" || code === "rate_limited");
+    this.retryable =
+      options.retryable ?? (code === "internal" || code === "unavailable" || code === "rate_limited");
   }
 
   get status(): number {

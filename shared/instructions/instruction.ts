@@ -1,5 +1,13 @@
 // Hub-signed instructions: which operations bring one device's share from its cursor to a target sequence.
-import { type CryptoKey, type JSONWebKeySet, createLocalJWKSet, errors, jwtVerify, type KeyObject, SignJWT } from "jose";
+import {
+  type CryptoKey,
+  createLocalJWKSet,
+  errors,
+  type JSONWebKeySet,
+  jwtVerify,
+  type KeyObject,
+  SignJWT,
+} from "jose";
 import { z } from "zod";
 import { SequencedEntrySchema } from "../protocol/entry.ts";
 import { ShareNameSchema } from "../protocol/shares.ts";
@@ -61,7 +69,8 @@ export async function verifyInstruction(
     if (error instanceof errors.JWSSignatureVerificationFailed) {
       return { ok: false, reason: "instruction signature does not verify against the pinned hub key" };
     }
-    if (error instanceof errors.JWKSNoMatchingKey) return { ok: false, reason: "instruction is signed by an unknown key" };
+    if (error instanceof errors.JWKSNoMatchingKey)
+      return { ok: false, reason: "instruction is signed by an unknown key" };
     if (error instanceof errors.JWTClaimValidationFailed) {
       return { ok: false, reason: `instruction claim "${error.claim}" is wrong: ${error.reason}` };
     }
@@ -70,7 +79,10 @@ export async function verifyInstruction(
   const parsed = InstructionSchema.safeParse(payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, reason: `instruction payload is invalid at ${issue?.path.join(".")}: ${issue?.message}` };
+    return {
+      ok: false,
+      reason: `instruction payload is invalid at ${issue?.path.join(".")}: ${issue?.message}`,
+    };
   }
   if (parsed.data.toSeq < parsed.data.fromSeq) return { ok: false, reason: "instruction moves backwards" };
   return { ok: true, instruction: parsed.data };

@@ -25,7 +25,11 @@ export const EntrySchema = z.strictObject({
   mtimeMs: z.number().int().min(0).default(0),
   blockSize: z.number().int().min(MIN_BLOCK_BYTES).max(MAX_BLOCK_BYTES).default(MIN_BLOCK_BYTES),
   blocks: z.array(HashSchema).max(100_000).default([]),
-  target: z.string().max(4096).refine((t) => !t.includes("\0"), "symlink target contains NUL").optional(),
+  target: z
+    .string()
+    .max(4096)
+    .refine((t) => !t.includes("\0"), "symlink target contains NUL")
+    .optional(),
   hash: z.string().max(64).default(""),
 });
 export type Entry = z.infer<typeof EntrySchema>;

@@ -68,7 +68,11 @@ export const AckRequestSchema = z.strictObject({
 });
 export type AckRequest = z.infer<typeof AckRequestSchema>;
 
-export const AckResponseSchema = z.object({ cursor: z.number().int(), recorded: z.boolean(), note: z.string().optional() });
+export const AckResponseSchema = z.object({
+  cursor: z.number().int(),
+  recorded: z.boolean(),
+  note: z.string().optional(),
+});
 
 export const CursorRequestSchema = z.strictObject({
   cursor: z.number().int().min(0),

@@ -23,7 +23,13 @@ export const SharePolicySchema = z.strictObject({
 });
 export type SharePolicy = z.infer<typeof SharePolicySchema>;
 
-export const DeviceShareSchema = SharePolicySchema.extend({ name: ShareNameSchema, role: z.enum(ROLES) });
+export const DeviceShareSchema = SharePolicySchema.extend({
+  name: ShareNameSchema,
+  role: z.enum(ROLES),
+  /** The share's head sequence and this member's cursor, as the hub sees them. */
+  head: z.number().int().optional(),
+  cursor: z.number().int().optional(),
+});
 export type DeviceShare = z.infer<typeof DeviceShareSchema>;
 
 /** Parses "NAME:ROLE" as typed on the command line. */

@@ -1,0 +1,318 @@
+// Applies a verified instruction to a replica share: every write atomic, everything replaced or deleted kept in trash.
+import { chmod, lstat, mkdir, open, readlink, rename, rm, symlink, utimes } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { contentHash } from "../../shared/blocks/content-hash.ts";
+import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import type { Instruction } from "../../shared/instructions/instruction.ts";
+import { isSameOrBelow } from "../../shared/paths/normalize-share-path.ts";
+import type { SequencedEntry } from "../../shared/protocol/entry.ts";
+import type { OperationResult } from "../../shared/protocol/messages.ts";
+import type { HubClient } from "../hub/hub-client.ts";
+import type { AgentLogger } from "../log/agent-logger.ts";
+import { hashFile } from "../scan/hash-file.ts";
+import type { IndexEntry, ShareState } from "../state/share-state.ts";
+import { copyToTrash, moveToTrash, trashStamp } from "./trash.ts";
+import { type LocalBlocks, tempPathFor, writeTempFile } from "./write-file-atomically.ts";
+
+export type ApplyContext = {
+  root: string;
+  deletes: "propagate" | "keep";
+  dryRun: boolean;
+  state: ShareState;
+  client: HubClient;
+  log: AgentLogger;
+  signal?: AbortSignal;
+  now?: () => Date;
+};
+
+export type ApplyOutcome = { reachedSeq: number; results: OperationResult[] };
+
+/** Directories and files in sequence order, then deletions deepest first (so renames can reuse local blocks). */
+export function orderOperations(ops: SequencedEntry[]): SequencedEntry[] {
+  const writes = ops.filter((op) => op.type !== "deleted").sort((a, b) => a.seq - b.seq);
+  const deletes = ops
+    .filter((op) => op.type === "deleted")
+    .sort((a, b) => (a.path < b.path ? 1 : a.path > b.path ? -1 : 0));
+  return [...writes, ...deletes];
+}
+
+export async function applyInstruction(ctx: ApplyContext, instruction: Instruction): Promise<ApplyOutcome> {
+  const stamp = trashStamp((ctx.now ?? (() => new Date()))());
+  const localBlocks = buildLocalBlockIndex(ctx.state.index);
+  const results: OperationResult[] = [];
+  for (const op of orderOperations(instruction.ops)) {
+    if (ctx.signal?.aborted) break;
+    try {
+      const action = await applyOperation(ctx, op, stamp, localBlocks);
+      results.push({
+        seq: op.seq,
+        path: op.path,
+        action,
+        ok: true,
+        bytes: action === "create" || action === "update" ? op.size : 0,
+      });
+      if (ctx.dryRun && action !== "unchanged") {
+        ctx.log.info(`dry run: would ${action} ${op.path}`, {
+          seq: op.seq,
+          bytes: op.type === "file" ? op.size : 0,
+        });
+      }
+    } catch (error) {
+      const reason = describeFailure(error);
+      ctx.log.warn("operation failed; will retry", { path: op.path, seq: op.seq, error: reason });
+      results.push({
+        seq: op.seq,
+        path: op.path,
+        action: op.type === "deleted" ? "delete" : "write",
+        ok: false,
+        bytes: 0,
+        error: reason,
+      });
+    }
+  }
+  const failedSeqs = results.filter((r) => !r.ok).map((r) => r.seq);
+  const applied = results.length === instruction.ops.length;
+  const reachedSeq =
+    failedSeqs.length > 0 ? Math.min(...failedSeqs) - 1 : applied ? instruction.toSeq : instruction.fromSeq;
+  return { reachedSeq: Math.max(reachedSeq, instruction.fromSeq), results };
+}
+
+function describeFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "EACCES" || code === "EPERM") return `permission denied (${(error as Error).message})`;
+  if (code === "ENOSPC") return "disk full (ENOSPC); free space and the agent will retry";
+  if (code === "EROFS") return "read-only file system";
+  return (error as Error).message;
+}
+
+function buildLocalBlockIndex(index: Record<string, IndexEntry>): LocalBlocks {
+  let map: Map<string, { path: string; offset: number; length: number }> | undefined;
+  return (hash) => {
+    if (!map) {
+      map = new Map();
+      for (const [path, entry] of Object.entries(index)) {
+        if (entry.type !== "file") continue;
+        entry.blocks.forEach((h, i) => {
+          const offset = i * entry.blockSize;
+          if (!map!.has(h))
+            map!.set(h, { path, offset, length: Math.min(entry.blockSize, entry.size - offset) });
+        });
+      }
+    }
+    return map.get(hash);
+  };
+}
+
+async function applyOperation(
+  ctx: ApplyContext,
+  op: SequencedEntry,
+  stamp: string,
+  localBlocks: LocalBlocks,
+): Promise<string> {
+  // Never look through a symlinked or non-directory ancestor: that could reach outside the share root.
+  if (!(await hasRealParents(ctx.root, op.path))) {
+    if (op.type === "deleted") return "unchanged";
+    if (ctx.dryRun) return op.type === "dir" ? "mkdir" : op.type === "symlink" ? "symlink" : "create";
+    await ensureParentDirs(ctx.root, op.path, stamp);
+  }
+  switch (op.type) {
+    case "file":
+      return applyFile(ctx, op, stamp, localBlocks);
+    case "dir":
+      return applyDir(ctx, op, stamp);
+    case "symlink":
+      return applySymlink(ctx, op, stamp);
+    case "deleted":
+      return applyDelete(ctx, op, stamp);
+  }
+}
+
+async function hasRealParents(root: string, path: string): Promise<boolean> {
+  const parts = path.split("/").slice(0, -1);
+  let abs = root;
+  for (const part of parts) {
+    abs = join(abs, part);
+    const st = await lstat(abs).catch(() => undefined);
+    if (!st?.isDirectory()) return false;
+  }
+  return true;
+}
+
+/** Makes every ancestor of `path` a real directory; anything else in the way (a file, a symlink) goes to trash. */
+async function ensureParentDirs(root: string, path: string, stamp: string): Promise<void> {
+  const parts = path.split("/").slice(0, -1);
+  let rel = "";
+  for (const part of parts) {
+    rel = rel ? `${rel}/${part}` : part;
+    const abs = join(root, rel);
+    const st = await lstat(abs).catch(() => undefined);
+    if (st?.isDirectory()) continue;
+    if (st) await moveToTrash(root, rel, stamp);
+    await mkdir(abs);
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, "r").catch(() => undefined);
+  await handle?.sync().catch(() => {});
+  await handle?.close();
+}
+
+function forgetBelow(state: ShareState, path: string): void {
+  for (const key of Object.keys(state.index)) if (isSameOrBelow(key, path)) delete state.index[key];
+}
+
+async function applyFile(
+  ctx: ApplyContext,
+  op: SequencedEntry,
+  stamp: string,
+  localBlocks: LocalBlocks,
+): Promise<string> {
+  if (op.blocks.length !== Math.ceil(op.size / op.blockSize)) {
+    throw new FleetsyncError(
+      "invalid",
+      `instruction for ${op.path}: ${op.blocks.length} blocks cannot hold ${op.size} bytes`,
+    );
+  }
+  const expected = await contentHash(op.size, op.blockSize, op.blocks);
+  const abs = join(ctx.root, op.path);
+  const st = await lstat(abs).catch(() => undefined);
+  if (st?.isFile()) {
+    const known = ctx.state.index[op.path];
+    const sameStat =
+      known?.type === "file" &&
+      known.size === st.size &&
+      known.mtimeMs === Math.floor(st.mtimeMs) &&
+      known.ino === st.ino;
+    const localHash = sameStat ? known.hash : st.size === op.size ? (await hashFile(abs, st.size)).hash : "";
+    if (localHash === expected) {
+      const modeOk = (st.mode & 0o7777) === op.mode;
+      const mtimeOk = Math.floor(st.mtimeMs) === op.mtimeMs;
+      if (modeOk && mtimeOk) {
+        ctx.state.index[op.path] = fileIndexEntry(op, expected, st.ino);
+        return "unchanged";
+      }
+      if (ctx.dryRun) return "metadata";
+      if (!modeOk) await chmod(abs, op.mode);
+      if (!mtimeOk) await utimes(abs, op.mtimeMs / 1000, op.mtimeMs / 1000);
+      ctx.state.index[op.path] = fileIndexEntry(op, expected, st.ino);
+      return "metadata";
+    }
+  }
+  const action = st ? "update" : "create";
+  if (ctx.dryRun) return action;
+
+  await ensureParentDirs(ctx.root, op.path, stamp);
+  const { temp } = await writeTempFile(ctx.root, op, ctx.client, localBlocks, ctx.signal);
+  try {
+    const current = await lstat(abs).catch(() => undefined);
+    if (current?.isFile()) await copyToTrash(ctx.root, op.path, stamp);
+    else if (current) {
+      await moveToTrash(ctx.root, op.path, stamp);
+      forgetBelow(ctx.state, op.path);
+    }
+    await rename(temp, abs);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await fsyncDir(dirname(abs));
+  const after = await lstat(abs);
+  ctx.state.index[op.path] = fileIndexEntry(op, expected, after.ino);
+  return action;
+}
+
+function fileIndexEntry(op: SequencedEntry, hash: string, ino: number): IndexEntry {
+  return {
+    type: "file",
+    size: op.size,
+    mtimeMs: op.mtimeMs,
+    ino,
+    mode: op.mode,
+    blockSize: op.blockSize,
+    blocks: op.blocks,
+    hash,
+  };
+}
+
+async function applyDir(ctx: ApplyContext, op: SequencedEntry, stamp: string): Promise<string> {
+  const abs = join(ctx.root, op.path);
+  const st = await lstat(abs).catch(() => undefined);
+  const entry = (ino: number): IndexEntry => ({
+    type: "dir",
+    size: 0,
+    mtimeMs: 0,
+    ino,
+    mode: op.mode,
+    blockSize: op.blockSize,
+    blocks: [],
+    hash: "",
+  });
+  if (st?.isDirectory()) {
+    if ((st.mode & 0o7777) === op.mode) {
+      ctx.state.index[op.path] = entry(st.ino);
+      return "unchanged";
+    }
+    if (ctx.dryRun) return "metadata";
+    await chmod(abs, op.mode);
+    ctx.state.index[op.path] = entry(st.ino);
+    return "metadata";
+  }
+  if (ctx.dryRun) return "mkdir";
+  await ensureParentDirs(ctx.root, op.path, stamp);
+  if (st) {
+    await moveToTrash(ctx.root, op.path, stamp);
+    forgetBelow(ctx.state, op.path);
+  }
+  await mkdir(abs);
+  await chmod(abs, op.mode);
+  ctx.state.index[op.path] = entry((await lstat(abs)).ino);
+  return "mkdir";
+}
+
+async function applySymlink(ctx: ApplyContext, op: SequencedEntry, stamp: string): Promise<string> {
+  const abs = join(ctx.root, op.path);
+  const target = op.target ?? "";
+  const st = await lstat(abs).catch(() => undefined);
+  const entry = (ino: number): IndexEntry => ({
+    type: "symlink",
+    size: 0,
+    mtimeMs: 0,
+    ino,
+    mode: 0,
+    blockSize: op.blockSize,
+    blocks: [],
+    hash: "",
+    target,
+  });
+  if (st?.isSymbolicLink() && (await readlink(abs)) === target) {
+    ctx.state.index[op.path] = entry(st.ino);
+    return "unchanged";
+  }
+  if (ctx.dryRun) return "symlink";
+  await ensureParentDirs(ctx.root, op.path, stamp);
+  const temp = tempPathFor(ctx.root, op.path);
+  await rm(temp, { force: true });
+  await symlink(target, temp);
+  if (st) {
+    await moveToTrash(ctx.root, op.path, stamp);
+    forgetBelow(ctx.state, op.path);
+  }
+  await rename(temp, abs);
+  ctx.state.index[op.path] = entry((await lstat(abs)).ino);
+  return "symlink";
+}
+
+async function applyDelete(ctx: ApplyContext, op: SequencedEntry, stamp: string): Promise<string> {
+  if (ctx.deletes === "keep") return "skip";
+  const abs = join(ctx.root, op.path);
+  const st = await lstat(abs).catch(() => undefined);
+  if (!st) {
+    forgetBelow(ctx.state, op.path);
+    return "unchanged";
+  }
+  if (ctx.dryRun) return "delete";
+  await moveToTrash(ctx.root, op.path, stamp);
+  forgetBelow(ctx.state, op.path);
+  return "delete";
+}

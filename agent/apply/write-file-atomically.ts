@@ -1,0 +1,120 @@
+// Builds a file's new content in a temp file beside it (local blocks reused, the rest fetched and verified), then fsyncs.
+import { chmod, open, rm, utimes } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import type { SequencedEntry } from "../../shared/protocol/entry.ts";
+import { MAX_HASHES_PER_FETCH } from "../../shared/protocol/messages.ts";
+import type { HubClient } from "../hub/hub-client.ts";
+import { sha256 } from "../scan/hash-file.ts";
+import { TEMP_PREFIX, TEMP_SUFFIX } from "../scan/ignore-rules.ts";
+
+const FETCH_BATCH_BYTES = 32 * 1024 * 1024;
+
+export type BlockSource = { path: string; offset: number; length: number };
+export type LocalBlocks = (hash: string) => BlockSource | undefined;
+
+export function tempPathFor(root: string, path: string): string {
+  return join(
+    dirname(join(root, path)),
+    `${TEMP_PREFIX}${sha256(Buffer.from(path)).slice(0, 16)}${TEMP_SUFFIX}`,
+  );
+}
+
+export type WriteStats = { fetchedBlocks: number; fetchedBytes: number; reusedBlocks: number };
+
+/** Writes `op`'s content to its temp path and returns it; on any failure the temp file is removed. */
+export async function writeTempFile(
+  root: string,
+  op: SequencedEntry,
+  client: HubClient,
+  localBlocks: LocalBlocks,
+  signal?: AbortSignal,
+): Promise<{ temp: string; stats: WriteStats }> {
+  const temp = tempPathFor(root, op.path);
+  const stats: WriteStats = { fetchedBlocks: 0, fetchedBytes: 0, reusedBlocks: 0 };
+  const offsets = new Map<string, number[]>();
+  op.blocks.forEach((hash, i) => {
+    const list = offsets.get(hash) ?? [];
+    list.push(i * op.blockSize);
+    offsets.set(hash, list);
+  });
+  const lengthAt = (offset: number) => Math.min(op.blockSize, op.size - offset);
+  const handle = await open(temp, "w", 0o600);
+  try {
+    const writeBlock = async (hash: string, bytes: Uint8Array) => {
+      for (const offset of offsets.get(hash) ?? []) {
+        if (bytes.length !== lengthAt(offset)) {
+          throw new FleetsyncError(
+            "invalid",
+            `block ${hash} of ${op.path} has ${bytes.length} bytes, expected ${lengthAt(offset)}`,
+          );
+        }
+        await handle.write(bytes, 0, bytes.length, offset);
+      }
+    };
+    const toFetch: string[] = [];
+    for (const hash of offsets.keys()) {
+      const source = localBlocks(hash);
+      const bytes = source ? await readLocalBlock(root, source) : undefined;
+      if (bytes && sha256(bytes) === hash) {
+        await writeBlock(hash, bytes);
+        stats.reusedBlocks++;
+      } else toFetch.push(hash);
+    }
+    const maxPerBatch = Math.max(
+      1,
+      Math.min(MAX_HASHES_PER_FETCH, Math.floor(FETCH_BATCH_BYTES / op.blockSize)),
+    );
+    for (let i = 0; i < toFetch.length; i += maxPerBatch) {
+      const batch = new Set(toFetch.slice(i, i + maxPerBatch));
+      for await (const frame of client.fetchBlocks([...batch], signal)) {
+        if (!batch.has(frame.hash))
+          throw new FleetsyncError("invalid", `hub sent block ${frame.hash}, which was not asked for`);
+        if (sha256(frame.bytes) !== frame.hash) {
+          throw new FleetsyncError(
+            "invalid",
+            `block ${frame.hash} of ${op.path} does not match its hash; refused it`,
+            {
+              retryable: true,
+            },
+          );
+        }
+        await writeBlock(frame.hash, frame.bytes);
+        batch.delete(frame.hash);
+        stats.fetchedBlocks++;
+        stats.fetchedBytes += frame.bytes.length;
+      }
+      if (batch.size > 0) {
+        throw new FleetsyncError(
+          "unavailable",
+          `${batch.size} blocks of ${op.path} are not on the hub (yet); will retry`,
+          {
+            retryable: true,
+          },
+        );
+      }
+    }
+    await handle.truncate(op.size);
+    await handle.sync();
+    await handle.close();
+    await chmod(temp, op.mode);
+    await utimes(temp, op.mtimeMs / 1000, op.mtimeMs / 1000);
+    return { temp, stats };
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await rm(temp, { force: true });
+    throw error;
+  }
+}
+
+async function readLocalBlock(root: string, source: BlockSource): Promise<Uint8Array | undefined> {
+  const handle = await open(join(root, source.path), "r").catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const buffer = Buffer.allocUnsafe(source.length);
+    const { bytesRead } = await handle.read(buffer, 0, source.length, source.offset);
+    return bytesRead === source.length ? buffer : undefined;
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,89 @@
+// The device's long-poll: fetch signed instructions, verify them against the pinned hub keys, hand each to its share.
+import type { JSONWebKeySet } from "jose";
+import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import { verifyInstruction } from "../../shared/instructions/instruction.ts";
+import { backoffMs, sleep } from "../hub/backoff.ts";
+import type { HubClient } from "../hub/hub-client.ts";
+import type { AgentLogger } from "../log/agent-logger.ts";
+import type { ReplicaShare } from "./replica-share.ts";
+
+export const LONG_POLL_SECONDS = 25;
+const ROOT_RECHECK_MS = 5000;
+const TRASH_CLEAN_INTERVAL_MS = 24 * 3_600_000;
+
+export type InstructionLoopDeps = {
+  client: HubClient;
+  replicas: ReplicaShare[];
+  jwks: JSONWebKeySet;
+  hubId: string;
+  deviceId: string;
+  log: AgentLogger;
+  signal: AbortSignal;
+};
+
+export async function runInstructionLoop(deps: InstructionLoopDeps): Promise<void> {
+  const { client, replicas, log, signal } = deps;
+  const byName = new Map(replicas.map((r) => [r.share.name, r]));
+  let attempt = 0;
+  let lastTrashClean = Date.now();
+  while (!signal.aborted) {
+    try {
+      for (const replica of replicas) if (!replica.ready) await replica.prepare();
+      if (!replicas.some((r) => r.ready)) {
+        await sleep(ROOT_RECHECK_MS, signal);
+        continue;
+      }
+      if (Date.now() - lastTrashClean > TRASH_CLEAN_INTERVAL_MS) {
+        lastTrashClean = Date.now();
+        for (const replica of replicas) await replica.cleanTrash();
+      }
+      const waitSeconds = replicas.every((r) => r.ready)
+        ? LONG_POLL_SECONDS
+        : Math.ceil(ROOT_RECHECK_MS / 1000);
+      const batch = await client.instructions(waitSeconds, signal);
+      let incomplete = false;
+      for (const jws of batch) {
+        if (signal.aborted) break;
+        const check = await verifyInstruction(jws, {
+          jwks: deps.jwks,
+          hubId: deps.hubId,
+          deviceId: deps.deviceId,
+          nowSeconds: Math.floor(Date.now() / 1000),
+        });
+        if (!check.ok) {
+          log.error(`refused an instruction: ${check.reason}; nothing was written`);
+          incomplete = true;
+          continue;
+        }
+        const replica = byName.get(check.instruction.share);
+        if (!replica) {
+          log.error(
+            `refused an instruction for share "${check.instruction.share}", which this device does not receive`,
+          );
+          incomplete = true;
+          continue;
+        }
+        if (!replica.ready) continue;
+        const { complete } = await replica.apply(check.instruction, check.instruction.jti);
+        if (!complete) incomplete = true;
+      }
+      if (incomplete) {
+        attempt++;
+        await sleep(backoffMs(attempt, Math.random()), signal);
+      } else attempt = 0;
+    } catch (error) {
+      if (signal.aborted) break;
+      attempt++;
+      const retryable = !(error instanceof FleetsyncError) || error.retryable;
+      const wait = retryable ? backoffMs(attempt, Math.random()) : 60_000;
+      log[retryable ? "warn" : "error"]("instruction loop failed; will retry", {
+        error: (error as Error).message,
+        retryInMs: wait,
+      });
+      if (error instanceof FleetsyncError && error.code === "unauthenticated") {
+        log.error("the hub refuses this device's credentials (revoked?); re-enroll with a new token");
+      }
+      await sleep(wait, signal);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+// Splits a file into fixed-size blocks and hashes each with SHA-256, reading one block at a time.
+import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
+import { blockSizeFor } from "../../shared/blocks/block-size.ts";
+import { contentHash } from "../../shared/blocks/content-hash.ts";
+
+export type FileHashes = { size: number; blockSize: number; blocks: string[]; hash: string };
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+export async function hashFile(path: string, size: number): Promise<FileHashes> {
+  const blockSize = blockSizeFor(size);
+  const buffer = Buffer.allocUnsafe(Math.min(blockSize, Math.max(size, 1)));
+  const blocks: string[] = [];
+  const handle = await open(path, "r");
+  let total = 0;
+  try {
+    while (true) {
+      let filled = 0;
+      while (filled < buffer.length) {
+        const { bytesRead } = await handle.read(buffer, filled, buffer.length - filled, total + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      if (filled === 0) break;
+      blocks.push(sha256(buffer.subarray(0, filled)));
+      total += filled;
+      if (filled < buffer.length) break;
+    }
+  } finally {
+    await handle.close();
+  }
+  return { size: total, blockSize, blocks, hash: await contentHash(total, blockSize, blocks) };
+}

@@ -1,0 +1,192 @@
+// Finds what changed under some paths of a share: stat cache first, hashing only what moved, re-stat after hashing.
+import type { Dirent, Stats } from "node:fs";
+import { lstat, opendir, readlink, rename } from "node:fs/promises";
+import { join } from "node:path";
+import { isSameOrBelow, normalizeSharePath } from "../../shared/paths/normalize-share-path.ts";
+import type { AgentLogger } from "../log/agent-logger.ts";
+import type { IndexEntry } from "../state/share-state.ts";
+import { hashFile } from "./hash-file.ts";
+import type { IgnoreRules } from "./ignore-rules.ts";
+
+export type ScanResult = {
+  /** New index state per path (undefined: gone). Includes refreshes that need no report. */
+  updates: Map<string, IndexEntry | undefined>;
+  /** Paths whose change other machines must hear about. */
+  changed: Set<string>;
+  /** Paths that changed while being hashed: scan them again later. */
+  unstable: Set<string>;
+  hashedBytes: number;
+};
+
+/** Drops paths that lie below another path in the list ("" is the root and covers everything). */
+export function collapsePaths(paths: Iterable<string>): string[] {
+  const sorted = [...new Set(paths)].sort();
+  const kept: string[] = [];
+  for (const path of sorted) {
+    if (!kept.some((k) => isSameOrBelow(path, k))) kept.push(path);
+  }
+  return kept;
+}
+
+function statEntry(st: Stats): Pick<IndexEntry, "size" | "mtimeMs" | "ino" | "mode"> {
+  return { size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino, mode: st.mode & 0o7777 };
+}
+
+function isSameIndexEntry(a: IndexEntry | undefined, b: IndexEntry): boolean {
+  if (!a || a.type !== b.type || a.mode !== b.mode) return false;
+  if (b.type === "file") return a.hash === b.hash && a.mtimeMs === b.mtimeMs && a.size === b.size;
+  if (b.type === "symlink") return a.target === b.target;
+  return true;
+}
+
+export async function scanShare(
+  root: string,
+  index: Readonly<Record<string, IndexEntry>>,
+  dirty: Iterable<string>,
+  isIgnored: IgnoreRules,
+  log: AgentLogger,
+): Promise<ScanResult> {
+  const result: ScanResult = { updates: new Map(), changed: new Set(), unstable: new Set(), hashedBytes: 0 };
+  const seen = new Set<string>();
+  const tops = collapsePaths(dirty);
+
+  const record = (path: string, next: IndexEntry) => {
+    seen.add(path);
+    const previous = index[path];
+    if (isSameIndexEntry(previous, next)) {
+      if (previous?.ino !== next.ino) result.updates.set(path, next);
+      return;
+    }
+    result.updates.set(path, next);
+    result.changed.add(path);
+  };
+
+  const visitFile = async (path: string, abs: string, st: Stats) => {
+    const previous = index[path];
+    const stat = statEntry(st);
+    if (
+      previous?.type === "file" &&
+      previous.size === stat.size &&
+      previous.mtimeMs === stat.mtimeMs &&
+      previous.ino === stat.ino
+    ) {
+      record(path, { ...previous, mode: stat.mode });
+      return;
+    }
+    const hashes = await hashFile(abs, st.size);
+    result.hashedBytes += hashes.size;
+    const after = await lstat(abs).catch(() => undefined);
+    if (
+      !after ||
+      after.size !== st.size ||
+      Math.floor(after.mtimeMs) !== stat.mtimeMs ||
+      hashes.size !== st.size
+    ) {
+      log.debug("file changed during hashing; will rescan", { path });
+      result.unstable.add(path);
+      seen.add(path);
+      return;
+    }
+    record(path, { type: "file", ...stat, ...hashes });
+  };
+
+  const stack: string[] = [];
+  for (const top of tops) {
+    const abs = top === "" ? root : join(root, top);
+    const st = await lstat(abs).catch(() => undefined);
+    if (!st) continue;
+    if (top !== "" && isIgnored(top, st.isDirectory())) continue;
+    await visit(top, abs, st);
+  }
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    const abs = dir === "" ? root : join(root, dir);
+    let handle: Awaited<ReturnType<typeof opendir>>;
+    try {
+      handle = await opendir(abs);
+    } catch (error) {
+      log.warn("cannot read directory; skipping it this scan", {
+        path: dir,
+        error: (error as Error).message,
+      });
+      markSubtreeSeen(dir);
+      continue;
+    }
+    for await (const dirent of handle) await visitChild(dir, dirent);
+  }
+
+  for (const path of Object.keys(index)) {
+    if (!seen.has(path) && tops.some((top) => isSameOrBelow(path, top))) {
+      result.updates.set(path, undefined);
+      result.changed.add(path);
+    }
+  }
+  return result;
+
+  function markSubtreeSeen(dir: string) {
+    for (const path of Object.keys(index)) if (isSameOrBelow(path, dir)) seen.add(path);
+  }
+
+  async function visitChild(dir: string, dirent: Dirent) {
+    let name = dirent.name;
+    const rawPath = dir === "" ? name : `${dir}/${name}`;
+    if (isIgnored(rawPath, dirent.isDirectory())) return;
+    const check = normalizeSharePath(rawPath);
+    if (!check.ok) {
+      log.warn("skipping a name that cannot be synced", { path: rawPath, reason: check.reason });
+      return;
+    }
+    if (check.path !== rawPath) {
+      // Store names in NFC, as Syncthing's auto-normalize does, so every machine agrees on one spelling.
+      const normalizedName = name.normalize("NFC");
+      const from = join(root, rawPath);
+      const to = join(root, dir, normalizedName);
+      if (!(await lstat(to).catch(() => undefined))) {
+        await rename(from, to);
+        log.info("renamed a non-NFC name to its NFC form", { path: check.path });
+        name = normalizedName;
+      } else {
+        log.warn("skipping a non-NFC name whose NFC form also exists", { path: rawPath });
+        return;
+      }
+    }
+    const path = check.path;
+    const abs = join(root, path);
+    const st = await lstat(abs).catch(() => undefined);
+    if (st) await visit(path, abs, st);
+  }
+
+  async function visit(path: string, abs: string, st: Stats) {
+    if (st.isDirectory()) {
+      if (path !== "") {
+        const previous = index[path];
+        record(path, {
+          type: "dir",
+          ...statEntry(st),
+          size: 0,
+          mtimeMs: 0,
+          blockSize: previous?.blockSize ?? 131072,
+          blocks: [],
+          hash: "",
+        });
+      }
+      stack.push(path);
+    } else if (st.isFile()) {
+      await visitFile(path, abs, st);
+    } else if (st.isSymbolicLink()) {
+      const target = await readlink(abs).catch(() => undefined);
+      if (target === undefined) return;
+      record(path, {
+        type: "symlink",
+        ...statEntry(st),
+        size: 0,
+        mtimeMs: 0,
+        mode: 0,
+        blockSize: 131072,
+        blocks: [],
+        hash: "",
+        target,
+      });
+    }
+  }
+}

@@ -1,0 +1,158 @@
+// Sends a scan's changes to the hub: report, upload exactly the blocks it lacks (batched), report again.
+import { open } from "node:fs/promises";
+import { join } from "node:path";
+import { encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
+import type { Entry } from "../../shared/protocol/entry.ts";
+import type { HubClient } from "../hub/hub-client.ts";
+import type { AgentLogger } from "../log/agent-logger.ts";
+import { sha256 } from "../scan/hash-file.ts";
+import type { ScanResult } from "../scan/scan-share.ts";
+import { indexEntryToEntry, type ShareState } from "../state/share-state.ts";
+
+const MAX_ENTRIES_PER_CHUNK = 2000;
+const MAX_BLOCK_REFS_PER_CHUNK = 40_000;
+const UPLOAD_BATCH_BYTES = 16 * 1024 * 1024;
+
+type BlockLocation = { path: string; offset: number; length: number };
+
+/** A file changed between hashing and upload: its blocks no longer match, so it must be scanned again. */
+export class FileChangedError extends Error {
+  override name = "FileChangedError";
+  constructor(readonly path: string) {
+    super(`${path} changed after it was hashed`);
+  }
+}
+
+export type ReportOutcome = {
+  reported: number;
+  uploadedBlocks: number;
+  uploadedBytes: number;
+  stale: Set<string>;
+};
+
+function chunkEntries(entries: Entry[]): Entry[][] {
+  const chunks: Entry[][] = [];
+  let current: Entry[] = [];
+  let refs = 0;
+  for (const entry of entries) {
+    if (
+      current.length > 0 &&
+      (current.length >= MAX_ENTRIES_PER_CHUNK || refs + entry.blocks.length > MAX_BLOCK_REFS_PER_CHUNK)
+    ) {
+      chunks.push(current);
+      current = [];
+      refs = 0;
+    }
+    current.push(entry);
+    refs += entry.blocks.length;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+export async function reportChanges(
+  client: HubClient,
+  share: string,
+  root: string,
+  state: ShareState,
+  scan: ScanResult,
+  log: AgentLogger,
+  persist: () => Promise<void>,
+): Promise<ReportOutcome> {
+  const outcome: ReportOutcome = { reported: 0, uploadedBlocks: 0, uploadedBytes: 0, stale: new Set() };
+  // Refreshes (same content, new inode) need no report.
+  for (const [path, entry] of scan.updates) if (!scan.changed.has(path) && entry) state.index[path] = entry;
+
+  const entries = [...scan.changed].sort().map((path) => indexEntryToEntry(path, scan.updates.get(path)));
+  for (let chunk of chunkEntries(entries)) {
+    for (let round = 0; ; round++) {
+      const answer = await client.report(share, chunk);
+      if (answer.status === "accepted") {
+        for (const entry of chunk) {
+          const next = scan.updates.get(entry.path);
+          if (next) state.index[entry.path] = next;
+          else delete state.index[entry.path];
+        }
+        outcome.reported += chunk.length;
+        if (answer.accepted > 0) state.lastChangeAt = new Date().toISOString();
+        await persist();
+        break;
+      }
+      if (round >= 5)
+        throw new Error(
+          `hub still lacks ${answer.missing.length} blocks after uploading them; giving up this round`,
+        );
+      try {
+        const sent = await uploadBlocks(client, root, chunk, answer.missing);
+        outcome.uploadedBlocks += sent.blocks;
+        outcome.uploadedBytes += sent.bytes;
+      } catch (error) {
+        if (!(error instanceof FileChangedError)) throw error;
+        log.debug("file changed before upload; rescanning it", { path: error.path });
+        outcome.stale.add(error.path);
+        chunk = chunk.filter((e) => e.path !== error.path);
+        if (chunk.length === 0) break;
+      }
+    }
+  }
+  return outcome;
+}
+
+async function uploadBlocks(client: HubClient, root: string, chunk: Entry[], missing: string[]) {
+  const locations = new Map<string, BlockLocation>();
+  for (const entry of chunk) {
+    if (entry.type !== "file") continue;
+    entry.blocks.forEach((hash, i) => {
+      if (!locations.has(hash)) {
+        const offset = i * entry.blockSize;
+        locations.set(hash, {
+          path: entry.path,
+          offset,
+          length: Math.min(entry.blockSize, entry.size - offset),
+        });
+      }
+    });
+  }
+  let frames: { hash: string; bytes: Uint8Array }[] = [];
+  let batchBytes = 0;
+  let blocks = 0;
+  let bytes = 0;
+  const flush = async () => {
+    if (frames.length === 0) return;
+    await client.uploadBlocks(encodeBlockFrames(frames));
+    blocks += frames.length;
+    bytes += batchBytes;
+    frames = [];
+    batchBytes = 0;
+  };
+  const ordered = missing
+    .map((hash) => ({ hash, at: locations.get(hash) }))
+    .sort(
+      (a, b) =>
+        (a.at?.path ?? "").localeCompare(b.at?.path ?? "") || (a.at?.offset ?? 0) - (b.at?.offset ?? 0),
+    );
+  let openPath: string | undefined;
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    for (const { hash, at } of ordered) {
+      if (!at) throw new Error(`hub asked for block ${hash}, which this report does not contain`);
+      if (openPath !== at.path) {
+        await handle?.close();
+        handle = await open(join(root, at.path), "r").catch(() => {
+          throw new FileChangedError(at.path);
+        });
+        openPath = at.path;
+      }
+      const buffer = Buffer.allocUnsafe(at.length);
+      const { bytesRead } = await handle!.read(buffer, 0, at.length, at.offset);
+      if (bytesRead !== at.length || sha256(buffer) !== hash) throw new FileChangedError(at.path);
+      if (batchBytes + at.length > UPLOAD_BATCH_BYTES) await flush();
+      frames.push({ hash, bytes: buffer });
+      batchBytes += at.length;
+    }
+    await flush();
+  } finally {
+    await handle?.close();
+  }
+  return { blocks, bytes };
+}

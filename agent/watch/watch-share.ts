@@ -1,0 +1,62 @@
+// The chokidar adapter: turns file-system events into share-relative paths, falling back to polling at the inotify limit.
+import { relative, sep } from "node:path";
+import { type FSWatcher, watch } from "chokidar";
+import type { AgentLogger } from "../log/agent-logger.ts";
+import type { IgnoreRules } from "../scan/ignore-rules.ts";
+
+export type ShareWatcher = { close(): Promise<void> };
+
+export function watchShare(
+  root: string,
+  isIgnored: IgnoreRules,
+  onPath: (path: string) => void,
+  log: AgentLogger,
+  options: { forcePolling?: boolean } = {},
+): ShareWatcher {
+  let watcher: FSWatcher;
+  let closed = false;
+  const toRelative = (abs: string) => relative(root, abs).split(sep).join("/");
+
+  const start = (usePolling: boolean) => {
+    watcher = watch(root, {
+      ignoreInitial: true,
+      followSymlinks: false,
+      usePolling,
+      interval: 1000,
+      atomic: false,
+      ignored: (abs: string, stats?: { isDirectory(): boolean }) => {
+        const path = toRelative(abs);
+        return path !== "" && !path.startsWith("..") && isIgnored(path, stats?.isDirectory() ?? false);
+      },
+    });
+    watcher.on("all", (_event, abs) => {
+      const path = toRelative(abs);
+      if (!path.startsWith("..")) onPath(path);
+    });
+    watcher.on("error", (error) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code === "ENOSPC" || code === "EMFILE") && !usePolling && !closed) {
+        log.warn(
+          "inotify watch limit reached; falling back to polling for this share (raise it: sudo sysctl fs.inotify.max_user_watches=524288)",
+          { root, code },
+        );
+        void watcher.close().then(() => {
+          if (!closed) start(true);
+        });
+        onPath("");
+        return;
+      }
+      log.warn("file watcher error; the periodic rescan will catch what it misses", {
+        root,
+        error: String(error),
+      });
+    });
+  };
+  start(options.forcePolling ?? false);
+  return {
+    async close() {
+      closed = true;
+      await watcher.close();
+    },
+  };
+}

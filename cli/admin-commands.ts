@@ -1,0 +1,277 @@
+// Admin commands: share, device and token, each a thin call to /v1/admin with a table or --json output.
+import { parseArgs } from "node:util";
+import { parseShareGrant } from "../shared/protocol/shares.ts";
+import { ADMIN_OPTIONS, adminRequest, resolveAdmin } from "./admin-client.ts";
+import { UsageError } from "./cli-error.ts";
+import { formatTable } from "./format-table.ts";
+
+const ADMIN_FLAGS_HELP = `Finding the hub: --hub URL and --admin-token T, or env FLEETSYNC_HUB and FLEETSYNC_ADMIN_TOKEN,
+or --data DIR (default ./data) on the hub's machine. --json prints the hub's answer for scripts.`;
+
+type Row = Record<string, unknown>;
+type Subcommand = { help: string; run(args: string[], env: NodeJS.ProcessEnv): Promise<number> };
+
+function print(json: boolean, value: unknown, table: () => string) {
+  console.log(json ? JSON.stringify(value, null, 2) : table());
+}
+
+function adminCommand(
+  help: string,
+  extraOptions: Record<
+    string,
+    { type: "string" | "boolean"; multiple?: boolean; default?: string | boolean }
+  >,
+  body: (
+    admin: { hub: string; token: string },
+    values: Record<string, unknown>,
+    positionals: string[],
+  ) => Promise<number>,
+): Subcommand {
+  return {
+    help,
+    async run(args, env) {
+      const { values, positionals } = parseArgs({
+        args,
+        options: { ...ADMIN_OPTIONS, ...extraOptions },
+        allowPositionals: true,
+      });
+      if (values.help) {
+        console.log(help);
+        return 0;
+      }
+      const admin = await resolveAdmin(
+        values as { hub?: string; "admin-token"?: string; data?: string },
+        env,
+      );
+      return body(admin, values, positionals);
+    },
+  };
+}
+
+function one(positionals: string[], what: string): string {
+  if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}; see --help`);
+  return positionals[0]!;
+}
+
+export const SHARE_COMMANDS: Record<string, Subcommand> = {
+  create: adminCommand(
+    `Usage: fleetsync share create NAME [--kind folder|pihole] [--deletes propagate|keep] [--conflicts keep-both|newest-wins]
+
+Creates a share. Defaults: --kind folder --deletes propagate --conflicts keep-both.
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync share create configs --deletes keep`,
+    {
+      kind: { type: "string", default: "folder" },
+      deletes: { type: "string", default: "propagate" },
+      conflicts: { type: "string", default: "keep-both" },
+    },
+    async (admin, values, positionals) => {
+      const name = one(positionals, "share name");
+      const share = await adminRequest(admin, "POST", "/v1/admin/shares", {
+        name,
+        kind: values.kind,
+        deletes: values.deletes,
+        conflicts: values.conflicts,
+      });
+      print(
+        values.json as boolean,
+        share,
+        () =>
+          `share "${name}" created (${values.kind}, deletes ${values.deletes}, conflicts ${values.conflicts})`,
+      );
+      return 0;
+    },
+  ),
+  list: adminCommand(
+    `Usage: fleetsync share list [--json]
+
+Lists shares with their kind, policies, head sequence and member count.
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync share list --data ./data`,
+    {},
+    async (admin, values) => {
+      const answer = (await adminRequest(admin, "GET", "/v1/admin/shares")) as { shares: Row[] };
+      print(values.json as boolean, answer, () =>
+        formatTable(
+          ["NAME", "KIND", "DELETES", "CONFLICTS", "HEAD", "MEMBERS"],
+          answer.shares.map((s) => [s.name, s.kind, s.deletes, s.conflicts, s.head, s.members] as string[]),
+        ),
+      );
+      return 0;
+    },
+  ),
+  show: adminCommand(
+    `Usage: fleetsync share show NAME [--json]
+
+Shows a share: policies, head, and per member its role, last seen, cursor, lag and last error.
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync share show configs`,
+    {},
+    async (admin, values, positionals) => {
+      const name = one(positionals, "share name");
+      const share = (await adminRequest(
+        admin,
+        "GET",
+        `/v1/admin/shares/${encodeURIComponent(name)}`,
+      )) as Row & { members: Row[] };
+      print(values.json as boolean, share, () =>
+        [
+          `share ${share.name}: ${share.kind}, deletes ${share.deletes}, conflicts ${share.conflicts}, head ${share.head}, ${share.entries} entries`,
+          "",
+          formatTable(
+            ["DEVICE", "NAME", "ROLE", "LAST SEEN", "CURSOR", "LAG", "LAST ERROR"],
+            share.members.map(
+              (m) =>
+                [
+                  m.deviceId,
+                  m.name,
+                  m.role + (m.dryRun ? " (dry run)" : ""),
+                  m.lastSeenAt,
+                  m.cursor,
+                  m.lag,
+                  m.lastError,
+                ] as string[],
+            ),
+          ),
+        ].join("\n"),
+      );
+      return 0;
+    },
+  ),
+};
+
+export const DEVICE_COMMANDS: Record<string, Subcommand> = {
+  list: adminCommand(
+    `Usage: fleetsync device list [--json]
+
+Lists enrolled devices: id, name, state, shares and roles, last seen.
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync device list`,
+    {},
+    async (admin, values) => {
+      const answer = (await adminRequest(admin, "GET", "/v1/admin/devices")) as {
+        devices: (Row & { shares: string[] })[];
+      };
+      print(values.json as boolean, answer, () =>
+        formatTable(
+          ["ID", "NAME", "STATE", "SHARES", "LAST SEEN"],
+          answer.devices.map((d) => [d.id, d.name, d.state, d.shares.join(","), d.lastSeenAt] as string[]),
+        ),
+      );
+      return 0;
+    },
+  ),
+  revoke: adminCommand(
+    `Usage: fleetsync device revoke ID
+
+Revokes a device: its next request is refused. Enroll it again with a new token to bring it back.
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync device revoke dev_3f2a9c`,
+    {},
+    async (admin, values, positionals) => {
+      const id = one(positionals, "device id");
+      const answer = await adminRequest(admin, "POST", `/v1/admin/devices/${encodeURIComponent(id)}/revoke`);
+      print(values.json as boolean, answer, () => `device ${id} revoked`);
+      return 0;
+    },
+  ),
+};
+
+export const TOKEN_COMMANDS: Record<string, Subcommand> = {
+  create: adminCommand(
+    `Usage: fleetsync token create --share NAME:ROLE [--share NAME:ROLE ...] [--ttl 24h] [--label TEXT] [--command]
+
+Mints a single-use enrolment token. ROLE is source, replica or peer. Prints only the token,
+or with --command the whole 'agent enroll' line to paste on the device.
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync token create --share configs:replica --ttl 1h --label pi-kitchen --command`,
+    {
+      share: { type: "string", multiple: true },
+      ttl: { type: "string", default: "24h" },
+      label: { type: "string", default: "" },
+      command: { type: "boolean", default: false },
+    },
+    async (admin, values) => {
+      const grants = ((values.share as string[] | undefined) ?? []).map((text) => {
+        const grant = parseShareGrant(text);
+        if (!grant)
+          throw new UsageError(`--share ${text}: expected NAME:ROLE with ROLE source, replica or peer`);
+        return grant;
+      });
+      if (grants.length === 0) throw new UsageError("name at least one --share NAME:ROLE");
+      const answer = (await adminRequest(admin, "POST", "/v1/admin/tokens", {
+        shares: grants,
+        ttl: values.ttl,
+        label: values.label,
+      })) as { token: string; jti: string; expiresAt: string };
+      if (values.json) console.log(JSON.stringify(answer, null, 2));
+      else if (values.command) {
+        const paths = grants.map((g) => ` --path ${g.name}=/path/to/${g.name}`).join("");
+        console.log(
+          `npx fleetsync agent enroll --hub ${admin.hub} --token ${answer.token} --state ./fleetsync-agent${paths}`,
+        );
+      } else console.log(answer.token);
+      return 0;
+    },
+  ),
+  list: adminCommand(
+    `Usage: fleetsync token list [--json]
+
+Lists enrolment tokens: id (jti), label, shares, state (unused, used, expired, revoked), expiry.
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync token list`,
+    {},
+    async (admin, values) => {
+      const answer = (await adminRequest(admin, "GET", "/v1/admin/tokens")) as {
+        tokens: (Row & { shares: { name: string; role: string }[] })[];
+      };
+      print(values.json as boolean, answer, () =>
+        formatTable(
+          ["JTI", "LABEL", "SHARES", "STATE", "EXPIRES", "USED BY"],
+          answer.tokens.map(
+            (t) =>
+              [
+                t.jti,
+                t.label,
+                t.shares.map((s) => `${s.name}:${s.role}`).join(","),
+                t.state,
+                t.expiresAt,
+                t.usedBy,
+              ] as string[],
+          ),
+        ),
+      );
+      return 0;
+    },
+  ),
+  revoke: adminCommand(
+    `Usage: fleetsync token revoke JTI
+
+Revokes an unused enrolment token so nobody can enroll with it.
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync token revoke 0b6c3c1e-7d1e-4b8e-9a53-1f0f2c1d9e77`,
+    {},
+    async (admin, values, positionals) => {
+      const jti = one(positionals, "token id");
+      const answer = await adminRequest(admin, "POST", `/v1/admin/tokens/${encodeURIComponent(jti)}/revoke`);
+      print(values.json as boolean, answer, () => `token ${jti} revoked`);
+      return 0;
+    },
+  ),
+};

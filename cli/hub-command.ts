@@ -1,0 +1,70 @@
+// `fleetsync hub`: run the hub on Node until SIGINT/SIGTERM.
+import { writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startHub } from "../hub/main.node.ts";
+import { HUB_INFO_FILE } from "./admin-client.ts";
+import { UsageError } from "./cli-error.ts";
+
+export const HUB_HELP = `Usage: fleetsync hub [--data DIR] [--host H] [--port P]
+
+Runs the hub: HTTP API for agents and admins, state in libSQL.
+
+Options:
+  --data DIR   where hub.db, admin.token and hub.json live (default ./data)
+  --host H     address to listen on (default 127.0.0.1)
+  --port P     port (default 8787; 0 picks a free one)
+
+Environment:
+  FLEETSYNC_DB_URL         use a remote libSQL database (sqld, Turso) instead of DIR/hub.db
+  FLEETSYNC_DB_AUTH_TOKEN  its auth token
+
+Example:
+  npx fleetsync hub --data /var/lib/fleetsync --host 0.0.0.0 --port 8787`;
+
+export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: "string", default: "./data" },
+      host: { type: "string", default: "127.0.0.1" },
+      port: { type: "string", default: "8787" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HUB_HELP);
+    return 0;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--port ${values.port} is not a port number`);
+  const started = Date.now();
+  const hub = await startHub({
+    dataDir: values.data,
+    host: values.host,
+    port,
+    dbUrl: env.FLEETSYNC_DB_URL,
+    dbAuthToken: env.FLEETSYNC_DB_AUTH_TOKEN,
+    onAdminToken: (token, file) => {
+      console.log(`admin token (shown once, also saved to ${file}):\n  ${token}`);
+    },
+  });
+  await writeFile(
+    join(resolve(values.data), HUB_INFO_FILE),
+    JSON.stringify({ url: hub.url, pid: process.pid }),
+  );
+  console.log(
+    `fleetsync hub ready at ${hub.url} in ${Date.now() - started} ms (data: ${resolve(values.data)})`,
+  );
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      hub.stop().then(done, done);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  return 0;
+}
