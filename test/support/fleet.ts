@@ -1,0 +1,243 @@
+// Test support: real hub and agent processes on 127.0.0.1 in temp directories, and helpers to wait and compare trees.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parse, stringify } from "yaml";
+import { enrollDevice } from "../../agent/enroll-device.ts";
+
+export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const CLI = join(REPO_ROOT, "bin", "fleetsync.js");
+
+export async function makeTempDir(prefix = "fleetsync-test-"): Promise<string> {
+  return mkdtemp(join(tmpdir(), prefix));
+}
+
+export type RunningProcess = {
+  proc: ChildProcess;
+  output: () => string;
+  /** SIGTERM and wait for exit (SIGKILL after `graceMs`). */
+  stop: (graceMs?: number) => Promise<number | null>;
+  kill: () => Promise<void>;
+  exited: Promise<number | null>;
+};
+
+export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunningProcess {
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  proc.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  proc.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  return {
+    proc,
+    output: () => output,
+    exited,
+    async stop(graceMs = 10_000) {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** Runs a CLI command to completion. */
+export async function runCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}) {
+  const running = spawnCli(args, options);
+  const code = await running.exited;
+  return { code, output: running.output() };
+}
+
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value as T;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
+  }
+  throw new Error(`timed out waiting for ${options.what ?? "a condition"}${lastError ? `: ${String(lastError)}` : ""}`);
+}
+
+export type TestHub = RunningProcess & { url: string; dataDir: string; adminToken: string };
+
+export async function startHubProcess(dataDir?: string, env: NodeJS.ProcessEnv = {}): Promise<TestHub> {
+  const dir = dataDir ?? (await makeTempDir("fleetsync-hub-"));
+  const running = spawnCli(["hub", "--data", dir, "--port", "0"], { env });
+  const url = await waitFor(
+    () => {
+      if (running.proc.exitCode !== null) throw new Error(`hub exited: ${running.output()}`);
+      return /ready at (http:\/\/\S+)/.exec(running.output())?.[1];
+    },
+    { timeoutMs: 20_000, what: "the hub to start" },
+  );
+  const adminToken = (await readFile(join(dir, "admin.token"), "utf8")).trim();
+  return { ...running, url, dataDir: dir, adminToken };
+}
+
+export async function adminCall(hub: { url: string; adminToken: string }, method: string, path: string, body?: unknown) {
+  const response = await fetch(new URL(path, hub.url), {
+    method,
+    headers: { authorization: `Bearer ${hub.adminToken}`, ...(body ? { "content-type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+export async function createShare(hub: TestHub, name: string, policy: { deletes?: string } = {}) {
+  return adminCall(hub, "POST", "/v1/admin/shares", { name, ...policy });
+}
+
+export async function mintToken(hub: TestHub, shares: { name: string; role: string }[], ttl = "1h") {
+  const answer = await adminCall(hub, "POST", "/v1/admin/tokens", { shares, ttl });
+  return answer.token as string;
+}
+
+export type AgentSettings = {
+  debounceMs?: number;
+  dryRun?: boolean;
+  deletes?: "propagate" | "keep";
+  ignore?: string[];
+  level?: "debug" | "info";
+};
+
+/** Enrolls an agent (the agent's own enrolment code, in-process) and tunes its agent.yaml. */
+export async function enrollAgent(
+  hub: TestHub,
+  share: string,
+  role: "source" | "replica",
+  root: string,
+  settings: AgentSettings = {},
+) {
+  const stateDir = await makeTempDir(`fleetsync-${role}-state-`);
+  const token = await mintToken(hub, [{ name: share, role }]);
+  await enrollDevice({ hub: hub.url, token, stateDir, name: `${role}-${stateDir.slice(-6)}`, paths: { [share]: root } });
+  const file = join(stateDir, "agent.yaml");
+  const config = parse(await readFile(file, "utf8"));
+  config.defaults = { debounceMs: settings.debounceMs ?? 100, ...(settings.ignore ? { ignore: settings.ignore } : {}) };
+  if (settings.dryRun !== undefined) config.shares[share].dryRun = settings.dryRun;
+  if (settings.deletes) config.shares[share].deletes = settings.deletes;
+  config.log = { level: settings.level ?? "debug", destination: "stdout" };
+  await writeFile(file, stringify(config));
+  return { stateDir, deviceId: config.deviceId as string };
+}
+
+export function startAgent(stateDir: string, env: NodeJS.ProcessEnv = {}): RunningProcess {
+  return spawnCli(["agent", "run", "--state", stateDir], { env });
+}
+
+export type TreeItem = { type: "file" | "dir" | "symlink"; mode: number; mtimeMs?: number; sha256?: string; target?: string };
+
+/** Everything under `root` except `.fleetsync/`, with content hashes, for byte-for-byte comparison. */
+export async function snapshotTree(root: string): Promise<Record<string, TreeItem>> {
+  const out: Record<string, TreeItem> = {};
+  const walk = async (dir: string, rel: string) => {
+    for (const name of (await readdir(dir)).sort()) {
+      if (rel === "" && name === ".fleetsync") continue;
+      const abs = join(dir, name);
+      const path = rel ? `${rel}/${name}` : name;
+      const st = await lstat(abs);
+      if (st.isDirectory()) {
+        out[path] = { type: "dir", mode: st.mode & 0o7777 };
+        await walk(abs, path);
+      } else if (st.isSymbolicLink()) {
+        out[path] = { type: "symlink", mode: 0, target: await readlink(abs) };
+      } else if (st.isFile()) {
+        out[path] = {
+          type: "file",
+          mode: st.mode & 0o7777,
+          mtimeMs: Math.floor(st.mtimeMs),
+          sha256: createHash("sha256").update(await readFile(abs)).digest("hex"),
+        };
+      }
+    }
+  };
+  await walk(root, "");
+  return out;
+}
+
+export async function treesEqual(a: string, b: string): Promise<boolean> {
+  return JSON.stringify(await snapshotTree(a)) === JSON.stringify(await snapshotTree(b));
+}
+
+/** Files in a tree whose names mark them as our temp files (there must be none after convergence). */
+export async function findTempFiles(root: string): Promise<string[]> {
+  const found: string[] = [];
+  const walk = async (dir: string) => {
+    for (const dirent of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const abs = join(dir, dirent.name);
+      if (dirent.isDirectory()) await walk(abs);
+      else if (/^\.fleetsync\..*\.tmp$/.test(dirent.name)) found.push(abs);
+    }
+  };
+  await walk(root);
+  return found;
+}
+
+export type Fleet = {
+  hub: TestHub;
+  share: string;
+  sourceRoot: string;
+  source: { stateDir: string; deviceId: string; agent: RunningProcess };
+  replicas: { root: string; stateDir: string; deviceId: string; agent: RunningProcess }[];
+  stop: () => Promise<void>;
+};
+
+/** A hub, one source and `replicaCount` replicas, all real processes; call stop() in afterEach. */
+export async function startFleet(
+  options: { replicas?: number; share?: string; source?: AgentSettings; replica?: AgentSettings; deletes?: string } = {},
+): Promise<Fleet> {
+  const hub = await startHubProcess();
+  const share = options.share ?? "docs";
+  await createShare(hub, share, options.deletes ? { deletes: options.deletes } : {});
+  const base = await makeTempDir("fleetsync-fleet-");
+  const sourceRoot = join(base, "source");
+  await mkdir(sourceRoot);
+  const src = await enrollAgent(hub, share, "source", sourceRoot, options.source);
+  const replicas: Fleet["replicas"] = [];
+  for (let i = 0; i < (options.replicas ?? 2); i++) {
+    const root = join(base, `replica-${i + 1}`);
+    const enrolled = await enrollAgent(hub, share, "replica", root, options.replica);
+    replicas.push({ root, ...enrolled, agent: startAgent(enrolled.stateDir) });
+  }
+  const source = { ...src, agent: startAgent(src.stateDir) };
+  return {
+    hub,
+    share,
+    sourceRoot,
+    source,
+    replicas,
+    async stop() {
+      await Promise.all([source.agent.stop(), ...replicas.map((r) => r.agent.stop())]);
+      await hub.stop();
+      await rm(base, { recursive: true, force: true });
+      await rm(hub.dataDir, { recursive: true, force: true });
+    },
+  };
+}
