@@ -1,5 +1,5 @@
 // Applies a verified instruction to a replica share: every write atomic, everything replaced or deleted kept in trash.
-import { chmod, lstat, mkdir, open, readlink, rename, rm, symlink, utimes } from "node:fs/promises";
+import { chmod, lstat, mkdir, open, readlink, rename, rm, symlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { contentHash } from "../../shared/blocks/content-hash.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
@@ -11,6 +11,8 @@ import type { HubClient } from "../hub/hub-client.ts";
 import type { AgentLogger } from "../log/agent-logger.ts";
 import { hashFile } from "../scan/hash-file.ts";
 import type { IndexEntry, ShareState } from "../state/share-state.ts";
+import { BlockPrefetcher } from "./block-prefetcher.ts";
+import { setMtime } from "./set-mtime.ts";
 import { copyToTrash, moveToTrash, trashStamp } from "./trash.ts";
 import { type LocalBlocks, tempPathFor, writeTempFile } from "./write-file-atomically.ts";
 
@@ -40,10 +42,20 @@ export async function applyInstruction(ctx: ApplyContext, instruction: Instructi
   const stamp = trashStamp((ctx.now ?? (() => new Date()))());
   const localBlocks = buildLocalBlockIndex(ctx.state.index);
   const results: OperationResult[] = [];
-  for (const op of orderOperations(instruction.ops)) {
+  const ordered = orderOperations(instruction.ops);
+  const prefetcher = new BlockPrefetcher(
+    ctx.root,
+    ordered,
+    ctx.state.index,
+    localBlocks,
+    ctx.client,
+    ctx.signal,
+  );
+  for (const [position, op] of ordered.entries()) {
     if (ctx.signal?.aborted) break;
     try {
-      const action = await applyOperation(ctx, op, stamp, localBlocks);
+      const prefetched = ctx.dryRun ? new Map<string, Uint8Array>() : await prefetcher.blocksFor(position);
+      const action = await applyOperation(ctx, op, stamp, localBlocks, prefetched);
       results.push({
         seq: op.seq,
         path: op.path,
@@ -108,6 +120,7 @@ async function applyOperation(
   op: SequencedEntry,
   stamp: string,
   localBlocks: LocalBlocks,
+  prefetched: Map<string, Uint8Array>,
 ): Promise<string> {
   // Never look through a symlinked or non-directory ancestor: that could reach outside the share root.
   if (!(await hasRealParents(ctx.root, op.path))) {
@@ -117,7 +130,7 @@ async function applyOperation(
   }
   switch (op.type) {
     case "file":
-      return applyFile(ctx, op, stamp, localBlocks);
+      return applyFile(ctx, op, stamp, localBlocks, prefetched);
     case "dir":
       return applyDir(ctx, op, stamp);
     case "symlink":
@@ -167,6 +180,7 @@ async function applyFile(
   op: SequencedEntry,
   stamp: string,
   localBlocks: LocalBlocks,
+  prefetched: Map<string, Uint8Array>,
 ): Promise<string> {
   if (op.blocks.length !== Math.ceil(op.size / op.blockSize)) {
     throw new FleetsyncError(
@@ -194,7 +208,7 @@ async function applyFile(
       }
       if (ctx.dryRun) return "metadata";
       if (!modeOk) await chmod(abs, op.mode);
-      if (!mtimeOk) await utimes(abs, op.mtimeMs / 1000, op.mtimeMs / 1000);
+      if (!mtimeOk) await setMtime(abs, op.mtimeMs);
       ctx.state.index[op.path] = fileIndexEntry(op, expected, st.ino);
       return "metadata";
     }
@@ -203,7 +217,7 @@ async function applyFile(
   if (ctx.dryRun) return action;
 
   await ensureParentDirs(ctx.root, op.path, stamp);
-  const { temp } = await writeTempFile(ctx.root, op, ctx.client, localBlocks, ctx.signal);
+  const { temp } = await writeTempFile(ctx.root, op, ctx.client, localBlocks, prefetched, ctx.signal);
   try {
     const current = await lstat(abs).catch(() => undefined);
     if (current?.isFile()) await copyToTrash(ctx.root, op.path, stamp);

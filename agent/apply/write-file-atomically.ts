@@ -1,5 +1,5 @@
 // Builds a file's new content in a temp file beside it (local blocks reused, the rest fetched and verified), then fsyncs.
-import { chmod, open, rm, utimes } from "node:fs/promises";
+import { chmod, open, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import type { SequencedEntry } from "../../shared/protocol/entry.ts";
@@ -7,6 +7,8 @@ import { MAX_HASHES_PER_FETCH } from "../../shared/protocol/messages.ts";
 import type { HubClient } from "../hub/hub-client.ts";
 import { sha256 } from "../scan/hash-file.ts";
 import { TEMP_PREFIX, TEMP_SUFFIX } from "../scan/ignore-rules.ts";
+import { missingBlockError } from "./block-prefetcher.ts";
+import { setMtime } from "./set-mtime.ts";
 
 const FETCH_BATCH_BYTES = 32 * 1024 * 1024;
 
@@ -28,6 +30,7 @@ export async function writeTempFile(
   op: SequencedEntry,
   client: HubClient,
   localBlocks: LocalBlocks,
+  prefetched: Map<string, Uint8Array>,
   signal?: AbortSignal,
 ): Promise<{ temp: string; stats: WriteStats }> {
   const temp = tempPathFor(root, op.path);
@@ -59,6 +62,13 @@ export async function writeTempFile(
       if (bytes && sha256(bytes) === hash) {
         await writeBlock(hash, bytes);
         stats.reusedBlocks++;
+        continue;
+      }
+      const fetched = prefetched.get(hash);
+      if (fetched) {
+        await writeBlock(hash, fetched);
+        stats.fetchedBlocks++;
+        stats.fetchedBytes += fetched.length;
       } else toFetch.push(hash);
     }
     const maxPerBatch = Math.max(
@@ -98,7 +108,7 @@ export async function writeTempFile(
     await handle.sync();
     await handle.close();
     await chmod(temp, op.mode);
-    await utimes(temp, op.mtimeMs / 1000, op.mtimeMs / 1000);
+    await setMtime(temp, op.mtimeMs);
     return { temp, stats };
   } catch (error) {
     await handle.close().catch(() => {});

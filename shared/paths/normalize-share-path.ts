@@ -14,6 +14,8 @@ export function normalizeSharePath(input: string): PathCheck {
   if (typeof input !== "string" || input.length === 0) return { ok: false, reason: "path is empty" };
   if (input.includes("\0")) return { ok: false, reason: "path contains a NUL byte" };
   if (input.includes("\\")) return { ok: false, reason: "path contains a backslash" };
+  // A lone surrogate has no UTF-8 form: on disk it would become U+FFFD, so two paths could share one file.
+  if (/\p{Surrogate}/u.test(input)) return { ok: false, reason: "path is not well-formed Unicode" };
   if (input.startsWith("/")) return { ok: false, reason: "path is absolute" };
   if (/^[A-Za-z]:/.test(input)) return { ok: false, reason: "path starts with a drive letter" };
   const path = input.normalize("NFC");

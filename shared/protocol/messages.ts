@@ -4,7 +4,8 @@ import { EntrySchema } from "./entry.ts";
 import { DeviceShareSchema } from "./shares.ts";
 
 export const MAX_ENTRIES_PER_REPORT = 5000;
-export const MAX_HASHES_PER_FETCH = 256;
+/** Kept small enough that the hash list fits in a URL (Node and Workers refuse headers over 16 KiB). */
+export const MAX_HASHES_PER_FETCH = 100;
 
 export const PublicJwkSchema = z.object({
   kty: z.literal("OKP"),

@@ -5,6 +5,6 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 export function parseDurationMs(text: string): number | undefined {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
   if (!match) return undefined;
-  const value = Number(match[1]) * (UNIT_MS[match[2]!] ?? 0);
-  return value > 0 ? Math.round(value) : undefined;
+  const value = Math.round(Number(match[1]) * (UNIT_MS[match[2]!] ?? 0));
+  return Number.isSafeInteger(value) && value > 0 ? value : undefined;
 }

@@ -24,7 +24,10 @@ export type RunningProcess = {
   exited: Promise<number | null>;
 };
 
-export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): RunningProcess {
+export function spawnCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): RunningProcess {
   const proc = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
@@ -80,14 +83,20 @@ export async function waitFor<T>(
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
   }
-  throw new Error(`timed out waiting for ${options.what ?? "a condition"}${lastError ? `: ${String(lastError)}` : ""}`);
+  throw new Error(
+    `timed out waiting for ${options.what ?? "a condition"}${lastError ? `: ${String(lastError)}` : ""}`,
+  );
 }
 
 export type TestHub = RunningProcess & { url: string; dataDir: string; adminToken: string };
 
-export async function startHubProcess(dataDir?: string, env: NodeJS.ProcessEnv = {}): Promise<TestHub> {
+export async function startHubProcess(
+  dataDir?: string,
+  env: NodeJS.ProcessEnv = {},
+  port = 0,
+): Promise<TestHub> {
   const dir = dataDir ?? (await makeTempDir("fleetsync-hub-"));
-  const running = spawnCli(["hub", "--data", dir, "--port", "0"], { env });
+  const running = spawnCli(["hub", "--data", dir, "--port", String(port)], { env });
   const url = await waitFor(
     () => {
       if (running.proc.exitCode !== null) throw new Error(`hub exited: ${running.output()}`);
@@ -99,10 +108,18 @@ export async function startHubProcess(dataDir?: string, env: NodeJS.ProcessEnv =
   return { ...running, url, dataDir: dir, adminToken };
 }
 
-export async function adminCall(hub: { url: string; adminToken: string }, method: string, path: string, body?: unknown) {
+export async function adminCall(
+  hub: { url: string; adminToken: string },
+  method: string,
+  path: string,
+  body?: unknown,
+) {
   const response = await fetch(new URL(path, hub.url), {
     method,
-    headers: { authorization: `Bearer ${hub.adminToken}`, ...(body ? { "content-type": "application/json" } : {}) },
+    headers: {
+      authorization: `Bearer ${hub.adminToken}`,
+      ...(body ? { "content-type": "application/json" } : {}),
+    },
     body: body ? JSON.stringify(body) : undefined,
   });
   const json = (await response.json()) as Record<string, unknown>;
@@ -137,10 +154,19 @@ export async function enrollAgent(
 ) {
   const stateDir = await makeTempDir(`fleetsync-${role}-state-`);
   const token = await mintToken(hub, [{ name: share, role }]);
-  await enrollDevice({ hub: hub.url, token, stateDir, name: `${role}-${stateDir.slice(-6)}`, paths: { [share]: root } });
+  await enrollDevice({
+    hub: hub.url,
+    token,
+    stateDir,
+    name: `${role}-${stateDir.slice(-6)}`,
+    paths: { [share]: root },
+  });
   const file = join(stateDir, "agent.yaml");
   const config = parse(await readFile(file, "utf8"));
-  config.defaults = { debounceMs: settings.debounceMs ?? 100, ...(settings.ignore ? { ignore: settings.ignore } : {}) };
+  config.defaults = {
+    debounceMs: settings.debounceMs ?? 100,
+    ...(settings.ignore ? { ignore: settings.ignore } : {}),
+  };
   if (settings.dryRun !== undefined) config.shares[share].dryRun = settings.dryRun;
   if (settings.deletes) config.shares[share].deletes = settings.deletes;
   config.log = { level: settings.level ?? "debug", destination: "stdout" };
@@ -152,7 +178,13 @@ export function startAgent(stateDir: string, env: NodeJS.ProcessEnv = {}): Runni
   return spawnCli(["agent", "run", "--state", stateDir], { env });
 }
 
-export type TreeItem = { type: "file" | "dir" | "symlink"; mode: number; mtimeMs?: number; sha256?: string; target?: string };
+export type TreeItem = {
+  type: "file" | "dir" | "symlink";
+  mode: number;
+  mtimeMs?: number;
+  sha256?: string;
+  target?: string;
+};
 
 /** Everything under `root` except `.fleetsync/`, with content hashes, for byte-for-byte comparison. */
 export async function snapshotTree(root: string): Promise<Record<string, TreeItem>> {
@@ -173,7 +205,9 @@ export async function snapshotTree(root: string): Promise<Record<string, TreeIte
           type: "file",
           mode: st.mode & 0o7777,
           mtimeMs: Math.floor(st.mtimeMs),
-          sha256: createHash("sha256").update(await readFile(abs)).digest("hex"),
+          sha256: createHash("sha256")
+            .update(await readFile(abs))
+            .digest("hex"),
         };
       }
     }
@@ -211,7 +245,13 @@ export type Fleet = {
 
 /** A hub, one source and `replicaCount` replicas, all real processes; call stop() in afterEach. */
 export async function startFleet(
-  options: { replicas?: number; share?: string; source?: AgentSettings; replica?: AgentSettings; deletes?: string } = {},
+  options: {
+    replicas?: number;
+    share?: string;
+    source?: AgentSettings;
+    replica?: AgentSettings;
+    deletes?: string;
+  } = {},
 ): Promise<Fleet> {
   const hub = await startHubProcess();
   const share = options.share ?? "docs";
@@ -240,4 +280,55 @@ export async function startFleet(
       await rm(hub.dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Points an enrolled agent at another URL for the same hub (a proxy, or the hub on a new port). */
+export async function setAgentHub(stateDir: string, url: string): Promise<void> {
+  const file = join(stateDir, "agent.yaml");
+  const config = parse(await readFile(file, "utf8"));
+  config.hub = url;
+  await writeFile(file, stringify(config));
+}
+
+export async function writeFiles(root: string, files: Record<string, string | Buffer>): Promise<void> {
+  for (const [path, content] of Object.entries(files)) {
+    const abs = join(root, path);
+    await mkdir(join(abs, ".."), { recursive: true });
+    await writeFile(abs, content);
+  }
+}
+
+/** Waits until every replica's tree equals the source's (modes, mtimes, bytes, links). */
+export async function waitForConvergence(fleet: Fleet, timeoutMs = 30_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const want = JSON.stringify(await snapshotTree(fleet.sourceRoot));
+      for (const replica of fleet.replicas) {
+        if (JSON.stringify(await snapshotTree(replica.root).catch(() => ({}))) !== want) return false;
+      }
+      return true;
+    },
+    { timeoutMs, intervalMs: 100, what: "replicas to converge with the source" },
+  );
+}
+
+export type CliResult = { code: number | null; stdout: string; stderr: string };
+
+/** Runs a CLI command to completion with stdout and stderr kept apart (for "prints only X" checks). */
+export async function runCliCaptured(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<CliResult> {
+  const running = spawnCli(args, options);
+  let stdout = "";
+  let stderr = "";
+  running.proc.stdout?.on("data", (chunk) => {
+    stdout += chunk;
+  });
+  running.proc.stderr?.on("data", (chunk) => {
+    stderr += chunk;
+  });
+  // "close" rather than "exit": it fires only after stdout and stderr are fully read.
+  const code = await new Promise<number | null>((resolve) => running.proc.once("close", (c) => resolve(c)));
+  return { code, stdout, stderr };
 }

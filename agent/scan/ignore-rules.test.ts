@@ -1,0 +1,82 @@
+import { describe, expect, test } from "vitest";
+import { compileIgnoreRules, isTempName } from "./ignore-rules.ts";
+
+describe("compileIgnoreRules", () => {
+  const none = compileIgnoreRules([]);
+
+  test.each([
+    [".fleetsync", true],
+    [".fleetsync/trash/2024/a.txt", false],
+    [".fleetsync/marker", false],
+  ])("always ignores the share's own folder (%j)", (path, isDir) => {
+    expect(none(path, isDir)).toBe(true);
+    expect(compileIgnoreRules(["!.fleetsync", "!.fleetsync/**"])(path, isDir)).toBe(true);
+  });
+
+  test.each([
+    [".fleetsync.report.pdf.tmp"],
+    ["docs/.fleetsync.report.pdf.tmp"],
+    ["deep/er/.fleetsync.x.tmp"],
+  ])("always ignores our temp file %j", (path) => {
+    expect(none(path, false)).toBe(true);
+  });
+
+  test.each([
+    ["notes.txt", false],
+    [".fleetsyncx", false],
+    ["a/.fleetsync", true],
+    [".fleetsync.tmp.keep", false],
+    ["fleetsync.x.tmp", false],
+    ["report.tmp", false],
+  ])("syncs %j when no pattern matches", (path, isDir) => {
+    expect(none(path, isDir)).toBe(false);
+  });
+
+  test("ignores gitignore-style globs anywhere in the tree", () => {
+    const rules = compileIgnoreRules(["*.log", "cache"]);
+    expect(rules("a.log", false)).toBe(true);
+    expect(rules("deep/down/b.log", false)).toBe(true);
+    expect(rules("cache", true)).toBe(true);
+    expect(rules("x/cache", false)).toBe(true);
+    expect(rules("a.log.txt", false)).toBe(false);
+  });
+
+  test("applies a directory-only pattern to directories and what lies below them, not to files", () => {
+    const rules = compileIgnoreRules(["build/"]);
+    expect(rules("build", true)).toBe(true);
+    expect(rules("pkg/build", true)).toBe(true);
+    expect(rules("build/out.js", false)).toBe(true);
+    expect(rules("build", false)).toBe(false);
+    expect(rules("builder", true)).toBe(false);
+  });
+
+  test("anchors a pattern with a leading slash to the share root", () => {
+    const rules = compileIgnoreRules(["/tmp"]);
+    expect(rules("tmp", true)).toBe(true);
+    expect(rules("a/tmp", true)).toBe(false);
+  });
+
+  test("lets a negation re-include a file a broader pattern ignored", () => {
+    const rules = compileIgnoreRules(["*.log", "!keep.log"]);
+    expect(rules("drop.log", false)).toBe(true);
+    expect(rules("keep.log", false)).toBe(false);
+    expect(rules("sub/keep.log", false)).toBe(false);
+  });
+
+  test("ignores nothing but its own files for comments and blank lines", () => {
+    const rules = compileIgnoreRules(["# a comment", "", "   "]);
+    expect(rules("# a comment", false)).toBe(false);
+    expect(rules("anything", false)).toBe(false);
+  });
+});
+
+describe("isTempName", () => {
+  test.each([
+    [".fleetsync.a.tmp", true],
+    [".fleetsync.a b c.tmp", true],
+    [".fleetsync.a.tmp.bak", false],
+    ["x.fleetsync.a.tmp", false],
+  ])("says %j is a temp name: %s", (name, expected) => {
+    expect(isTempName(name)).toBe(expected);
+  });
+});
