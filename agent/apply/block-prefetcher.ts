@@ -28,7 +28,7 @@ export class BlockPrefetcher {
   /** Blocks fetched ahead for the op at `position` (and the small files after it), by hash. */
   async blocksFor(position: number): Promise<Map<string, Uint8Array>> {
     const op = this.ops[position];
-    if (!op || op.type !== "file" || op.size > SMALL_FILE_BYTES) return new Map();
+    if (op?.type !== "file" || op.size > SMALL_FILE_BYTES) return new Map();
     if (position > this.groupEnd) await this.fetchGroup(position);
     return this.cache;
   }

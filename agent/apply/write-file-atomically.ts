@@ -7,7 +7,6 @@ import { MAX_HASHES_PER_FETCH } from "../../shared/protocol/messages.ts";
 import type { HubClient } from "../hub/hub-client.ts";
 import { sha256 } from "../scan/hash-file.ts";
 import { TEMP_PREFIX, TEMP_SUFFIX } from "../scan/ignore-rules.ts";
-import { missingBlockError } from "./block-prefetcher.ts";
 import { setMtime } from "./set-mtime.ts";
 
 const FETCH_BATCH_BYTES = 32 * 1024 * 1024;
