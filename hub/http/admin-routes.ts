@@ -76,5 +76,10 @@ export function adminRoutes(ctx: HubContext) {
       await collectGarbage(ctx, query.graceSeconds === undefined ? undefined : query.graceSeconds * 1000),
     );
   });
+
+  // Otherwise an unknown admin path falls through to the device routes mounted at /v1 and their token check.
+  app.all("*", (c) => {
+    throw new FleetsyncError("not_found", `no route for ${c.req.method} ${c.req.path}`);
+  });
   return app;
 }

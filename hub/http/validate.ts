@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { describeZodError, FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import { describeTextOffset, jsonErrorOffset } from "./json-error-offset.ts";
 
 export async function readJson<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
   const text = await c.req.text();
@@ -9,7 +10,12 @@ export async function readJson<S extends z.ZodType>(c: Context, schema: S): Prom
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new FleetsyncError("bad_request", `request body is not valid JSON: ${(error as Error).message}`);
+    const offset = jsonErrorOffset(text);
+    const where = offset === undefined ? "" : ` at ${describeTextOffset(text, offset)}`;
+    throw new FleetsyncError(
+      "bad_request",
+      `request body is not valid JSON${where}: ${(error as Error).message}`,
+    );
   }
   return validate(schema, value, "body");
 }

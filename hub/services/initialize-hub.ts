@@ -1,5 +1,5 @@
 // First-start setup, safe to run from several processes at once: hub id, signing key, admin token.
-import { eq, isNull } from "drizzle-orm";
+import { eq, isNull, ne } from "drizzle-orm";
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import { toHex } from "../../shared/blocks/hex.ts";
 import type { Database } from "../db/database.ts";
@@ -7,6 +7,8 @@ import { hubKeys, hubSettings } from "../db/schema.ts";
 import type { HubIdentity } from "./hub-context.ts";
 
 export const ADMIN_TOKEN_PREFIX = "fsa_";
+/** A configured admin token shorter than this is refused: it would be guessable. */
+export const MIN_CONFIGURED_ADMIN_TOKEN_LENGTH = 24;
 
 export type InitializedHub = {
   identity: HubIdentity;
@@ -14,7 +16,22 @@ export type InitializedHub = {
   newAdminToken?: string;
 };
 
-export async function initializeHub(db: Database, nowMs: number): Promise<InitializedHub> {
+export type InitializeOptions = {
+  /**
+   * An admin token the operator configured (a Workers secret, where nothing can be printed at first start).
+   * Its hash replaces the stored one, so changing the secret rotates the token. Without it, the first start
+   * generates a token and returns it once as `newAdminToken`.
+   */
+  adminToken?: string;
+};
+
+export async function initializeHub(
+  db: Database,
+  nowMs: number,
+  options: InitializeOptions = {},
+): Promise<InitializedHub> {
+  const configuredHash =
+    options.adminToken === undefined ? undefined : await hashConfiguredAdminToken(options.adminToken);
   await db.insert(hubSettings).values({ key: "hub_id", value: crypto.randomUUID() }).onConflictDoNothing();
 
   const active = await db.select().from(hubKeys).where(isNull(hubKeys.retiredAt));
@@ -37,6 +54,18 @@ export async function initializeHub(db: Database, nowMs: number): Promise<Initia
     }
   }
 
+  if (configuredHash !== undefined) {
+    // An upsert of the same hash: any number of processes or isolates may run it at once.
+    await db
+      .insert(hubSettings)
+      .values({ key: "admin_token_hash", value: configuredHash })
+      .onConflictDoUpdate({
+        target: hubSettings.key,
+        set: { value: configuredHash },
+        setWhere: ne(hubSettings.value, configuredHash),
+      });
+    return { identity: await loadIdentity(db) };
+  }
   let newAdminToken: string | undefined;
   const candidate = `${ADMIN_TOKEN_PREFIX}${toHex(crypto.getRandomValues(new Uint8Array(24)))}`;
   const inserted = await db
@@ -47,6 +76,15 @@ export async function initializeHub(db: Database, nowMs: number): Promise<Initia
   if (inserted.length > 0) newAdminToken = candidate;
 
   return { identity: await loadIdentity(db), newAdminToken };
+}
+
+async function hashConfiguredAdminToken(token: string): Promise<string> {
+  if (token.trim() !== token || token.length < MIN_CONFIGURED_ADMIN_TOKEN_LENGTH) {
+    throw new Error(
+      `the configured admin token must be at least ${MIN_CONFIGURED_ADMIN_TOKEN_LENGTH} characters without surrounding spaces; generate one with: openssl rand -hex 24`,
+    );
+  }
+  return hashSecret(token);
 }
 
 async function loadIdentity(db: Database): Promise<HubIdentity> {

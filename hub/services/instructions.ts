@@ -4,7 +4,7 @@ import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { INSTRUCTION_TTL_SECONDS, signInstruction } from "../../shared/instructions/instruction.ts";
 import type { AckRequest, CursorRequest } from "../../shared/protocol/messages.ts";
 import { chunkForParams } from "../db/database.ts";
-import { entries, instructions, members, shares, syncOps, syncRuns } from "../db/schema.ts";
+import { devices, entries, instructions, members, shares, syncOps, syncRuns } from "../db/schema.ts";
 import { rowToEntry } from "./entry-rows.ts";
 import type { HubContext } from "./hub-context.ts";
 import { planInstruction } from "./plan-instruction.ts";
@@ -123,6 +123,21 @@ export async function nextInstructions(
       memberships.map((m) => m.share.name),
       remaining,
       abort,
+    );
+    // Authenticated before the wait: a device revoked meanwhile gets nothing more from this request.
+    await requireNotRevoked(ctx, deviceId);
+  }
+}
+
+async function requireNotRevoked(ctx: HubContext, deviceId: string): Promise<void> {
+  const [device] = await ctx.db
+    .select({ revokedAt: devices.revokedAt })
+    .from(devices)
+    .where(eq(devices.id, deviceId));
+  if (device && device.revokedAt !== null) {
+    throw new FleetsyncError(
+      "unauthenticated",
+      `device ${deviceId} was revoked at ${new Date(device.revokedAt).toISOString()}; enroll it again with a new token`,
     );
   }
 }

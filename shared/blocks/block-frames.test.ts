@@ -91,7 +91,10 @@ describe("block frames", () => {
           const encoded = encodeBlockFrames(frames);
           const boundaries = new Set<number>([0]);
           let offset = 0;
-          for (const f of frames) boundaries.add((offset += BLOCK_FRAME_HEADER_BYTES + f.bytes.length));
+          for (const f of frames) {
+            offset += BLOCK_FRAME_HEADER_BYTES + f.bytes.length;
+            boundaries.add(offset);
+          }
           const cut = cutSeed % encoded.length;
           fc.pre(!boundaries.has(cut));
           await expect(decodeAll(streamOf(encoded.slice(0, cut), chunkCuts))).rejects.toBeInstanceOf(
@@ -134,7 +137,8 @@ describe("block frames", () => {
     const encoded = encodeBlockFrames([good, good]);
     const seen: BlockFrame[] = [];
     const decoding = (async () => {
-      for await (const frame of decodeBlockFrames(streamOf(encoded.slice(0, encoded.length - 1)))) seen.push(frame);
+      for await (const frame of decodeBlockFrames(streamOf(encoded.slice(0, encoded.length - 1))))
+        seen.push(frame);
     })();
     await expect(decoding).rejects.toBeInstanceOf(BlockFrameError);
     expect(seen).toEqual([good]);

@@ -1,6 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { blockCount, blockSizeFor, MAX_BLOCK_BYTES, MIN_BLOCK_BYTES, TARGET_MAX_BLOCKS } from "./block-size.ts";
+import {
+  blockCount,
+  blockSizeFor,
+  MAX_BLOCK_BYTES,
+  MIN_BLOCK_BYTES,
+  TARGET_MAX_BLOCKS,
+} from "./block-size.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -34,8 +40,10 @@ describe("blockSizeFor", () => {
         expect(size).toBeGreaterThanOrEqual(MIN_BLOCK_BYTES);
         expect(size).toBeLessThanOrEqual(MAX_BLOCK_BYTES);
         expect(Number.isInteger(Math.log2(size / MIN_BLOCK_BYTES))).toBe(true);
-        if (size < MAX_BLOCK_BYTES) expect(blockCount(fileBytes, size)).toBeLessThanOrEqual(TARGET_MAX_BLOCKS);
-        if (size > MIN_BLOCK_BYTES) expect(blockCount(fileBytes, size / 2)).toBeGreaterThan(TARGET_MAX_BLOCKS);
+        if (size < MAX_BLOCK_BYTES)
+          expect(blockCount(fileBytes, size)).toBeLessThanOrEqual(TARGET_MAX_BLOCKS);
+        if (size > MIN_BLOCK_BYTES)
+          expect(blockCount(fileBytes, size / 2)).toBeGreaterThan(TARGET_MAX_BLOCKS);
       }),
       { numRuns: 1000 },
     );

@@ -26,10 +26,14 @@ describe("contentHash", () => {
 
   test("gives different block lists different ids", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(hashArb, { maxLength: 4 }), fc.array(hashArb, { maxLength: 4 }), async (a, b) => {
-        fc.pre(a.join() !== b.join());
-        expect(await contentHash(1, 131072, a)).not.toBe(await contentHash(1, 131072, b));
-      }),
+      fc.asyncProperty(
+        fc.array(hashArb, { maxLength: 4 }),
+        fc.array(hashArb, { maxLength: 4 }),
+        async (a, b) => {
+          fc.pre(a.join() !== b.join());
+          expect(await contentHash(1, 131072, a)).not.toBe(await contentHash(1, 131072, b));
+        },
+      ),
       { numRuns: 200 },
     );
   });

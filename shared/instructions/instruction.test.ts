@@ -47,12 +47,25 @@ const body: InstructionBody = {
       blocks: ["ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"],
       hash: "c".repeat(64),
     },
-    { path: "old", seq: 5, type: "deleted", size: 0, mode: 0, mtimeMs: 0, blockSize: 131072, blocks: [], hash: "" },
+    {
+      path: "old",
+      seq: 5,
+      type: "deleted",
+      size: 0,
+      mode: 0,
+      mtimeMs: 0,
+      blockSize: 131072,
+      blocks: [],
+      hash: "",
+    },
   ],
 };
 
 /** Signs an arbitrary payload the way the hub signs instructions, to forge edge cases. */
-function signRaw(payload: Record<string, unknown>, options: { typ?: string; key?: CryptoKey; kid?: string } = {}) {
+function signRaw(
+  payload: Record<string, unknown>,
+  options: { typ?: string; key?: CryptoKey; kid?: string } = {},
+) {
   return new SignJWT(payload)
     .setProtectedHeader({ alg: "EdDSA", kid: options.kid ?? KID, typ: options.typ ?? INSTRUCTION_TYP })
     .setIssuer(HUB)
@@ -89,7 +102,9 @@ describe("signInstruction and verifyInstruction", () => {
   test("verify when the JWKS also lists a rotated-out key", async () => {
     const old = await hubKey("hub-key-0");
     const jws = await signInstruction(pinned.privateKey, KID, claims, body);
-    expect((await verifyInstruction(jws, { ...expected, jwks: { keys: [old.jwk, pinned.jwk] } })).ok).toBe(true);
+    expect((await verifyInstruction(jws, { ...expected, jwks: { keys: [old.jwk, pinned.jwk] } })).ok).toBe(
+      true,
+    );
   });
 
   test("refuse an instruction whose payload was altered after signing", async () => {
@@ -127,14 +142,17 @@ describe("signInstruction and verifyInstruction", () => {
 
   test("accept an instruction until its lifetime runs out and refuse it as expired after", async () => {
     const jws = await signInstruction(pinned.privateKey, KID, claims, body);
-    expect((await verifyInstruction(jws, { ...expected, nowSeconds: NOW + INSTRUCTION_TTL_SECONDS - 1 })).ok).toBe(
-      true,
-    );
+    expect(
+      (await verifyInstruction(jws, { ...expected, nowSeconds: NOW + INSTRUCTION_TTL_SECONDS - 1 })).ok,
+    ).toBe(true);
     expect(await refusal(jws, { nowSeconds: NOW + INSTRUCTION_TTL_SECONDS + 1 })).toMatch(/expired/);
   });
 
   test("refuse an enrolment token signed by the same hub key", async () => {
-    const token = await signRaw({ shares: [{ name: "docs", role: "replica" }] }, { typ: "fleetsync-enrol+jwt" });
+    const token = await signRaw(
+      { shares: [{ name: "docs", role: "replica" }] },
+      { typ: "fleetsync-enrol+jwt" },
+    );
     expect(await refusal(token)).toMatch(/claim "typ" is wrong/);
   });
 

@@ -39,7 +39,11 @@ describe("ShareNameSchema", () => {
 describe("DeviceShareSchema", () => {
   test("reads a share as the hub describes it to a device", () => {
     const share = { name: "media", role: "replica", kind: "folder", deletes: "keep", conflicts: "keep-both" };
-    expect(DeviceShareSchema.parse({ ...share, head: 10, cursor: 4 })).toEqual({ ...share, head: 10, cursor: 4 });
+    expect(DeviceShareSchema.parse({ ...share, head: 10, cursor: 4 })).toEqual({
+      ...share,
+      head: 10,
+      cursor: 4,
+    });
     expect(DeviceShareSchema.safeParse({ ...share, deletes: "sometimes" }).success).toBe(false);
   });
 });

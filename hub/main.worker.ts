@@ -1,0 +1,100 @@
+// The hub on Cloudflare Workers: D1 through drizzle, the same Hono app, built once per isolate.
+import { drizzle } from "drizzle-orm/d1";
+import type { ErrorBody } from "../shared/errors/fleetsync-error.ts";
+import type { Database } from "./db/database.ts";
+import * as schema from "./db/schema.ts";
+import { createApp } from "./http/create-app.ts";
+import { createTableBlockStore } from "./ports/block-store.ts";
+import { createJsonLogger } from "./ports/logger.ts";
+import { createPollingNotifier } from "./ports/notifier.ts";
+import { createWindowRateLimiter } from "./ports/rate-limiter.ts";
+import { collectGarbage } from "./services/collect-garbage.ts";
+import { DEFAULT_LIMITS, type HubContext, type HubLimits } from "./services/hub-context.ts";
+import { initializeHub } from "./services/initialize-hub.ts";
+
+/** The bindings `wrangler.toml` declares (and the `ADMIN_TOKEN` secret). */
+export type WorkerEnv = {
+  DB: Parameters<typeof drizzle>[0];
+  /** The admin token; set it with `wrangler secret put ADMIN_TOKEN` (the Worker cannot print one). */
+  ADMIN_TOKEN?: string;
+};
+
+type WaitUntil = { waitUntil(promise: Promise<unknown>): void };
+
+/**
+ * D1 binds at most 100 parameters per statement. Every D1 query a request makes counts against the
+ * per-invocation limit (50 on the free plan), so long-polls are shorter and poll the heads less often.
+ */
+export const WORKER_LIMITS: HubLimits = { ...DEFAULT_LIMITS, sqlParamLimit: 100, maxWaitSeconds: 25 };
+const HEAD_POLL_INTERVAL_MS = 1000;
+const log = createJsonLogger((line) => console.log(line), { component: "hub" });
+
+let hub: Promise<{ ctx: HubContext; app: ReturnType<typeof createApp> }> | undefined;
+
+function hubFor(env: WorkerEnv) {
+  hub ??= buildHub(env).catch((error: unknown) => {
+    hub = undefined; // the next request tries again (D1 not migrated yet, secret fixed, ...)
+    throw error;
+  });
+  return hub;
+}
+
+async function buildHub(env: WorkerEnv) {
+  const db = drizzle(env.DB, { schema }) as unknown as Database;
+  const adminToken = env.ADMIN_TOKEN || undefined;
+  const { identity } = await initializeHub(db, Date.now(), { adminToken });
+  if (!adminToken) {
+    log.warn("no ADMIN_TOKEN is configured, so the admin API refuses every token", {
+      fix: "wrangler secret put ADMIN_TOKEN (locally: --var ADMIN_TOKEN:<token> or .dev.vars)",
+    });
+  }
+  const ctx: HubContext = {
+    db,
+    blockStore: createTableBlockStore(db, WORKER_LIMITS.sqlParamLimit),
+    notifier: createPollingNotifier(async () => {
+      const rows = await db
+        .select({ name: schema.shares.name, head: schema.shares.headSeq })
+        .from(schema.shares);
+      return rows.map((r) => `${r.name}:${r.head}`).join(",");
+    }, HEAD_POLL_INTERVAL_MS),
+    identity,
+    limits: WORKER_LIMITS,
+    // Per isolate only: a rough bound, not a global one.
+    enrolLimiter: createWindowRateLimiter(20, 60_000),
+    log,
+    now: Date.now,
+  };
+  const app = createApp(ctx, { clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown" });
+  return { ctx, app };
+}
+
+/** The one error body, for the case where there is no app yet to produce it. */
+function startFailure(error: unknown): Response {
+  log.error("hub failed to start", { error: error instanceof Error ? error.message : String(error) });
+  const body: ErrorBody = {
+    error: {
+      code: "unavailable",
+      message: "the hub failed to start; see the Worker log (wrangler tail). Were the D1 migrations applied?",
+      requestId: "",
+    },
+  };
+  return Response.json(body, { status: 503, headers: { "Retry-After": "10" } });
+}
+
+export default {
+  async fetch(request: Request, env: WorkerEnv, executionCtx: WaitUntil): Promise<Response> {
+    let built: Awaited<ReturnType<typeof hubFor>>;
+    try {
+      built = await hubFor(env);
+    } catch (error) {
+      return startFailure(error);
+    }
+    return built.app.fetch(request, env, executionCtx as Parameters<typeof built.app.fetch>[2]);
+  },
+
+  /** A cron trigger (see wrangler.toml) does what the Node hub's timer does: drop unreferenced blocks. */
+  async scheduled(_controller: unknown, env: WorkerEnv, executionCtx: WaitUntil): Promise<void> {
+    const { ctx } = await hubFor(env);
+    executionCtx.waitUntil(collectGarbage(ctx));
+  },
+};
