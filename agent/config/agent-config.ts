@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { z } from "zod";
 import { describeZodError, FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
-import { DELETE_POLICIES, ROLES, SHARE_KINDS } from "../../shared/protocol/shares.ts";
+import { DELETE_POLICIES, ROLES, SHARE_KINDS, ShareNameSchema } from "../../shared/protocol/shares.ts";
 
 export const CONFIG_FILE = "agent.yaml";
 
@@ -36,7 +36,7 @@ export const AgentConfigSchema = z.strictObject({
       destination: z.string().default("stdout"),
     })
     .default({ level: "info", destination: "stdout" }),
-  shares: z.record(z.string(), ShareConfigSchema).default({}),
+  shares: z.record(ShareNameSchema, ShareConfigSchema).default({}),
 });
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 

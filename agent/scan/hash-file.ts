@@ -12,7 +12,8 @@ export function sha256(bytes: Uint8Array): string {
 
 export async function hashFile(path: string, size: number): Promise<FileHashes> {
   const blockSize = blockSizeFor(size);
-  const buffer = Buffer.allocUnsafe(Math.min(blockSize, Math.max(size, 1)));
+  // A whole block, not min(blockSize, size): the file may have grown since it was stat-ed.
+  const buffer = Buffer.allocUnsafe(blockSize);
   const blocks: string[] = [];
   const handle = await open(path, "r");
   let total = 0;

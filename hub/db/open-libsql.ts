@@ -1,12 +1,11 @@
 // Opens the hub's libSQL database (embedded file or remote URL) and applies the generated migrations.
-import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "@libsql/client";
 import { drizzle } from "drizzle-orm/libsql";
 import { migrate } from "drizzle-orm/libsql/migrator";
 import type { Database } from "./database.ts";
 import * as schema from "./schema.ts";
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL("./migrations", import.meta.url));
+export const MIGRATIONS_FOLDER = decodeURIComponent(new URL("./migrations", import.meta.url).pathname);
 
 export type OpenedDatabase = { db: Database; client: Client; close: () => void };
 

@@ -25,12 +25,17 @@ export const CreateShareRequestSchema = z.strictObject({
   conflicts: z.enum(CONFLICT_POLICIES).default("keep-both"),
 });
 
+const MAX_TOKEN_TTL_MS = 365 * 86_400_000;
+
 export const CreateTokenRequestSchema = z.strictObject({
-  shares: z.array(ShareGrantSchema).min(1),
+  shares: z.array(ShareGrantSchema).min(1).max(50),
   ttl: z
     .string()
     .default("24h")
-    .refine((t) => parseDurationMs(t) !== undefined, "use a duration such as 30m, 24h or 7d"),
+    .refine(
+      (t) => (parseDurationMs(t) ?? Infinity) <= MAX_TOKEN_TTL_MS,
+      "use a duration such as 30m, 24h or 7d, at most 365d",
+    ),
   label: z.string().max(200).default(""),
 });
 

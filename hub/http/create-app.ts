@@ -1,4 +1,5 @@
 // The hub's HTTP surface (Hono), the same on Node and Workers: device protocol, admin API, health and keys.
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
@@ -54,7 +55,7 @@ export function createApp(ctx: HubContext, options: AppOptions = {}) {
       ctx.log.error("request failed", {
         requestId: c.get("requestId"),
         path: c.req.path,
-        error: String(error),
+        error: describeInternalError(error),
       });
       failure = new FleetsyncError("internal", "the hub failed to handle this request; see the hub log");
     }
@@ -65,4 +66,12 @@ export function createApp(ctx: HubContext, options: AppOptions = {}) {
     return c.json(body, failure.status as 400);
   });
   return app;
+}
+
+/** What an unexpected error may put in the log: never bound SQL parameters (they can hold block bytes or tokens). */
+export function describeInternalError(error: unknown): string {
+  if (error instanceof DrizzleQueryError) {
+    return `query failed: ${error.query.slice(0, 300)}: ${String(error.cause).slice(0, 500)}`;
+  }
+  return String(error).slice(0, 1000);
 }

@@ -25,7 +25,7 @@ export async function authenticateAdmin(ctx: HubContext, header: string | undefi
   if (!expected || !timingSafeEqual(expected, actual)) {
     throw new FleetsyncError(
       "unauthenticated",
-      "admin token is not valid for this hub; see DATA/admin.token on the hub machine",
+      "admin token is not valid for this hub; see DATA/admin.token on the hub machine (on Workers: the ADMIN_TOKEN secret)",
     );
   }
 }
