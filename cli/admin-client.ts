@@ -28,6 +28,8 @@ export async function resolveAdmin(flags: AdminFlags, env: NodeJS.ProcessEnv) {
   }
   if (!hub)
     throw new UsageError("no hub given: use --hub URL, FLEETSYNC_HUB, or --data DIR on the hub's machine");
+  if (!/^https?:\/\/[^/]/.test(hub) || !URL.canParse(hub))
+    throw new UsageError(`hub "${hub}" is not an http(s) URL; e.g. --hub http://hub.lan:8787`);
   if (!token)
     throw new UsageError(
       "no admin token: use --admin-token, FLEETSYNC_ADMIN_TOKEN, or --data DIR on the hub's machine",
@@ -52,8 +54,9 @@ export async function adminRequest(
       body: body ? JSON.stringify(body) : undefined,
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new FleetsyncError("unavailable", `hub ${admin.hub} is unreachable (${cause}); is it running?`);
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+    throw new FleetsyncError("unavailable", `hub ${admin.hub} is unreachable (${reason}); is it running?`);
   }
   if (!response.ok) throw await readHubError(response, `${method} ${path}`);
   return (await response.json()) as unknown;

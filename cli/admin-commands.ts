@@ -1,6 +1,12 @@
 // Admin commands: share, device and token, each a thin call to /v1/admin with a table or --json output.
 import { parseArgs } from "node:util";
-import { parseShareGrant } from "../shared/protocol/shares.ts";
+import {
+  CONFLICT_POLICIES,
+  DELETE_POLICIES,
+  parseShareGrant,
+  SHARE_KINDS,
+} from "../shared/protocol/shares.ts";
+import { parseDurationMs } from "../shared/time/parse-duration.ts";
 import { ADMIN_OPTIONS, adminRequest, resolveAdmin } from "./admin-client.ts";
 import { UsageError } from "./cli-error.ts";
 import { formatTable } from "./format-table.ts";
@@ -48,6 +54,11 @@ function adminCommand(
   };
 }
 
+function oneOf(flag: string, value: unknown, allowed: readonly string[]): void {
+  if (!allowed.includes(value as string))
+    throw new UsageError(`--${flag} ${String(value)}: use one of ${allowed.join(", ")}`);
+}
+
 function one(positionals: string[], what: string): string {
   if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}; see --help`);
   return positionals[0]!;
@@ -69,6 +80,9 @@ Example:
     },
     async (admin, values, positionals) => {
       const name = one(positionals, "share name");
+      oneOf("kind", values.kind, SHARE_KINDS);
+      oneOf("deletes", values.deletes, DELETE_POLICIES);
+      oneOf("conflicts", values.conflicts, CONFLICT_POLICIES);
       const share = await adminRequest(admin, "POST", "/v1/admin/shares", {
         name,
         kind: values.kind,
@@ -211,6 +225,8 @@ Example:
         return grant;
       });
       if (grants.length === 0) throw new UsageError("name at least one --share NAME:ROLE");
+      if (parseDurationMs(values.ttl as string) === undefined)
+        throw new UsageError(`--ttl ${String(values.ttl)}: use a duration such as 30m, 24h or 7d`);
       const answer = (await adminRequest(admin, "POST", "/v1/admin/tokens", {
         shares: grants,
         ttl: values.ttl,

@@ -1,8 +1,5 @@
-// Agent commands: enroll this device, run the daemon, show per-share status.
+// Agent commands: enroll this device, run the daemon, show per-share status (each loads only what it needs).
 import { parseArgs } from "node:util";
-import { runAgent } from "../agent/daemon.ts";
-import { enrollDevice } from "../agent/enroll-device.ts";
-import { agentStatus } from "../agent/status.ts";
 import { UsageError } from "./cli-error.ts";
 import { formatTable } from "./format-table.ts";
 
@@ -49,6 +46,7 @@ Example:
         if (eq <= 0 || eq === item.length - 1) throw new UsageError(`--path ${item}: expected SHARE=DIR`);
         paths[item.slice(0, eq)] = item.slice(eq + 1);
       }
+      const { enrollDevice } = await import("../agent/enroll-device.ts");
       const result = await enrollDevice({
         hub: values.hub,
         token: values.token,
@@ -91,6 +89,7 @@ Example:
       const stop = () => controller.abort();
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
+      const { runAgent } = await import("../agent/daemon.ts");
       await runAgent(values.state, controller.signal);
       return 0;
     },
@@ -117,6 +116,7 @@ Example:
         return 0;
       }
       if (!values.state) throw new UsageError("agent status needs --state DIR; see --help");
+      const { agentStatus } = await import("../agent/status.ts");
       const status = await agentStatus(values.state);
       if (values.json) console.log(JSON.stringify(status, null, 2));
       else {

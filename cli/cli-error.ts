@@ -20,7 +20,9 @@ export function reportFailure(error: unknown): number {
     code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ||
     code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL"
   ) {
-    process.stderr.write(`fleetsync: ${(error as Error).message}; see --help\n`);
+    // Node's parseArgs appends a long hint about '--' to unknown options; the first sentence is enough.
+    const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, "");
+    process.stderr.write(`fleetsync: ${message}; see --help\n`);
     return 2;
   }
   process.stderr.write(`fleetsync: ${(error as Error)?.message ?? String(error)}\n`);

@@ -1,9 +1,6 @@
 // The one CLI entry: dispatches `fleetsync <command> [subcommand]` and turns failures into exit codes.
 
-import { DEVICE_COMMANDS, SHARE_COMMANDS, TOKEN_COMMANDS } from "./admin-commands.ts";
-import { AGENT_COMMANDS } from "./agent-commands.ts";
 import { reportFailure, UsageError } from "./cli-error.ts";
-import { runHubCommand } from "./hub-command.ts";
 
 const HELP = `fleetsync — keep folders (and Pi-hole configuration) identical across machines, steered by one hub.
 
@@ -27,28 +24,37 @@ Example (hub machine, then device):
   npx fleetsync share create configs
   npx fleetsync token create --share configs:replica --command`;
 
-const GROUPS: Record<
+type Subcommands = Record<
   string,
-  Record<string, { help: string; run(args: string[], env: NodeJS.ProcessEnv): Promise<number> }>
-> = {
-  share: SHARE_COMMANDS,
-  device: DEVICE_COMMANDS,
-  token: TOKEN_COMMANDS,
-  agent: AGENT_COMMANDS,
+  { help: string; run(args: string[], env: NodeJS.ProcessEnv): Promise<number> }
+>;
+
+// Loaded on demand: an admin command need not load the hub, the agent daemon or their dependencies.
+const GROUPS: Record<string, () => Promise<Subcommands>> = {
+  share: async () => (await import("./admin-commands.ts")).SHARE_COMMANDS,
+  device: async () => (await import("./admin-commands.ts")).DEVICE_COMMANDS,
+  token: async () => (await import("./admin-commands.ts")).TOKEN_COMMANDS,
+  agent: async () => (await import("./agent-commands.ts")).AGENT_COMMANDS,
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === "--help" || command === "-h" || command === "help") {
-    console.log(HELP);
+    // Asked for: help on stdout, exit 0. Forgot the command: the same text on stderr, exit 2.
+    if (command) console.log(HELP);
+    else console.error(HELP);
     return command ? 0 : 2;
   }
-  if (command === "hub") return runHubCommand(rest, env);
-  const group = GROUPS[command];
-  if (!group) throw new UsageError(`unknown command "${command}"; see fleetsync --help`);
+  if (command === "hub") return (await import("./hub-command.ts")).runHubCommand(rest, env);
+  const loadGroup = GROUPS[command];
+  if (!loadGroup) throw new UsageError(`unknown command "${command}"; see fleetsync --help`);
+  const group = await loadGroup();
   const [sub, ...args] = rest;
   if (!sub || sub === "--help" || sub === "-h") {
-    console.log(`Usage: fleetsync ${command} <${Object.keys(group).join("|")}> [options]; each has --help`);
+    const usage = `Usage: fleetsync ${command} <${Object.keys(group).join("|")}> [options]; each has --help`;
+    const example = `Example:\n  npx fleetsync ${command} ${Object.keys(group)[0]} --help`;
+    if (sub) console.log(`${usage}\n\n${example}`);
+    else console.error(usage);
     return sub ? 0 : 2;
   }
   const handler = group[sub];

@@ -332,3 +332,28 @@ export async function runCliCaptured(
   const code = await new Promise<number | null>((resolve) => running.proc.once("close", (c) => resolve(c)));
   return { code, stdout, stderr };
 }
+
+/** Resident set size of a process in bytes (Linux /proc), or undefined once it has exited. */
+export async function readRssBytes(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+  return kb === undefined ? undefined : Number(kb) * 1024;
+}
+
+/** Samples the peak RSS of some processes every `intervalMs` until stopped. */
+export function samplePeakRss(pids: Record<string, number | undefined>, intervalMs = 100) {
+  const peaks: Record<string, number> = Object.fromEntries(Object.keys(pids).map((k) => [k, 0]));
+  const timer = setInterval(async () => {
+    for (const [name, pid] of Object.entries(pids)) {
+      const rss = await readRssBytes(pid);
+      if (rss !== undefined && rss > (peaks[name] ?? 0)) peaks[name] = rss;
+    }
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peaks;
+    },
+  };
+}
