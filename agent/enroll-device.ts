@@ -2,6 +2,7 @@
 import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
+import { decodeJwt } from "jose";
 import { FleetsyncError } from "../shared/errors/fleetsync-error.ts";
 import { type AgentConfig, saveAgentConfig } from "./config/agent-config.ts";
 import { enrollWithHub } from "./hub/hub-client.ts";
@@ -20,19 +21,23 @@ export async function enrollDevice(options: EnrollOptions) {
   const stateDir = resolve(options.stateDir);
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const name = options.name ?? hostname();
-  const { publicJwk } = await createDeviceKey(stateDir);
-  const answer = await enrollWithHub(options.hub, {
-    token: options.token,
-    name,
-    publicKey: publicJwk as { kty: "OKP"; crv: "Ed25519"; x: string },
-  });
-  const unknown = Object.keys(options.paths).find((share) => !answer.shares.some((s) => s.name === share));
+  // Check --path against the shares the token names before spending the single-use token on the hub.
+  const granted = sharesNamedBy(options.token);
+  const unknown = granted && Object.keys(options.paths).find((share) => !granted.includes(share));
   if (unknown) {
     throw new FleetsyncError(
       "invalid",
-      `--path names share "${unknown}", but the token grants only: ${answer.shares.map((s) => s.name).join(", ")}`,
+      `--path names share "${unknown}", but the token grants only: ${granted.join(", ")}`,
     );
   }
+  const deviceKey = await createDeviceKey();
+  const answer = await enrollWithHub(options.hub, {
+    token: options.token,
+    name,
+    publicKey: deviceKey.publicJwk as { kty: "OKP"; crv: "Ed25519"; x: string },
+  });
+  // Only now, with the hub's answer in hand, does anything in the state dir change.
+  await deviceKey.save(stateDir);
   await savePinnedJwks(stateDir, answer.jwks);
   const config: AgentConfig = {
     hub: options.hub,
@@ -55,4 +60,14 @@ export async function enrollDevice(options: EnrollOptions) {
   };
   await saveAgentConfig(stateDir, config);
   return { deviceId: answer.deviceId, name, stateDir, shares: answer.shares, config };
+}
+
+/** The share names an enrolment token carries (read without verifying; the hub verifies), if it is readable. */
+function sharesNamedBy(token: string): string[] | undefined {
+  try {
+    const shares = decodeJwt(token).shares;
+    return Array.isArray(shares) ? shares.map((s: { name?: unknown }) => String(s.name)) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -29,6 +29,7 @@ export type HubOptions = {
 export type RunningHub = { url: string; port: number; ctx: HubContext; stop: () => Promise<void> };
 
 const GC_INTERVAL_MS = 10 * 60 * 1000;
+const STOP_GRACE_MS = 5000;
 
 export async function startHub(options: HubOptions): Promise<RunningHub> {
   const dataDir = resolve(options.dataDir);
@@ -68,8 +69,16 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   };
   const app = createApp(ctx, { clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown" });
 
+  // Once stopping, every answer closes its connection, so keep-alive clients (long-polling agents) let go.
+  const fetch = async (request: Request, env: unknown) => {
+    const response = await app.fetch(request, env);
+    if (!stopping.signal.aborted) return response;
+    const closing = new Response(response.body, response);
+    closing.headers.set("connection", "close");
+    return closing;
+  };
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => resolveServer(s));
+    const s = serve({ fetch, hostname: options.host, port: options.port }, () => resolveServer(s));
     s.once("error", reject);
   });
   const address = server.address();
@@ -88,7 +97,11 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       stopping.abort();
       await new Promise<void>((done) => {
         server.close(() => done());
-        if ("closeIdleConnections" in server) server.closeIdleConnections();
+        if ("closeIdleConnections" in server) {
+          server.closeIdleConnections();
+          // In-flight requests had their chance to finish; whatever still holds a socket is cut.
+          setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS).unref();
+        }
       });
       opened.close();
       log.info("hub stopped");

@@ -1,5 +1,5 @@
 // The device's Ed25519 key pair (private half never leaves this machine) and the hub keys pinned at enrolment.
-import { chmod, readFile, writeFile } from "node:fs/promises";
+import { chmod, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type CryptoKey, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type JWK } from "jose";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
@@ -7,13 +7,22 @@ import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 export const PRIVATE_KEY_FILE = "device.key.json";
 export const PINNED_JWKS_FILE = "hub.jwks.json";
 
-export async function createDeviceKey(stateDir: string): Promise<{ privateKey: CryptoKey; publicJwk: JWK }> {
+/** A fresh key pair in memory; `save` writes the private half (mode 0600) only once the hub has accepted it. */
+export async function createDeviceKey(): Promise<{
+  publicJwk: JWK;
+  save: (stateDir: string) => Promise<void>;
+}> {
   const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
-  const file = join(stateDir, PRIVATE_KEY_FILE);
-  await writeFile(file, JSON.stringify(await exportJWK(privateKey)), { mode: 0o600 });
-  await chmod(file, 0o600);
   const { kty, crv, x } = await exportJWK(publicKey);
-  return { privateKey, publicJwk: { kty, crv, x } };
+  return {
+    publicJwk: { kty, crv, x },
+    async save(stateDir) {
+      const file = join(stateDir, PRIVATE_KEY_FILE);
+      await writeFile(`${file}.tmp`, JSON.stringify(await exportJWK(privateKey)), { mode: 0o600 });
+      await chmod(`${file}.tmp`, 0o600);
+      await rename(`${file}.tmp`, file);
+    },
+  };
 }
 
 export async function loadDeviceKey(stateDir: string): Promise<CryptoKey> {

@@ -40,7 +40,13 @@ export async function runInstructionLoop(deps: InstructionLoopDeps): Promise<voi
       const waitSeconds = replicas.every((r) => r.ready)
         ? LONG_POLL_SECONDS
         : Math.ceil(ROOT_RECHECK_MS / 1000);
+      const polledAt = Date.now();
       const batch = await client.instructions(waitSeconds, signal);
+      if (batch.length === 0 && Date.now() - polledAt < (waitSeconds * 1000) / 2) {
+        // An empty answer long before the wait ended (a stopping hub, no shares yet): don't spin.
+        await sleep(backoffMs(2, Math.random()) + 500, signal);
+        continue;
+      }
       let incomplete = false;
       for (const jws of batch) {
         if (signal.aborted) break;

@@ -173,6 +173,15 @@ describe("fleetsync CLI against a real hub process", () => {
     expectOneLineFailure(again, 1, /token already used/);
   });
 
+  test("a failed enrolment into an enrolled state dir leaves its key and config untouched", async () => {
+    const keyBefore = await readFile(join(stateDir, "device.key.json"), "utf8");
+    const configBefore = await readFile(join(stateDir, "agent.yaml"), "utf8");
+    const failed = await cli(["agent", "enroll", "--hub", hub.url, "--token", token, "--state", stateDir]);
+    expectOneLineFailure(failed, 1, /token already used/);
+    expect(await readFile(join(stateDir, "device.key.json"), "utf8")).toBe(keyBefore);
+    expect(await readFile(join(stateDir, "agent.yaml"), "utf8")).toBe(configBefore);
+  });
+
   test("device list, share show and token list show the enrolled device", async () => {
     const [table, json, show, tokens] = await Promise.all([
       cli(["device", "list", ...data]),
