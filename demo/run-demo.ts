@@ -52,15 +52,35 @@ try {
   const admin = { FLEETSYNC_HUB: hub.url, FLEETSYNC_ADMIN_TOKEN: hub.adminToken };
   await cli(["share", "create", "demo"], admin);
 
-  const folders = { source: join(base, "source"), "replica-1": join(base, "replica-1"), "replica-2": join(base, "replica-2") };
+  const folders = {
+    source: join(base, "source"),
+    "replica-1": join(base, "replica-1"),
+    "replica-2": join(base, "replica-2"),
+  };
   await mkdir(folders.source, { recursive: true });
   for (const [name, root] of Object.entries(folders)) {
     const role = name === "source" ? "source" : "replica";
     const token = await cli(["token", "create", "--share", `demo:${role}`, "--label", name], admin);
     const state = join(base, "state", name);
-    await cli(["agent", "enroll", "--hub", hub.url, "--token", token, "--state", state, "--name", name, "--path", `demo=${root}`]);
+    await cli([
+      "agent",
+      "enroll",
+      "--hub",
+      hub.url,
+      "--token",
+      token,
+      "--state",
+      state,
+      "--name",
+      name,
+      "--path",
+      `demo=${root}`,
+    ]);
     const yaml = await readFile(join(state, "agent.yaml"), "utf8");
-    await writeFile(join(state, "agent.yaml"), yaml.replace("destination: stdout", `destination: ${join(base, `${name}.log`)}`));
+    await writeFile(
+      join(state, "agent.yaml"),
+      yaml.replace("destination: stdout", `destination: ${join(base, `${name}.log`)}`),
+    );
     processes.push(spawnCli(["agent", "run", "--state", state]));
   }
 
@@ -76,7 +96,8 @@ try {
     for (const [name, root] of replicas) {
       const deadline = Date.now() + 20_000;
       while ((await readFile(join(root, path), "utf8").catch(() => undefined)) !== content) {
-        if (Date.now() > deadline) throw new Error(`${path} did not reach ${name} within 20 s; see ${base}/${name}.log`);
+        if (Date.now() > deadline)
+          throw new Error(`${path} did not reach ${name} within 20 s; see ${base}/${name}.log`);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
       times.push(`${name} in ${Date.now() - since} ms`);
@@ -117,7 +138,8 @@ try {
         if (!before[path]) say(`  ${name}: + ${path}`);
         else if (JSON.stringify(before[path]) !== JSON.stringify(now[path])) say(`  ${name}: ~ ${path}`);
       }
-      for (const path of Object.keys(before)) if (!now[path]) say(`  ${name}: - ${path} (kept in .fleetsync/trash)`);
+      for (const path of Object.keys(before))
+        if (!now[path]) say(`  ${name}: - ${path} (kept in .fleetsync/trash)`);
       seen.set(name, now);
     }
   }, 300);
