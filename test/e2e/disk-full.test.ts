@@ -1,0 +1,73 @@
+// A replica whose disk fills up: the failure names the path and the reason, nothing half-written stays, and it
+// converges once there is room again. Needs root to mount a small tmpfs (CI runs as root).
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, expect, test } from "vitest";
+import {
+  enrollAgent,
+  type Fleet,
+  findTempFiles,
+  makeTempDir,
+  startAgent,
+  startFleet,
+  waitFor,
+  waitForConvergence,
+  writeFiles,
+} from "../support/fleet.ts";
+import { queryHubDb } from "../support/hub-secrets.ts";
+
+function tryMount(dir: string, size: string): boolean {
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const probe = await makeTempDir("fleetsync-mount-probe-");
+const canMount = tryMount(probe, "1m");
+if (canMount) execFileSync("umount", [probe]);
+await rm(probe, { recursive: true, force: true });
+
+let fleet: Fleet | undefined;
+let mounted: string | undefined;
+afterEach(async () => {
+  await fleet?.stop().catch(() => {});
+  if (mounted) execFileSync("umount", ["-l", mounted]);
+  fleet = undefined;
+  mounted = undefined;
+});
+
+test.skipIf(!canMount)(
+  "a full disk on a replica is reported with the path and reason, leaves no partial file, and heals when space returns",
+  async () => {
+    fleet = await startFleet({ replicas: 0 });
+    const root = join(await makeTempDir("fleetsync-small-disk-"), "replica");
+    await mkdir(root);
+    expect(tryMount(root, "4m")).toBe(true);
+    mounted = root;
+    const enrolled = await enrollAgent(fleet.hub, fleet.share, "replica", root);
+    fleet.replicas.push({ root, ...enrolled, agent: startAgent(enrolled.stateDir) });
+
+    await writeFiles(fleet.sourceRoot, { "small.txt": "fits\n", "big.bin": randomBytes(6 * 1024 * 1024) });
+    const failures = () =>
+      queryHubDb(fleet!.hub.dataDir, "select path, error from sync_ops where ok = 0 and path = 'big.bin'");
+    const [failure] = await waitFor(async () => {
+      const rows = await failures();
+      return rows.length > 0 ? rows : undefined;
+    }, { timeoutMs: 30_000, what: "the hub to record the failure" });
+    expect(String(failure?.error)).toMatch(/disk full \(ENOSPC\)/);
+    const member = await queryHubDb(fleet.hub.dataDir, "select last_error, cursor from members where device_id = ?", [
+      enrolled.deviceId,
+    ]);
+    expect(String(member[0]?.last_error)).toMatch(/^big\.bin: disk full/);
+    expect(await findTempFiles(root)).toEqual([]);
+
+    execFileSync("mount", ["-o", "remount,size=32m", root]);
+    await waitForConvergence(fleet, 60_000);
+    expect(await findTempFiles(root)).toEqual([]);
+  },
+);
