@@ -19,6 +19,8 @@ export type ReplicaShare = {
   apply(instruction: Instruction, instructionId: string): Promise<{ complete: boolean }>;
   cleanTrash(): Promise<void>;
   readonly ready: boolean;
+  /** Milliseconds until the periodic rescan (rescanMinutes) is due (≤ 0: prepare() again to catch local drift). */
+  rescanDueInMs(nowMs: number): number;
 };
 
 export async function openReplicaShare(
@@ -30,12 +32,18 @@ export async function openReplicaShare(
   const state: ShareState = loaded ?? emptyShareState();
   const persist = () => saveShareState(stateDir, share.name, state);
   let ready = false;
+  let preparedAt = 0;
   let lastProblem: string | undefined;
 
   return {
     share,
     get ready() {
       return ready;
+    },
+    rescanDueInMs(nowMs) {
+      return share.rescanMinutes > 0
+        ? preparedAt + share.rescanMinutes * 60_000 - nowMs
+        : Number.POSITIVE_INFINITY;
     },
     async prepare() {
       const root = await checkShareRoot(
@@ -71,6 +79,7 @@ export async function openReplicaShare(
       const answer = await client.setCursor(share.name, state.cursor, share.dryRun);
       log.info("replica ready", { cursor: answer.cursor, head: answer.head, dryRun: share.dryRun });
       state.cursor = answer.cursor;
+      preparedAt = Date.now();
       ready = true;
       return true;
     },

@@ -28,7 +28,9 @@ export async function runInstructionLoop(deps: InstructionLoopDeps): Promise<voi
   let lastTrashClean = Date.now();
   while (!signal.aborted) {
     try {
-      for (const replica of replicas) if (!replica.ready) await replica.prepare();
+      for (const replica of replicas) {
+        if (!replica.ready || replica.rescanDueInMs(Date.now()) <= 0) await replica.prepare();
+      }
       if (!replicas.some((r) => r.ready)) {
         await sleep(ROOT_RECHECK_MS, signal);
         continue;
@@ -37,9 +39,9 @@ export async function runInstructionLoop(deps: InstructionLoopDeps): Promise<voi
         lastTrashClean = Date.now();
         for (const replica of replicas) await replica.cleanTrash();
       }
-      const waitSeconds = replicas.every((r) => r.ready)
-        ? LONG_POLL_SECONDS
-        : Math.ceil(ROOT_RECHECK_MS / 1000);
+      const nextRescanMs = Math.min(...replicas.map((r) => r.rescanDueInMs(Date.now())));
+      const longest = replicas.every((r) => r.ready) ? LONG_POLL_SECONDS : Math.ceil(ROOT_RECHECK_MS / 1000);
+      const waitSeconds = Math.max(1, Math.min(longest, Math.ceil(nextRescanMs / 1000)));
       const polledAt = Date.now();
       const batch = await client.instructions(waitSeconds, signal);
       if (batch.length === 0 && Date.now() - polledAt < (waitSeconds * 1000) / 2) {

@@ -198,6 +198,16 @@ describe("one-way replication", () => {
     await waitForConvergence(fleet);
   });
 
+  test("a replica's periodic rescan restores a file edited by hand while its agent runs", async () => {
+    fleet = await startFleet({ replicas: 1, replica: { rescanMinutes: 0.02 } });
+    await writeFiles(fleet.sourceRoot, { "dnsmasq.conf": "server=1.1.1.1\n" });
+    await waitForConvergence(fleet);
+    const replica = fleet.replicas[0]!;
+    await writeFile(join(replica.root, "dnsmasq.conf"), "server=6.6.6.6 # edited on the replica\n");
+    await waitForConvergence(fleet, 20_000);
+    expect(replica.agent.output()).toContain("local changes found on a replica");
+  });
+
   test("a restarted source re-sends nothing the hub already has", async () => {
     fleet = await startFleet({ replicas: 1 });
     await writeFiles(fleet.sourceRoot, { "a.txt": "a\n", "b/c.txt": "c\n" });

@@ -142,6 +142,7 @@ export type AgentSettings = {
   deletes?: "propagate" | "keep";
   ignore?: string[];
   level?: "debug" | "info";
+  rescanMinutes?: number;
 };
 
 /** Enrolls an agent (the agent's own enrolment code, in-process) and tunes its agent.yaml. */
@@ -166,6 +167,7 @@ export async function enrollAgent(
   config.defaults = {
     debounceMs: settings.debounceMs ?? 100,
     ...(settings.ignore ? { ignore: settings.ignore } : {}),
+    ...(settings.rescanMinutes !== undefined ? { rescanMinutes: settings.rescanMinutes } : {}),
   };
   if (settings.dryRun !== undefined) config.shares[share].dryRun = settings.dryRun;
   if (settings.deletes) config.shares[share].deletes = settings.deletes;
@@ -354,6 +356,99 @@ export function samplePeakRss(pids: Record<string, number | undefined>, interval
     stop() {
       clearInterval(timer);
       return peaks;
+    },
+  };
+}
+
+/** Edits an enrolled agent's agent.yaml in place (restart the agent for it to take effect). */
+export type EditableAgentConfig = {
+  defaults: Record<string, unknown>;
+  shares: Record<string, Record<string, unknown>>;
+  [key: string]: unknown;
+};
+
+export async function updateAgentConfig(
+  stateDir: string,
+  mutate: (config: EditableAgentConfig) => void,
+): Promise<void> {
+  const file = join(stateDir, "agent.yaml");
+  const config = parse(await readFile(file, "utf8")) as EditableAgentConfig;
+  config.defaults ??= {};
+  mutate(config);
+  await writeFile(file, stringify(config));
+}
+
+export type TrashItem = { path: string; type: "file" | "dir" | "symlink"; content?: string; target?: string };
+
+/** Everything in a share's trash (`<root>/.fleetsync/trash/<stamp>/...`), with the stamp folder stripped. */
+export async function listTrash(root: string): Promise<TrashItem[]> {
+  const out: TrashItem[] = [];
+  const walk = async (dir: string, rel: string) => {
+    for (const dirent of (await readdir(dir, { withFileTypes: true }).catch(() => [])).sort((a, b) =>
+      a.name < b.name ? -1 : 1,
+    )) {
+      const abs = join(dir, dirent.name);
+      const path = rel ? `${rel}/${dirent.name}` : dirent.name;
+      const inStamp = path.slice(path.indexOf("/") + 1);
+      if (dirent.isDirectory()) {
+        if (rel !== "") out.push({ path: inStamp, type: "dir" });
+        await walk(abs, path);
+      } else if (dirent.isSymbolicLink()) {
+        out.push({ path: inStamp, type: "symlink", target: await readlink(abs) });
+      } else if (rel !== "") {
+        out.push({ path: inStamp, type: "file", content: await readFile(abs, "utf8") });
+      }
+    }
+  };
+  await walk(join(root, ".fleetsync", "trash"), "");
+  return out;
+}
+
+/** True when `unshare -Ur` can give a process its own user namespace (and so its own inotify limits). */
+export async function canUnshareUserNamespace(): Promise<boolean> {
+  const proc = spawn("unshare", ["-Ur", "true"], { stdio: "ignore" });
+  return new Promise((resolve) => {
+    proc.once("error", () => resolve(false));
+    proc.once("exit", (code) => resolve(code === 0));
+  });
+}
+
+/**
+ * Starts an agent in its own user namespace whose inotify watch limit is `maxWatches` (Linux ≥ 4.9 counts
+ * inotify watches per user namespace: /proc/sys/user/max_inotify_watches). Only this process is limited;
+ * the machine's fs.inotify settings and every other process are untouched.
+ */
+export function startAgentWithInotifyLimit(stateDir: string, maxWatches: number): RunningProcess {
+  const script = `echo ${Math.floor(maxWatches)} > /proc/sys/user/max_inotify_watches && exec "$0" "$@"`;
+  const proc = spawn(
+    "unshare",
+    ["-Ur", "sh", "-c", script, process.execPath, CLI, "agent", "run", "--state", stateDir],
+    { cwd: REPO_ROOT, env: process.env, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let output = "";
+  proc.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  proc.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  return {
+    proc,
+    output: () => output,
+    exited,
+    async stop(graceMs = 10_000) {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill("SIGKILL");
+      await exited;
     },
   };
 }
