@@ -235,6 +235,12 @@ Example:
       if (values.json) console.log(JSON.stringify(answer, null, 2));
       else if (values.command) {
         const paths = grants.map((g) => ` --path ${g.name}=/path/to/${g.name}`).join("");
+        const host = new URL(admin.hub).hostname;
+        if (host === "0.0.0.0" || host === "[::]") {
+          process.stderr.write(
+            `note: the hub listens on every address (${host}); replace it with one the device can reach\n`,
+          );
+        }
         console.log(
           `npx fleetsync agent enroll --hub ${admin.hub} --token ${answer.token} --state ./fleetsync-agent${paths}`,
         );
