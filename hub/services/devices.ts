@@ -1,9 +1,10 @@
 // Devices as the admin sees them: list with their shares, and revoke (refused at once on the next request).
 import { and, eq, isNull } from "drizzle-orm";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
-import { devices, instructions, members } from "../db/schema.ts";
+import { devices, members } from "../db/schema.ts";
 import { auditStatement } from "./audit.ts";
 import type { HubContext } from "./hub-context.ts";
+import { supersedePendingInstructions } from "./instructions.ts";
 
 export async function listDevices(ctx: HubContext) {
   const rows = await ctx.db.select().from(devices).orderBy(devices.createdAt);
@@ -27,10 +28,7 @@ export async function revokeDevice(ctx: HubContext, id: string) {
   if (updated.length === 0)
     throw new FleetsyncError("not_found", `no active device with id ${id}; see fleetsync device list`);
   await ctx.db.batch([
-    ctx.db
-      .update(instructions)
-      .set({ status: "superseded" })
-      .where(and(eq(instructions.deviceId, id), eq(instructions.status, "pending"))),
+    supersedePendingInstructions(ctx, id),
     auditStatement(ctx, "admin", "device.revoke", id),
   ]);
   return { id, revoked: true };

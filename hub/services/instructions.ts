@@ -14,6 +14,23 @@ import { requireMembership } from "./shares.ts";
 const REISSUE_MARGIN_MS = 60_000;
 const OP_COLUMNS = 8;
 
+/** The device's instructions not yet acknowledged (in one share, or in all). */
+function pendingInstructions(deviceId: string, share?: string) {
+  return and(
+    eq(instructions.deviceId, deviceId),
+    eq(instructions.status, "pending"),
+    share === undefined ? undefined : eq(instructions.share, share),
+  );
+}
+
+/** Retires pending instructions (a new plan replaces them, the cursor moved, or the device was revoked). */
+export function supersedePendingInstructions(ctx: HubContext, deviceId: string, share?: string) {
+  return ctx.db
+    .update(instructions)
+    .set({ status: "superseded" })
+    .where(pendingInstructions(deviceId, share));
+}
+
 type Membership = { member: typeof members.$inferSelect; share: typeof shares.$inferSelect };
 
 async function receivingMemberships(ctx: HubContext, deviceId: string): Promise<Membership[]> {
@@ -36,16 +53,7 @@ async function instructionFor(
   { member, share }: Membership,
 ): Promise<string> {
   const nowMs = ctx.now();
-  const pending = await ctx.db
-    .select()
-    .from(instructions)
-    .where(
-      and(
-        eq(instructions.deviceId, deviceId),
-        eq(instructions.share, share.name),
-        eq(instructions.status, "pending"),
-      ),
-    );
+  const pending = await ctx.db.select().from(instructions).where(pendingInstructions(deviceId, share.name));
   const reusable = pending.find(
     (p) => p.fromSeq === member.cursor && p.expiresAt - REISSUE_MARGIN_MS > nowMs,
   );
@@ -77,16 +85,7 @@ async function instructionFor(
     { share: share.name, ...plan },
   );
   await ctx.db.batch([
-    ctx.db
-      .update(instructions)
-      .set({ status: "superseded" })
-      .where(
-        and(
-          eq(instructions.deviceId, deviceId),
-          eq(instructions.share, share.name),
-          eq(instructions.status, "pending"),
-        ),
-      ),
+    supersedePendingInstructions(ctx, deviceId, share.name),
     ctx.db.insert(instructions).values({
       id,
       deviceId,
@@ -274,16 +273,7 @@ export async function setCursor(
       .update(members)
       .set({ cursor, dryRun: request.dryRun, dryRunSeq: 0 })
       .where(and(eq(members.share, shareName), eq(members.deviceId, deviceId))),
-    ctx.db
-      .update(instructions)
-      .set({ status: "superseded" })
-      .where(
-        and(
-          eq(instructions.deviceId, deviceId),
-          eq(instructions.share, shareName),
-          eq(instructions.status, "pending"),
-        ),
-      ),
+    supersedePendingInstructions(ctx, deviceId, shareName),
   ]);
   return { cursor, head: share.headSeq };
 }
