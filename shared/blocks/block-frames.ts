@@ -30,41 +30,60 @@ export class BlockFrameError extends Error {
   override name = "BlockFrameError";
 }
 
-/** Reads frames one by one from a byte stream, holding at most one block in memory. */
+/** Reads frames one by one from a byte stream, holding at most one block in memory and copying each byte once. */
 export async function* decodeBlockFrames(stream: ReadableStream<Uint8Array>): AsyncGenerator<BlockFrame> {
   const reader = stream.getReader();
-  let buffer = new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let buffered = 0;
   let done = false;
   const fill = async (need: number): Promise<boolean> => {
-    while (buffer.length < need && !done) {
+    while (buffered < need && !done) {
       const chunk = await reader.read();
-      if (chunk.done) {
-        done = true;
-        break;
+      if (chunk.done) done = true;
+      else if (chunk.value.length > 0) {
+        chunks.push(chunk.value);
+        buffered += chunk.value.length;
       }
-      const merged = new Uint8Array(buffer.length + chunk.value.length);
-      merged.set(buffer, 0);
-      merged.set(chunk.value, buffer.length);
-      buffer = merged;
     }
-    return buffer.length >= need;
+    return buffered >= need;
+  };
+  /** Removes and returns the next `length` bytes (one copy; none when a chunk holds them all). */
+  const take = (length: number): Uint8Array => {
+    const first = chunks[0]!;
+    if (first.length >= length) {
+      const out = first.subarray(0, length);
+      if (first.length === length) chunks.shift();
+      else chunks[0] = first.subarray(length);
+      buffered -= length;
+      return out;
+    }
+    const out = new Uint8Array(length);
+    let offset = 0;
+    while (offset < length) {
+      const head = chunks[0]!;
+      const n = Math.min(head.length, length - offset);
+      out.set(head.subarray(0, n), offset);
+      offset += n;
+      if (n === head.length) chunks.shift();
+      else chunks[0] = head.subarray(n);
+    }
+    buffered -= length;
+    return out;
   };
   try {
     while (true) {
       if (!(await fill(BLOCK_FRAME_HEADER_BYTES))) {
-        if (buffer.length > 0) throw new BlockFrameError("block batch ends inside a frame header");
+        if (buffered > 0) throw new BlockFrameError("block batch ends inside a frame header");
         return;
       }
-      const hash = toHex(buffer.subarray(0, 32));
-      const length = new DataView(buffer.buffer, buffer.byteOffset, buffer.length).getUint32(32, false);
-      if (length > MAX_BLOCK_BYTES)
+      const header = take(BLOCK_FRAME_HEADER_BYTES);
+      const hash = toHex(header.subarray(0, 32));
+      const length = new DataView(header.buffer, header.byteOffset, header.length).getUint32(32, false);
+      if (length > MAX_BLOCK_BYTES) {
         throw new BlockFrameError(`block ${hash} claims ${length} bytes (max ${MAX_BLOCK_BYTES})`);
-      if (!(await fill(BLOCK_FRAME_HEADER_BYTES + length))) {
-        throw new BlockFrameError(`block ${hash} is truncated`);
       }
-      const bytes = buffer.slice(BLOCK_FRAME_HEADER_BYTES, BLOCK_FRAME_HEADER_BYTES + length);
-      buffer = buffer.slice(BLOCK_FRAME_HEADER_BYTES + length);
-      yield { hash, bytes };
+      if (!(await fill(length))) throw new BlockFrameError(`block ${hash} is truncated`);
+      yield { hash, bytes: length === 0 ? new Uint8Array(0) : take(length) };
     }
   } finally {
     reader.releaseLock();
