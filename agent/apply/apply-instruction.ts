@@ -27,6 +27,9 @@ export type ApplyContext = {
   now?: () => Date;
 };
 
+/** What one instruction's operations share: its trash stamp, local block sources, and directories to fsync. */
+type ApplyRun = { stamp: string; localBlocks: LocalBlocks; renamedInto: Set<string> };
+
 export type ApplyOutcome = { reachedSeq: number; results: OperationResult[] };
 
 /** Directories and files in sequence order, then deletions deepest first (so renames can reuse local blocks). */
@@ -39,8 +42,12 @@ export function orderOperations(ops: SequencedEntry[]): SequencedEntry[] {
 }
 
 export async function applyInstruction(ctx: ApplyContext, instruction: Instruction): Promise<ApplyOutcome> {
-  const stamp = trashStamp((ctx.now ?? (() => new Date()))());
   const localBlocks = buildLocalBlockIndex(ctx.state.index);
+  const run: ApplyRun = {
+    stamp: trashStamp((ctx.now ?? (() => new Date()))()),
+    localBlocks,
+    renamedInto: new Set(),
+  };
   const results: OperationResult[] = [];
   const ordered = orderOperations(instruction.ops);
   const prefetcher = new BlockPrefetcher(
@@ -55,7 +62,7 @@ export async function applyInstruction(ctx: ApplyContext, instruction: Instructi
     if (ctx.signal?.aborted) break;
     try {
       const prefetched = ctx.dryRun ? new Map<string, Uint8Array>() : await prefetcher.blocksFor(position);
-      const action = await applyOperation(ctx, op, stamp, localBlocks, prefetched);
+      const action = await applyOperation(ctx, run, op, prefetched);
       results.push({
         seq: op.seq,
         path: op.path,
@@ -82,6 +89,8 @@ export async function applyInstruction(ctx: ApplyContext, instruction: Instructi
       });
     }
   }
+  // Renames are durable once their directories are synced: once per directory, before the ack.
+  for (const dir of run.renamedInto) await fsyncDir(dir);
   const failedSeqs = results.filter((r) => !r.ok).map((r) => r.seq);
   const applied = results.length === instruction.ops.length;
   const reachedSeq =
@@ -117,11 +126,11 @@ function buildLocalBlockIndex(index: Record<string, IndexEntry>): LocalBlocks {
 
 async function applyOperation(
   ctx: ApplyContext,
+  run: ApplyRun,
   op: SequencedEntry,
-  stamp: string,
-  localBlocks: LocalBlocks,
   prefetched: Map<string, Uint8Array>,
 ): Promise<string> {
+  const { stamp } = run;
   // Never look through a symlinked or non-directory ancestor: that could reach outside the share root.
   if (!(await hasRealParents(ctx.root, op.path))) {
     if (op.type === "deleted") return "unchanged";
@@ -130,7 +139,7 @@ async function applyOperation(
   }
   switch (op.type) {
     case "file":
-      return applyFile(ctx, op, stamp, localBlocks, prefetched);
+      return applyFile(ctx, run, op, prefetched);
     case "dir":
       return applyDir(ctx, op, stamp);
     case "symlink":
@@ -177,11 +186,11 @@ function forgetBelow(state: ShareState, path: string): void {
 
 async function applyFile(
   ctx: ApplyContext,
+  run: ApplyRun,
   op: SequencedEntry,
-  stamp: string,
-  localBlocks: LocalBlocks,
   prefetched: Map<string, Uint8Array>,
 ): Promise<string> {
+  const { stamp, localBlocks } = run;
   if (op.blocks.length !== Math.ceil(op.size / op.blockSize)) {
     throw new FleetsyncError(
       "invalid",
@@ -230,7 +239,7 @@ async function applyFile(
     await rm(temp, { force: true });
     throw error;
   }
-  await fsyncDir(dirname(abs));
+  run.renamedInto.add(dirname(abs));
   const after = await lstat(abs);
   ctx.state.index[op.path] = fileIndexEntry(op, expected, after.ino);
   return action;

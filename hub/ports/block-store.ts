@@ -6,7 +6,8 @@ import { blocks } from "../db/schema.ts";
 export interface BlockStore {
   /** Which of these hashes are stored. A missing block is normal: it is simply not in the set. */
   has(hashes: string[]): Promise<Set<string>>;
-  put(hash: string, bytes: Uint8Array, nowMs: number): Promise<void>;
+  /** Stores verified blocks (one write for the whole batch); blocks already stored are left as they are. */
+  put(blocks: { hash: string; bytes: Uint8Array }[], nowMs: number): Promise<void>;
   get(hash: string): Promise<Uint8Array | undefined>;
   /** Deletes blocks stored before `olderThanMs` that `referenced()` does not list; returns how many went. */
   deleteUnreferenced(referenced: () => Promise<Set<string>>, olderThanMs: number): Promise<number>;
@@ -22,11 +23,18 @@ export function createTableBlockStore(db: Database, paramLimit: number): BlockSt
       }
       return found;
     },
-    async put(hash, bytes, nowMs) {
-      await db
-        .insert(blocks)
-        .values({ hash, size: bytes.length, data: bytes, createdAt: nowMs })
-        .onConflictDoNothing();
+    async put(batch, nowMs) {
+      if (batch.length === 0) return;
+      const rows = batch.map(({ hash, bytes }) => ({
+        hash,
+        size: bytes.length,
+        data: bytes,
+        createdAt: nowMs,
+      }));
+      const [first, ...rest] = chunkForParams(rows, 4, paramLimit).map((chunk) =>
+        db.insert(blocks).values(chunk).onConflictDoNothing(),
+      );
+      if (first) await db.batch([first, ...rest]);
     },
     async get(hash) {
       const rows = await db.select({ data: blocks.data }).from(blocks).where(sql`${blocks.hash} = ${hash}`);

@@ -4,9 +4,19 @@ import { sha256Hex } from "../../shared/blocks/hex.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import type { HubContext } from "./hub-context.ts";
 
+/** Verified blocks are written in batches of about this many bytes: few transactions, bounded memory. */
+const STORE_BATCH_BYTES = 8 * 1024 * 1024;
+
 export async function storeBlocks(ctx: HubContext, body: ReadableStream<Uint8Array>) {
   let stored = 0;
   let bytes = 0;
+  let pending: { hash: string; bytes: Uint8Array }[] = [];
+  let pendingBytes = 0;
+  const flush = async () => {
+    await ctx.blockStore.put(pending, ctx.now());
+    pending = [];
+    pendingBytes = 0;
+  };
   try {
     for await (const frame of decodeBlockFrames(body)) {
       const actual = await sha256Hex(frame.bytes);
@@ -16,10 +26,13 @@ export async function storeBlocks(ctx: HubContext, body: ReadableStream<Uint8Arr
           `block ${frame.hash} does not match its content (sha256 is ${actual}); it was not stored`,
         );
       }
-      await ctx.blockStore.put(frame.hash, frame.bytes, ctx.now());
+      pending.push(frame);
+      pendingBytes += frame.bytes.length;
+      if (pendingBytes >= STORE_BATCH_BYTES) await flush();
       stored++;
       bytes += frame.bytes.length;
     }
+    await flush();
   } catch (error) {
     if (error instanceof FleetsyncError) throw error;
     if (error instanceof Error && error.name === "BlockFrameError")
