@@ -51,7 +51,8 @@ export async function* decodeBlockFrames(stream: ReadableStream<Uint8Array>): As
   const take = (length: number): Uint8Array => {
     const first = chunks[0]!;
     if (first.length >= length) {
-      const out = first.subarray(0, length);
+      // A plain Uint8Array view (subarray of a Node Buffer would be a Buffer), without copying.
+      const out = new Uint8Array(first.buffer, first.byteOffset, length);
       if (first.length === length) chunks.shift();
       else chunks[0] = first.subarray(length);
       buffered -= length;

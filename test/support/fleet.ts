@@ -360,13 +360,14 @@ export function samplePeakRss(pids: Record<string, number | undefined>, interval
   };
 }
 
-/** Edits an enrolled agent's agent.yaml in place (restart the agent for it to take effect). */
+/** agent.yaml as plain data, for tests that tune settings the enrolment helpers do not cover. */
 export type EditableAgentConfig = {
   defaults: Record<string, unknown>;
   shares: Record<string, Record<string, unknown>>;
   [key: string]: unknown;
 };
 
+/** Edits an enrolled agent's agent.yaml in place (restart the agent for it to take effect). */
 export async function updateAgentConfig(
   stateDir: string,
   mutate: (config: EditableAgentConfig) => void,
@@ -404,9 +405,14 @@ export async function listTrash(root: string): Promise<TrashItem[]> {
   return out;
 }
 
-/** True when `unshare -Ur` can give a process its own user namespace (and so its own inotify limits). */
-export async function canUnshareUserNamespace(): Promise<boolean> {
-  const proc = spawn("unshare", ["-Ur", "true"], { stdio: "ignore" });
+/**
+ * True when this machine lets a process get its own user namespace with its own inotify watch limit
+ * (`unshare -Ur` and a writable /proc/sys/user/max_inotify_watches inside it).
+ */
+export async function canLimitInotifyWatches(): Promise<boolean> {
+  const proc = spawn("unshare", ["-Ur", "sh", "-c", "echo 100 > /proc/sys/user/max_inotify_watches"], {
+    stdio: "ignore",
+  });
   return new Promise((resolve) => {
     proc.once("error", () => resolve(false));
     proc.once("exit", (code) => resolve(code === 0));

@@ -1,0 +1,290 @@
+// `npm run bench`: fleetsync's figures beside rsync's, measured in one run, printed as one JSON document on stdout.
+//
+//   npm run bench                      full run: 1 GiB trees, 60 latency changes (about 6 min on 2 cores)
+//   npm run bench -- --quick           smoke run: 100 MiB trees, 15 latency changes
+//   npm run bench -- --only latency    one scenario (comma-separated list allowed)
+//   npm run bench -- --profile DIR     hub and agents run under the V8 CPU profiler; summaries land in the JSON
+//   npm run bench -- --out FILE        also write the JSON to FILE
+//   npm run bench -- --skip-rsync      fleetsync alone (for profiling runs; no target verdicts on throughput)
+//
+// Progress goes to stderr; stdout carries only the JSON (npm prints its own banner first: `npm run -s bench`
+// or --out gives a clean document).
+import { writeFile } from "node:fs/promises";
+import { cpus, freemem, loadavg, release, tmpdir, totalmem } from "node:os";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { runInitialSync } from "./scenarios/initial-sync.ts";
+import { runLatency } from "./scenarios/latency.ts";
+import { PRODUCT_DEBOUNCE_MS } from "./support/bench-fleet.ts";
+import { installInterruptHandler } from "./support/cleanup.ts";
+import { ensureRsync, findSyncthing, type ToolInfo } from "./support/peers.ts";
+import { log, round } from "./support/stats.ts";
+
+const SCENARIOS = ["latency", "initialSyncManySmall", "initialSyncOneLarge", "agentRss"] as const;
+type ScenarioName = (typeof SCENARIOS)[number];
+
+const GIB = 1024 * 1024 * 1024;
+const MIB = 1024 * 1024;
+const IDLE_RSS_LIMIT_MIB = 80;
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    only: { type: "string" },
+    profile: { type: "string" },
+    replicas: { type: "string" },
+    changes: { type: "string" },
+    debounce: { type: "string" },
+    out: { type: "string" },
+    "skip-rsync": { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+if (values.help) {
+  process.stderr.write(
+    `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join("|")}[,...]] [--profile DIR] [--replicas N] [--changes N] [--debounce MS] [--out FILE] [--skip-rsync]\n`,
+  );
+  process.exit(0);
+}
+
+function count(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    process.stderr.write(`--${flag} ${value} is not a whole number\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const quick = values.quick ?? false;
+const settings = {
+  mode: quick ? "quick" : "full",
+  debounceMs: count("debounce", values.debounce, PRODUCT_DEBOUNCE_MS),
+  latencyReplicas: Math.max(1, count("replicas", values.replicas, 3)),
+  latencyChanges: Math.max(1, count("changes", values.changes, quick ? 15 : 60)),
+  latencyWarmup: 3,
+  latencyFileBytes: 4096,
+  manySmallBytes: quick ? 100 * MIB : GIB,
+  manySmallFiles: quick ? 1000 : 10_000,
+  oneLargeBytes: quick ? 100 * MIB : GIB,
+  idleWaitMs: quick ? 3000 : 10_000,
+  cpuWindowMs: quick ? 3000 : 10_000,
+  syncTimeoutMs: quick ? 180_000 : 600_000,
+};
+
+const wanted = new Set<ScenarioName>();
+for (const name of (values.only ?? SCENARIOS.join(",")).split(",").map((s) => s.trim())) {
+  if (!(SCENARIOS as readonly string[]).includes(name)) {
+    process.stderr.write(`unknown scenario "${name}"; choose from ${SCENARIOS.join(", ")}\n`);
+    process.exit(2);
+  }
+  wanted.add(name as ScenarioName);
+}
+// Agent RSS is read during the other scenarios; alone, it rides on the many-small initial sync.
+if (wanted.has("agentRss") && !wanted.has("initialSyncManySmall") && !wanted.has("initialSyncOneLarge"))
+  wanted.add("initialSyncManySmall");
+
+installInterruptHandler(log);
+const tmpRoot = tmpdir();
+const profileDir = values.profile ? resolve(values.profile) : undefined;
+const started = performance.now();
+const loadAtStart = loadavg().map((v) => round(v, 2));
+log(`fleetsync bench (${settings.mode}); scenarios: ${[...wanted].join(", ")}; temp data under ${tmpRoot}`);
+
+const rsync: ToolInfo = values["skip-rsync"]
+  ? { available: false, reason: "skipped with --skip-rsync" }
+  : ensureRsync();
+const syncthing = findSyncthing();
+log(
+  rsync.available
+    ? `peer: ${rsync.version} (${rsync.installedBy})`
+    : `peer rsync unavailable: ${rsync.reason}`,
+);
+
+type Result = Record<string, unknown>;
+const scenarios: Record<string, Result> = {};
+let failed = false;
+
+async function attempt(name: ScenarioName, run: () => Promise<Result>): Promise<Result | undefined> {
+  if (!wanted.has(name)) return undefined;
+  const t = performance.now();
+  const loadAverageAtStart = loadavg().map((v) => round(v, 2));
+  try {
+    const result = await run();
+    scenarios[name] = {
+      ...result,
+      scenarioSeconds: round((performance.now() - t) / 1000, 1),
+      loadAverageAtStart,
+    };
+    return result;
+  } catch (error) {
+    failed = true;
+    log(`${name} failed: ${(error as Error).stack ?? error}`);
+    scenarios[name] = { error: String((error as Error).message ?? error) };
+    return undefined;
+  }
+}
+
+const latency = await attempt("latency", () =>
+  runLatency({
+    tmpRoot,
+    replicas: settings.latencyReplicas,
+    changes: settings.latencyChanges,
+    warmup: settings.latencyWarmup,
+    debounceMs: settings.debounceMs,
+    fileBytes: settings.latencyFileBytes,
+    idleWaitMs: settings.idleWaitMs,
+    cpuWindowMs: settings.cpuWindowMs,
+    profileDir,
+  }),
+);
+const syncOptions = {
+  tmpRoot,
+  debounceMs: settings.debounceMs,
+  idleWaitMs: settings.idleWaitMs,
+  cpuWindowMs: settings.cpuWindowMs,
+  timeoutMs: settings.syncTimeoutMs,
+  rsync,
+  profileDir,
+};
+const manySmall = await attempt("initialSyncManySmall", () =>
+  runInitialSync({
+    ...syncOptions,
+    kind: "manySmall",
+    totalBytes: settings.manySmallBytes,
+    files: settings.manySmallFiles,
+  }),
+);
+const oneLarge = await attempt("initialSyncOneLarge", () =>
+  runInitialSync({ ...syncOptions, kind: "oneLarge", totalBytes: settings.oneLargeBytes, files: 1 }),
+);
+
+// --- agent RSS: gathered from the scenarios above -----------------------------------------------------
+type Idle = {
+  rssMiB: Record<string, number | null>;
+  cpuMsInWindow: Record<string, number | null>;
+  cpuTickMs: number;
+  idleWaitS: number;
+  cpuWindowS: number;
+};
+type SyncFigures = {
+  fleetsync: { peakRssMiB: Record<string, number | null>; idle: Idle; mibPerS: number | null };
+  rsync: Record<string, { mibPerS?: number | null }>;
+};
+const idleReadings: { label: string; idle: Idle }[] = [];
+if (latency) idleReadings.push({ label: "afterLatency", idle: latency.idle as Idle });
+if (manySmall)
+  idleReadings.push({ label: "afterInitialSyncManySmall", idle: (manySmall as SyncFigures).fleetsync.idle });
+if (oneLarge)
+  idleReadings.push({ label: "afterInitialSyncOneLarge", idle: (oneLarge as SyncFigures).fleetsync.idle });
+const agentOnly = (record: Record<string, number | null>) =>
+  Object.entries(record)
+    .filter(([name]) => name !== "hub")
+    .map(([, v]) => v)
+    .filter((v): v is number => v !== null);
+const worstIdleRss =
+  idleReadings.length > 0 ? Math.max(...idleReadings.flatMap((r) => agentOnly(r.idle.rssMiB))) : null;
+const worstIdleCpu =
+  idleReadings.length > 0 ? Math.max(...idleReadings.flatMap((r) => agentOnly(r.idle.cpuMsInWindow))) : null;
+const cpuTickMs = idleReadings[0]?.idle.cpuTickMs ?? 10;
+if (wanted.has("agentRss")) {
+  scenarios.agentRss = {
+    description:
+      "VmRSS from /proc/<pid>/status of the real agent processes (node + tsx loader, as shipped). Peak: sampled every 100 ms during each initial sync. Idle: read after the idle wait once the scenario's work was done; CPU: utime+stime over the following window.",
+    peakDuringInitialSyncMiB: {
+      manySmall: manySmall ? (manySmall as SyncFigures).fleetsync.peakRssMiB : null,
+      oneLarge: oneLarge ? (oneLarge as SyncFigures).fleetsync.peakRssMiB : null,
+    },
+    idle: Object.fromEntries(idleReadings.map((r) => [r.label, r.idle])),
+    worstIdleAgentRssMiB: worstIdleRss,
+    worstIdleAgentCpuMsInWindow: worstIdleCpu,
+  };
+}
+
+// --- targets ------------------------------------------------------------------------------------------
+const targets: Record<string, Result> = {};
+if (latency) {
+  const every = latency.everyReplicaMs as { p50: number | null; p99: number | null };
+  const p50Limit = settings.debounceMs + 50;
+  const p99Limit = settings.debounceMs + 250;
+  targets.latencyP50 = {
+    target: `change → present on every replica, p50 ≤ debounce + 50 ms = ${p50Limit} ms (${settings.latencyReplicas} replicas; the design table names 10)`,
+    valueMs: every.p50,
+    limitMs: p50Limit,
+    pass: every.p50 !== null && every.p50 <= p50Limit && latency.timedOut === 0,
+  };
+  targets.latencyP99 = {
+    target: `change → present on every replica, p99 ≤ debounce + 250 ms = ${p99Limit} ms`,
+    valueMs: every.p99,
+    limitMs: p99Limit,
+    pass: every.p99 !== null && every.p99 <= p99Limit && latency.timedOut === 0,
+  };
+}
+for (const [name, figures] of [
+  ["initialSyncManySmall", manySmall],
+  ["initialSyncOneLarge", oneLarge],
+] as const) {
+  if (!figures) continue;
+  const f = figures as SyncFigures;
+  const peer = f.rsync.local?.mibPerS ?? null;
+  targets[name] = {
+    target: "initial sync throughput ≥ `rsync -a` (local) of the same tree in the same run",
+    fleetsyncMiBPerS: f.fleetsync.mibPerS,
+    rsyncMiBPerS: peer,
+    pass: peer === null ? null : f.fleetsync.mibPerS !== null && f.fleetsync.mibPerS >= peer,
+    ...(peer === null ? { note: "rsync not measured" } : {}),
+  };
+}
+if (worstIdleRss !== null) {
+  targets.idleAgentRss = {
+    target: `idle agent RSS < ${IDLE_RSS_LIMIT_MIB} MiB (worst agent over all idle readings)`,
+    valueMiB: worstIdleRss,
+    limitMiB: IDLE_RSS_LIMIT_MIB,
+    pass: worstIdleRss < IDLE_RSS_LIMIT_MIB,
+  };
+  targets.idleAgentCpu = {
+    target: `no CPU use between events: ≤ one clock tick (${cpuTickMs} ms) per agent over the ${idleReadings[0]?.idle.cpuWindowS} s idle window`,
+    valueMs: worstIdleCpu,
+    limitMs: cpuTickMs,
+    pass: worstIdleCpu !== null && worstIdleCpu <= cpuTickMs,
+  };
+}
+
+const report = {
+  bench: "fleetsync",
+  mode: settings.mode,
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? null,
+    memGiB: round(totalmem() / GIB, 1),
+    freeMemGiBAtEnd: round(freemem() / GIB, 1),
+    node: process.version,
+    kernel: release(),
+    date: new Date().toISOString(),
+    tmpdir: tmpRoot,
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: loadavg().map((v) => round(v, 2)),
+  },
+  settings,
+  peers: {
+    rsync: rsync.available
+      ? { version: rsync.version, installedBy: rsync.installedBy }
+      : { measured: false, reason: rsync.reason },
+    syncthing: syncthing.available
+      ? {
+          measured: false,
+          version: syncthing.version,
+          reason: "present but not driven by this bench version",
+        }
+      : { measured: false, reason: syncthing.reason },
+  },
+  scenarios,
+  targets,
+  totalSeconds: round((performance.now() - started) / 1000, 1),
+};
+const json = `${JSON.stringify(report, null, 2)}\n`;
+process.stdout.write(json);
+if (values.out) await writeFile(values.out, json);
+log(`done in ${report.totalSeconds} s`);
+process.exitCode = failed ? 1 : 0;

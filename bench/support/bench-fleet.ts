@@ -1,0 +1,116 @@
+// A hub, one source and N replicas as real processes for the benchmark, built on the end-to-end test support.
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import {
+  createShare,
+  enrollAgent,
+  type RunningProcess,
+  startAgent,
+  startHubProcess,
+  type TestHub,
+  waitFor,
+} from "../../test/support/fleet.ts";
+import { onInterrupt } from "./cleanup.ts";
+
+/** The product default (agent/config SHARE_DEFAULTS.debounceMs); the e2e tests use 100 ms, the bench does not. */
+export const PRODUCT_DEBOUNCE_MS = 200;
+
+export type LogLine = { time: string; level: string; msg: string; [field: string]: unknown };
+
+/** The JSON log lines a process printed (agents and the hub log one JSON object per line). */
+export function logLines(running: RunningProcess): LogLine[] {
+  const lines: LogLine[] = [];
+  for (const line of running.output().split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      lines.push(JSON.parse(line) as LogLine);
+    } catch {
+      // a line cut at the end of the buffer, or not ours
+    }
+  }
+  return lines;
+}
+
+export type BenchAgent = {
+  role: "source" | "replica";
+  root: string;
+  stateDir: string;
+  agent?: RunningProcess;
+};
+
+export type BenchFleet = {
+  hub: TestHub;
+  share: string;
+  source: BenchAgent;
+  replicas: BenchAgent[];
+  /** Starts the source agent (it is enrolled but not running until then). */
+  startSource: () => RunningProcess;
+  stop: () => Promise<void>;
+};
+
+export type BenchFleetOptions = {
+  base: string;
+  sourceRoot: string;
+  replicas: number;
+  debounceMs: number;
+  /** Extra environment for the hub and agent processes (e.g. NODE_OPTIONS=--cpu-prof). */
+  env?: (role: "hub" | "source" | "replica", index: number) => NodeJS.ProcessEnv;
+};
+
+/** Hub + share + enrolled agents; replicas are started and ready (cursor set), the source only enrolled. */
+export async function startBenchFleet(options: BenchFleetOptions): Promise<BenchFleet> {
+  const env = options.env ?? (() => ({}));
+  const hub = await startHubProcess(undefined, env("hub", 0));
+  const share = "bench";
+  const agents: BenchAgent[] = [];
+  let forget = () => {};
+  const stop = async () => {
+    forget();
+    await Promise.all(agents.map((a) => a.agent?.stop()));
+    await hub.stop();
+    await rm(hub.dataDir, { recursive: true, force: true });
+    for (const a of agents) await rm(a.stateDir, { recursive: true, force: true });
+  };
+  forget = onInterrupt(stop);
+  try {
+    await createShare(hub, share);
+    const settings = { debounceMs: options.debounceMs, level: "info" as const };
+    const src = await enrollAgent(hub, share, "source", options.sourceRoot, settings);
+    const source: BenchAgent = { role: "source", root: options.sourceRoot, stateDir: src.stateDir };
+    agents.push(source);
+    const replicas: BenchAgent[] = [];
+    for (let i = 0; i < options.replicas; i++) {
+      const root = join(options.base, `replica-${i + 1}`);
+      await mkdir(root, { recursive: true });
+      const enrolled = await enrollAgent(hub, share, "replica", root, settings);
+      const replica: BenchAgent = { role: "replica", root, stateDir: enrolled.stateDir };
+      agents.push(replica);
+      replicas.push(replica);
+      replica.agent = startAgent(enrolled.stateDir, env("replica", i));
+    }
+    for (const replica of replicas) {
+      await waitFor(
+        () => {
+          if (replica.agent!.proc.exitCode !== null)
+            throw new Error(`replica exited: ${replica.agent!.output()}`);
+          return replica.agent!.output().includes('"replica ready"');
+        },
+        { timeoutMs: 30_000, what: "a replica agent to be ready" },
+      );
+    }
+    return {
+      hub,
+      share,
+      source,
+      replicas,
+      startSource() {
+        source.agent = startAgent(source.stateDir, env("source", 0));
+        return source.agent;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
