@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { isSameOrBelow } from "../../shared/paths/normalize-share-path.ts";
-import { collapsePaths } from "./scan-share.ts";
+import { collapsePaths, scanRootFor } from "./scan-share.ts";
 
 describe("collapsePaths", () => {
   test.each([
@@ -40,6 +40,34 @@ describe("collapsePaths", () => {
         expect(new Set(kept).size).toBe(kept.length);
       }),
       { numRuns: 1000 },
+    );
+  });
+});
+
+describe("scanRootFor", () => {
+  test.each([
+    ["", ""],
+    ["a/b/c.txt", "a/b/c.txt"],
+    ["ünïcödé/ok.txt", "ünïcödé/ok.txt"],
+    ["dir/bad\\name.txt", "dir"],
+    ["bad\\dir/child.txt", ""],
+    ["dir/Cafe\u0301/x.txt", "dir"],
+    ["a/../b", "a"],
+  ])("starts the scan for %j at %j", (dirty, expected) => {
+    expect(scanRootFor(dirty)).toBe(expected);
+  });
+
+  test("always yields a path the share accepts as it is, at or above the dirty path", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ minLength: 1, maxLength: 6 }), { minLength: 1, maxLength: 4 }),
+        (segments) => {
+          const dirty = segments.join("/");
+          const start = scanRootFor(dirty);
+          expect(start === "" || dirty === start || dirty.startsWith(`${start}/`)).toBe(true);
+          expect(scanRootFor(start)).toBe(start);
+        },
+      ),
     );
   });
 });

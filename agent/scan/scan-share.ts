@@ -18,6 +18,31 @@ export type ScanResult = {
   hashedBytes: number;
 };
 
+/**
+ * Where a scan for a dirty path starts: the path itself, or its nearest ancestor whose every segment is a valid,
+ * NFC share name. Reading that directory then renames NFD names to NFC and skips names that cannot be synced.
+ */
+export function scanRootFor(path: string): string {
+  let good = "";
+  for (const segment of path === "" ? [] : path.split("/")) {
+    const candidate = good ? `${good}/${segment}` : segment;
+    const check = normalizeSharePath(candidate);
+    if (!check.ok || check.path !== candidate) return good;
+    good = candidate;
+  }
+  return good;
+}
+
+/** True when every ancestor of `path` is a real directory (not a symlink), so lstat cannot look through a link. */
+async function hasRealAncestors(root: string, path: string): Promise<boolean> {
+  let abs = root;
+  for (const segment of path.split("/").slice(0, -1)) {
+    abs = join(abs, segment);
+    if (!(await lstat(abs).catch(() => undefined))?.isDirectory()) return false;
+  }
+  return true;
+}
+
 /** Drops paths that lie below another path in the list ("" is the root and covers everything). */
 export function collapsePaths(paths: Iterable<string>): string[] {
   const sorted = [...new Set(paths)].sort();
@@ -48,7 +73,7 @@ export async function scanShare(
 ): Promise<ScanResult> {
   const result: ScanResult = { updates: new Map(), changed: new Set(), unstable: new Set(), hashedBytes: 0 };
   const seen = new Set<string>();
-  const tops = collapsePaths(dirty);
+  const tops = collapsePaths([...dirty].map(scanRootFor));
 
   const record = (path: string, next: IndexEntry) => {
     seen.add(path);
@@ -93,6 +118,8 @@ export async function scanShare(
   const stack: string[] = [];
   for (const top of tops) {
     const abs = top === "" ? root : join(root, top);
+    // Under a symlinked ancestor the path is not in the share any more (its index entries count as deleted).
+    if (top !== "" && !(await hasRealAncestors(root, top))) continue;
     const st = await lstat(abs).catch(() => undefined);
     if (!st) continue;
     if (top !== "" && isIgnored(top, st.isDirectory())) continue;

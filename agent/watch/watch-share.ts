@@ -1,5 +1,5 @@
 // The chokidar adapter: turns file-system events into share-relative paths, falling back to polling at the inotify limit.
-import { relative, sep } from "node:path";
+import { basename, join, relative, sep } from "node:path";
 import { type FSWatcher, watch } from "chokidar";
 import type { AgentLogger } from "../log/agent-logger.ts";
 import type { IgnoreRules } from "../scan/ignore-rules.ts";
@@ -32,6 +32,16 @@ export function watchShare(
     watcher.on("all", (_event, abs) => {
       const path = toRelative(abs);
       if (!path.startsWith("..")) onPath(path);
+    });
+    // chokidar drops some real changes: an append whose mtime was put back (it takes that for a read) and a
+    // symlink replaced by a file. Raw events catch them; the scan's stat cache makes the duplicates cheap.
+    watcher.on("raw", (_event, name, details) => {
+      const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
+      if (!watched) return;
+      const abs =
+        typeof name === "string" && name !== "" && basename(watched) !== name ? join(watched, name) : watched;
+      const path = toRelative(abs);
+      if (path !== "" && !path.startsWith("..") && !isIgnored(path, false)) onPath(path);
     });
     watcher.on("error", (error) => {
       const code = (error as NodeJS.ErrnoException).code;

@@ -55,14 +55,19 @@ test.skipIf(!canMount)(
     await writeFiles(fleet.sourceRoot, { "small.txt": "fits\n", "big.bin": randomBytes(6 * 1024 * 1024) });
     const failures = () =>
       queryHubDb(fleet!.hub.dataDir, "select path, error from sync_ops where ok = 0 and path = 'big.bin'");
-    const [failure] = await waitFor(async () => {
-      const rows = await failures();
-      return rows.length > 0 ? rows : undefined;
-    }, { timeoutMs: 30_000, what: "the hub to record the failure" });
+    const [failure] = await waitFor(
+      async () => {
+        const rows = await failures();
+        return rows.length > 0 ? rows : undefined;
+      },
+      { timeoutMs: 30_000, what: "the hub to record the failure" },
+    );
     expect(String(failure?.error)).toMatch(/disk full \(ENOSPC\)/);
-    const member = await queryHubDb(fleet.hub.dataDir, "select last_error, cursor from members where device_id = ?", [
-      enrolled.deviceId,
-    ]);
+    const member = await queryHubDb(
+      fleet.hub.dataDir,
+      "select last_error, cursor from members where device_id = ?",
+      [enrolled.deviceId],
+    );
     expect(String(member[0]?.last_error)).toMatch(/^big\.bin: disk full/);
     expect(await findTempFiles(root)).toEqual([]);
 

@@ -34,7 +34,10 @@ test("syncing a 1 GiB file keeps agent and hub RSS bounded", { timeout: 300_000 
   });
   await waitForConvergence(fleet, 280_000);
   const peaks = sampler.stop();
-  console.log("peak RSS MiB", Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, Math.round(v / 1048576)])));
+  console.log(
+    "peak RSS MiB",
+    Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, Math.round(v / 1048576)])),
+  );
   expect(peaks.source).toBeGreaterThan(0);
   expect(peaks.source).toBeLessThan(RSS_BOUND_BYTES);
   expect(peaks.replica).toBeLessThan(RSS_BOUND_BYTES);

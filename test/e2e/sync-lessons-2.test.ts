@@ -332,12 +332,12 @@ describe("names: Unicode normalization and names that cannot be synced", () => {
     await expectNfcEverywhere(fleet);
   });
 
-  // BUG (agent/scan/scan-share.ts, the loop over `tops`): paths handed over by the watcher are visited as they
+  // Regression (fixed in agent/scan/scan-share.ts, the loop over `tops`): paths handed over by the watcher are visited as they
   // are, without normalizeSharePath(): an NFD name created while the agent runs is neither renamed to NFC on
   // disk nor checked. The hub NFC-normalizes it, so the replica gets the NFC name while the source keeps the
   // NFD one; a child of an NFD directory is looked up under the NFC directory name, which does not exist, and
   // is lost until the hourly rescan. Remove `.fails` once dirty paths go through the same checks as walked names.
-  test.fails("NFD names made while the source agent runs are renamed to NFC on the source and replicate under their NFC names", async () => {
+  test("NFD names made while the source agent runs are renamed to NFC on the source and replicate under their NFC names", async () => {
     fleet = await startFleet({ replicas: 1 });
     await writeFiles(fleet.sourceRoot, { "start.txt": "s\n" });
     await waitForConvergence(fleet);
@@ -357,11 +357,11 @@ describe("names: Unicode normalization and names that cannot be synced", () => {
     await expectOnlyGoodNamesArrive(fleet);
   });
 
-  // BUG (agent/scan/scan-share.ts, the loop over `tops`): the same unchecked dirty paths. A backslash name
+  // Regression (fixed in agent/scan/scan-share.ts, the loop over `tops`): the same unchecked dirty paths. A backslash name
   // created while the agent runs is reported as is; the hub answers 422 for the WHOLE report, which is not
   // retryable, so the agent waits 60 s and sends the same report again, forever: no other change of the
   // share reaches the replicas any more. Remove `.fails` once dirty paths go through normalizeSharePath().
-  test.fails("a name that cannot be synced (a backslash), created while the source runs, is skipped with a warning and does not block the rest", async () => {
+  test("a name that cannot be synced (a backslash), created while the source runs, is skipped with a warning and does not block the rest", async () => {
     fleet = await startFleet({ replicas: 1 });
     await writeFiles(fleet.sourceRoot, { "start.txt": "s\n" });
     await waitForConvergence(fleet);

@@ -132,12 +132,12 @@ describe("1. a file modified while it is hashed, reported and applied", () => {
     );
   });
 
-  // BUG (agent/watch/watch-share.ts): chokidar (handler.js, _handleFile's listener) drops a change event when
+  // Regression (fixed in agent/watch/watch-share.ts): chokidar (handler.js, _handleFile's listener) drops a change event when
   // the new mtime equals the one it saw last and atime > mtime, taking it for a mere read. An append whose
   // tool then puts back only the mtime (`touch -m -d`, os.utime with the old atime kept, a restore from
   // backup...) leaves exactly that, so the append is not reported until the hourly rescan. Remove `.fails`
   // once the watcher feeds chokidar's raw events to the batcher too.
-  test.fails("an append followed by restoring only the mtime (atime left newer) is detected too", async () => {
+  test("an append followed by restoring only the mtime (atime left newer) is detected too", async () => {
     fleet = await startFleet({ replicas: 1 });
     const file = join(fleet.sourceRoot, "append.txt");
     await writeFile(file, "line 1\n");
@@ -294,11 +294,11 @@ describe("5. type changes: file, directory, symlink", () => {
     expect(trash).toContainEqual({ path: "was-dir/x.txt", type: "file", content: "x\n" });
   });
 
-  // BUG (agent/watch/watch-share.ts): a symlink removed and replaced at once by a file or a directory of the
+  // Regression (fixed in agent/watch/watch-share.ts): a symlink removed and replaced at once by a file or a directory of the
   // same name produces no chokidar event (chokidar re-reads the directory, finds the same names and emits
   // nothing; no per-file watch covers a symlink), so the source reports nothing until the hourly rescan.
   // Remove `.fails` once the watcher feeds raw events to the batcher too.
-  test.fails("symlink → file and symlink → directory converge, the replaced links in trash", async () => {
+  test("symlink → file and symlink → directory converge, the replaced links in trash", async () => {
     fleet = await startFleet({ replicas: 1 });
     const src = fleet.sourceRoot;
     await writeFiles(src, { "target.txt": "target\n" });
@@ -357,13 +357,13 @@ describe("5. type changes: file, directory, symlink", () => {
     expect(trash).toContainEqual({ path: "ext/b.txt", type: "file", content: "ext b\n" });
   });
 
-  // BUG (agent/scan/scan-share.ts, the loop over `tops`): after `mv data real-data; ln -s real-data data`,
+  // Regression (fixed in agent/scan/scan-share.ts, the loop over `tops`): after `mv data real-data; ln -s real-data data`,
   // chokidar's watch on the moved directory still reports new files under the OLD name ("data/c.txt"). The
   // scan lstat()s that dirty path straight away, which resolves THROUGH the symlink, and reports "data/c.txt"
   // as a file. The replica then sees a file below "data", trashes its "data" symlink, makes a real directory
   // and writes c.txt there: the trees diverge. Remove `.fails` once the scan refuses dirty paths whose
   // ancestors are not real directories.
-  test.fails("after a directory is renamed and a symlink takes its old name, a new file in it replicates only at its real path", async () => {
+  test("after a directory is renamed and a symlink takes its old name, a new file in it replicates only at its real path", async () => {
     fleet = await startFleet({ replicas: 1 });
     const src = fleet.sourceRoot;
     // Four of them, in case chokidar still notices one swap; a single stale watch shows the bug.
