@@ -24,6 +24,12 @@ export type RunningProcess = {
   exited: Promise<number | null>;
 };
 
+/** Every child still running is killed when the test process exits, so a failed test leaks no hub or agent. */
+const children = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
+
 export function spawnCli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
@@ -33,6 +39,8 @@ export function spawnCli(
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  children.add(proc);
+  proc.once("exit", () => children.delete(proc));
   let output = "";
   proc.stdout?.on("data", (chunk) => {
     output += chunk;
@@ -257,16 +265,22 @@ export async function startFleet(
 ): Promise<Fleet> {
   const hub = await startHubProcess();
   const share = options.share ?? "docs";
-  await createShare(hub, share, options.deletes ? { deletes: options.deletes } : {});
   const base = await makeTempDir("fleetsync-fleet-");
   const sourceRoot = join(base, "source");
-  await mkdir(sourceRoot);
-  const src = await enrollAgent(hub, share, "source", sourceRoot, options.source);
   const replicas: Fleet["replicas"] = [];
-  for (let i = 0; i < (options.replicas ?? 2); i++) {
-    const root = join(base, `replica-${i + 1}`);
-    const enrolled = await enrollAgent(hub, share, "replica", root, options.replica);
-    replicas.push({ root, ...enrolled, agent: startAgent(enrolled.stateDir) });
+  let src: Awaited<ReturnType<typeof enrollAgent>>;
+  try {
+    await createShare(hub, share, options.deletes ? { deletes: options.deletes } : {});
+    await mkdir(sourceRoot);
+    src = await enrollAgent(hub, share, "source", sourceRoot, options.source);
+    for (let i = 0; i < (options.replicas ?? 2); i++) {
+      const root = join(base, `replica-${i + 1}`);
+      const enrolled = await enrollAgent(hub, share, "replica", root, options.replica);
+      replicas.push({ root, ...enrolled, agent: startAgent(enrolled.stateDir) });
+    }
+  } catch (error) {
+    await Promise.all([hub.kill(), ...replicas.map((r) => r.agent.kill())]);
+    throw error;
   }
   const source = { ...src, agent: startAgent(src.stateDir) };
   return {
