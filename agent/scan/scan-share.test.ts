@@ -71,3 +71,62 @@ describe("scanRootFor", () => {
     );
   });
 });
+
+describe("scanShare reporting as it goes", () => {
+  test("hands over changes in parts during a large scan, each path exactly once, deletions at the end", async () => {
+    const { mkdtemp, mkdir, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { scanShare } = await import("./scan-share.ts");
+    const { compileIgnoreRules } = await import("./ignore-rules.ts");
+    const { createAgentLogger } = await import("../log/agent-logger.ts");
+    const root = await mkdtemp(join(tmpdir(), "fleetsync-scan-"));
+    try {
+      for (let d = 0; d < 3; d++) {
+        await mkdir(join(root, `d${d}`));
+        for (let f = 0; f < 4; f++) await writeFile(join(root, `d${d}`, `f${f}.txt`), `${d}/${f}`);
+      }
+      const gone = {
+        type: "file" as const,
+        size: 1,
+        mtimeMs: 1,
+        ino: 1,
+        mode: 0o644,
+        blockSize: 131072,
+        blocks: [],
+        hash: "x",
+      };
+      const parts: string[][] = [];
+      const final = await scanShare(
+        root,
+        { "was-here.txt": gone },
+        [""],
+        compileIgnoreRules([]),
+        createAgentLogger("error", "stdout"),
+        {
+          flushEntries: 4,
+          flush: async (part) => {
+            parts.push([...part.changed]);
+          },
+        },
+      );
+      parts.push([...final.changed]);
+      const all = parts.flat();
+      expect(parts.length).toBeGreaterThanOrEqual(3);
+      expect(new Set(all).size).toBe(all.length);
+      expect(all.sort()).toEqual(
+        [
+          "d0",
+          "d1",
+          "d2",
+          "was-here.txt",
+          ...[0, 1, 2].flatMap((d) => [0, 1, 2, 3].map((f) => `d${d}/f${f}.txt`)),
+        ].sort(),
+      );
+      expect(final.changed.has("was-here.txt")).toBe(true);
+      expect(final.updates.get("was-here.txt")).toBeUndefined();
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

@@ -8,6 +8,15 @@ import type { IndexEntry } from "../state/share-state.ts";
 import { hashFile } from "./hash-file.ts";
 import type { IgnoreRules } from "./ignore-rules.ts";
 
+export type ScanOptions = {
+  /** Called with the changes found so far, so a large first scan is reported while the rest is still hashed. */
+  flush?: (part: ScanResult) => Promise<void>;
+  flushBytes?: number;
+  flushEntries?: number;
+};
+const DEFAULT_FLUSH_BYTES = 64 * 1024 * 1024;
+const DEFAULT_FLUSH_ENTRIES = 2000;
+
 export type ScanResult = {
   /** New index state per path (undefined: gone). Includes refreshes that need no report. */
   updates: Map<string, IndexEntry | undefined>;
@@ -70,10 +79,26 @@ export async function scanShare(
   dirty: Iterable<string>,
   isIgnored: IgnoreRules,
   log: AgentLogger,
+  options: ScanOptions = {},
 ): Promise<ScanResult> {
   const result: ScanResult = { updates: new Map(), changed: new Set(), unstable: new Set(), hashedBytes: 0 };
   const seen = new Set<string>();
   const tops = collapsePaths([...dirty].map(scanRootFor));
+  let changedBytes = 0;
+  /** Hands what was found so far to `options.flush` once it is big enough (deletions come only at the end). */
+  const maybeFlush = async () => {
+    const limits = {
+      bytes: options.flushBytes ?? DEFAULT_FLUSH_BYTES,
+      entries: options.flushEntries ?? DEFAULT_FLUSH_ENTRIES,
+    };
+    if (!options.flush || (changedBytes < limits.bytes && result.changed.size < limits.entries)) return;
+    const part: ScanResult = { ...result, unstable: new Set() };
+    result.updates = new Map();
+    result.changed = new Set();
+    result.hashedBytes = 0;
+    changedBytes = 0;
+    await options.flush(part);
+  };
 
   const record = (path: string, next: IndexEntry) => {
     seen.add(path);
@@ -84,6 +109,7 @@ export async function scanShare(
     }
     result.updates.set(path, next);
     result.changed.add(path);
+    if (next.type === "file") changedBytes += next.size;
   };
 
   const visitFile = async (path: string, abs: string, st: Stats) => {
@@ -139,7 +165,10 @@ export async function scanShare(
       markSubtreeSeen(dir);
       continue;
     }
-    for await (const dirent of handle) await visitChild(dir, dirent);
+    for await (const dirent of handle) {
+      await visitChild(dir, dirent);
+      await maybeFlush();
+    }
   }
 
   for (const path of Object.keys(index)) {

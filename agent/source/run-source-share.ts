@@ -5,7 +5,7 @@ import { backoffMs, sleep } from "../hub/backoff.ts";
 import type { HubClient } from "../hub/hub-client.ts";
 import type { AgentLogger } from "../log/agent-logger.ts";
 import { compileIgnoreRules } from "../scan/ignore-rules.ts";
-import { scanShare } from "../scan/scan-share.ts";
+import { type ScanResult, scanShare } from "../scan/scan-share.ts";
 import { checkShareRoot } from "../scan/share-root.ts";
 import { emptyShareState, loadShareState, saveShareState } from "../state/share-state.ts";
 import { ChangeBatcher, systemClock } from "../watch/change-batcher.ts";
@@ -92,20 +92,23 @@ export async function runSourceShare({
       const batch = new Set(pending);
       pending.clear();
       try {
-        const started = Date.now();
-        const scan = await scanShare(share.path, state.index, batch, isIgnored, log);
-        for (const path of scan.unstable) batcher.add(path);
-        const outcome = await reportChanges(client, share.name, share.path, state, scan, log, persist);
-        for (const path of outcome.stale) batcher.add(path);
-        if (outcome.reported > 0) {
-          log.info("changes reported", {
-            entries: outcome.reported,
-            uploadedBlocks: outcome.uploadedBlocks,
-            uploadedBytes: outcome.uploadedBytes,
-            hashedBytes: scan.hashedBytes,
-            ms: Date.now() - started,
-          });
-        }
+        let started = Date.now();
+        const report = async (part: ScanResult) => {
+          for (const path of part.unstable) batcher.add(path);
+          const outcome = await reportChanges(client, share.name, share.path, state, part, log, persist);
+          for (const path of outcome.stale) batcher.add(path);
+          if (outcome.reported > 0) {
+            log.info("changes reported", {
+              entries: outcome.reported,
+              uploadedBlocks: outcome.uploadedBlocks,
+              uploadedBytes: outcome.uploadedBytes,
+              hashedBytes: part.hashedBytes,
+              ms: Date.now() - started,
+            });
+          }
+          started = Date.now();
+        };
+        await report(await scanShare(share.path, state.index, batch, isIgnored, log, { flush: report }));
         if (state.lastError) {
           state.lastError = null;
           await persist();
