@@ -30,6 +30,9 @@ export type ApplyContext = {
 /** What one instruction's operations share: its trash stamp, local block sources, and directories to fsync. */
 type ApplyRun = { stamp: string; localBlocks: LocalBlocks; renamedInto: Set<string> };
 
+/** How many files a replica writes at once (each ends in an fsync, so overlapping them pays). */
+const FILE_CONCURRENCY = 8;
+
 export type ApplyOutcome = { reachedSeq: number; results: OperationResult[] };
 
 /** Directories and files in sequence order, then deletions deepest first (so renames can reuse local blocks). */
@@ -58,10 +61,8 @@ export async function applyInstruction(ctx: ApplyContext, instruction: Instructi
     ctx.client,
     ctx.signal,
   );
-  for (const [position, op] of ordered.entries()) {
-    if (ctx.signal?.aborted) break;
+  const applyOne = async (op: SequencedEntry, prefetched: Map<string, Uint8Array>) => {
     try {
-      const prefetched = ctx.dryRun ? new Map<string, Uint8Array>() : await prefetcher.blocksFor(position);
       const action = await applyOperation(ctx, run, op, prefetched);
       results.push({
         seq: op.seq,
@@ -88,7 +89,25 @@ export async function applyInstruction(ctx: ApplyContext, instruction: Instructi
         error: reason,
       });
     }
+  };
+  // Files run up to FILE_CONCURRENCY at a time so their fsyncs overlap; anything else runs alone, in order.
+  const inFlight = new Set<Promise<void>>();
+  for (const [position, op] of ordered.entries()) {
+    if (ctx.signal?.aborted) break;
+    const concurrent = op.type === "file" && !ctx.dryRun;
+    if (!concurrent) await Promise.all(inFlight);
+    let prefetched: Map<string, Uint8Array>;
+    try {
+      prefetched = concurrent ? await prefetcher.blocksFor(position) : new Map();
+    } catch {
+      prefetched = new Map(); // the file fetches its own blocks and reports the failure itself
+    }
+    const task: Promise<void> = applyOne(op, prefetched).finally(() => inFlight.delete(task));
+    inFlight.add(task);
+    if (!concurrent) await task;
+    else if (inFlight.size >= FILE_CONCURRENCY) await Promise.race(inFlight);
   }
+  await Promise.all(inFlight);
   // Renames are durable once their directories are synced: once per directory, before the ack.
   for (const dir of run.renamedInto) await fsyncDir(dir);
   const failedSeqs = results.filter((r) => !r.ok).map((r) => r.seq);
@@ -170,7 +189,10 @@ async function ensureParentDirs(root: string, path: string, stamp: string): Prom
     const st = await lstat(abs).catch(() => undefined);
     if (st?.isDirectory()) continue;
     if (st) await moveToTrash(root, rel, stamp);
-    await mkdir(abs);
+    // Files applied side by side may create the same parent: losing that race is fine if a directory won it.
+    await mkdir(abs).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST" || !(await lstat(abs)).isDirectory()) throw error;
+    });
   }
 }
 
