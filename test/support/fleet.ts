@@ -34,11 +34,17 @@ export function spawnCli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): RunningProcess {
-  const proc = spawn(process.execPath, [CLI, ...args], {
-    cwd: options.cwd ?? REPO_ROOT,
-    env: { ...process.env, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  return superviseProcess(
+    spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
+}
+
+/** Collects a child's output, and stops it on request (or with the test process). */
+export function superviseProcess(proc: ChildProcess): RunningProcess {
   children.add(proc);
   proc.once("exit", () => children.delete(proc));
   let output = "";
@@ -48,7 +54,8 @@ export function spawnCli(
   proc.stderr?.on("data", (chunk) => {
     output += chunk;
   });
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  // "close" rather than "exit": it fires only once stdout and stderr are fully read.
+  const exited = new Promise<number | null>((resolve) => proc.once("close", (code) => resolve(code)));
   return {
     proc,
     output: () => output,
@@ -440,35 +447,15 @@ export async function canLimitInotifyWatches(): Promise<boolean> {
  */
 export function startAgentWithInotifyLimit(stateDir: string, maxWatches: number): RunningProcess {
   const script = `echo ${Math.floor(maxWatches)} > /proc/sys/user/max_inotify_watches && exec "$0" "$@"`;
-  const proc = spawn(
-    "unshare",
-    ["-Ur", "sh", "-c", script, process.execPath, CLI, "agent", "run", "--state", stateDir],
-    { cwd: REPO_ROOT, env: process.env, stdio: ["ignore", "pipe", "pipe"] },
+  return superviseProcess(
+    spawn(
+      "unshare",
+      ["-Ur", "sh", "-c", script, process.execPath, CLI, "agent", "run", "--state", stateDir],
+      {
+        cwd: REPO_ROOT,
+        env: process.env,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    ),
   );
-  let output = "";
-  proc.stdout?.on("data", (chunk) => {
-    output += chunk;
-  });
-  proc.stderr?.on("data", (chunk) => {
-    output += chunk;
-  });
-  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
-  return {
-    proc,
-    output: () => output,
-    exited,
-    async stop(graceMs = 10_000) {
-      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
-      proc.kill("SIGTERM");
-      const timer = setTimeout(() => proc.kill("SIGKILL"), graceMs);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
-    },
-    async kill() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill("SIGKILL");
-      await exited;
-    },
-  };
 }
