@@ -1,6 +1,7 @@
 // Initial sync of a pre-filled tree to an empty replica, beside rsync of the same tree in the same run.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { snapshotTree } from "../../test/support/fleet.ts";
 import { type BenchFleet, type LogLine, logLines, startBenchFleet } from "../support/bench-fleet.ts";
 import { onInterrupt } from "../support/cleanup.ts";
 import { profileEnv, summarizeFleetProfiles } from "../support/cpu-profile.ts";
@@ -10,7 +11,6 @@ import { readCpuMs, readMachineBusyMs, samplePeakRss, toMiB } from "../support/p
 import { log, mibPerSecond, round } from "../support/stats.ts";
 import {
   diffDigests,
-  digestTree,
   type ExpectedFile,
   sizeOfFile,
   waitForFiles,
@@ -95,14 +95,14 @@ export async function runInitialSync(options: InitialSyncOptions) {
         : await writeOneLargeFile(sourceRoot, options.totalBytes);
     await syncDisks();
     const generateSeconds = round((performance.now() - generated) / 1000, 1);
-    const want = await digestTree(sourceRoot);
+    const want = await snapshotTree(sourceRoot);
 
     // --- peers: rsync of the same tree to fresh directories -------------------------------------------
     const rsync: Record<string, PeerRun | { skipped: string }> = {};
     if (options.rsync.available) {
       const bin = options.rsync.path;
       const verifyAndRemove = (dir: string) => async () => {
-        const problems = diffDigests(want, await digestTree(dir));
+        const problems = diffDigests(want, await snapshotTree(dir));
         await rm(dir, { recursive: true, force: true });
         return problems;
       };
@@ -220,7 +220,7 @@ export async function runInitialSync(options: InitialSyncOptions) {
       mainMiB: toMiB(await sizeOfFile(join(fleet.hub.dataDir, "hub.db"))),
       walMiB: toMiB(await sizeOfFile(join(fleet.hub.dataDir, "hub.db-wal"))),
     };
-    const problems = waited.ok ? diffDigests(want, await digestTree(replica.root)) : ["timed out"];
+    const problems = waited.ok ? diffDigests(want, await snapshotTree(replica.root)) : ["timed out"];
     const warnings = [...sourceLogs, ...replicaLogs, ...hubLogs]
       .filter((l) => l.level === "warn" || l.level === "error")
       .slice(0, 5)

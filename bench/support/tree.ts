@@ -1,9 +1,9 @@
 // Benchmark trees: random content written once, a streaming digest to compare copies, and a cheap "is it all there" poll.
-import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { lstat, mkdir, open, readdir, readlink, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { lstat, mkdir, open, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { TreeItem } from "../../test/support/fleet.ts";
 
 const randomBytesAsync = promisify(randomBytes);
 
@@ -85,62 +85,17 @@ export async function waitForFiles(
   return { ok: false, done: files.length - pending.size };
 }
 
-type DigestItem = {
-  type: "file" | "dir" | "symlink";
-  mode: number;
-  size?: number;
-  mtimeMs?: number;
-  sha256?: string;
-  target?: string;
-};
-
-async function hashFileStreaming(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk);
-  return hash.digest("hex");
-}
-
-/** Everything under `root` but `.fleetsync/`: type, mode, size, whole-ms mtime and SHA-256 (streamed, not buffered). */
-export async function digestTree(root: string): Promise<Map<string, DigestItem>> {
-  const out = new Map<string, DigestItem>();
-  const walk = async (dir: string, rel: string) => {
-    for (const name of (await readdir(dir)).sort()) {
-      if (rel === "" && name === ".fleetsync") continue;
-      const abs = join(dir, name);
-      const path = rel ? `${rel}/${name}` : name;
-      const st = await lstat(abs);
-      if (st.isDirectory()) {
-        // Directory mtimes are not compared: fleetsync does not carry them (rsync -a does).
-        out.set(path, { type: "dir", mode: st.mode & 0o7777 });
-        await walk(abs, path);
-      } else if (st.isSymbolicLink()) {
-        out.set(path, { type: "symlink", mode: 0, target: await readlink(abs) });
-      } else if (st.isFile()) {
-        out.set(path, {
-          type: "file",
-          mode: st.mode & 0o7777,
-          size: st.size,
-          mtimeMs: Math.floor(st.mtimeMs),
-          sha256: await hashFileStreaming(abs),
-        });
-      }
-    }
-  };
-  await walk(root, "");
-  return out;
-}
-
-/** Compares two digests; returns the first few differences (empty: byte-for-byte identical). */
-export function diffDigests(want: Map<string, DigestItem>, got: Map<string, DigestItem>): string[] {
+/** Compares two trees from snapshotTree; returns the first few differences (empty: byte-for-byte identical). */
+export function diffDigests(want: Record<string, TreeItem>, got: Record<string, TreeItem>): string[] {
   const problems: string[] = [];
-  for (const [path, item] of want) {
-    const other = got.get(path);
+  for (const [path, item] of Object.entries(want)) {
+    const other = got[path];
     if (!other) problems.push(`missing ${path}`);
     else if (JSON.stringify(other) !== JSON.stringify(item)) problems.push(`differs ${path}`);
     if (problems.length >= 5) return problems;
   }
-  for (const path of got.keys()) {
-    if (!want.has(path)) problems.push(`extra ${path}`);
+  for (const path of Object.keys(got)) {
+    if (!(path in want)) problems.push(`extra ${path}`);
     if (problems.length >= 5) return problems;
   }
   return problems;

@@ -1,6 +1,7 @@
 // Test support: real hub and agent processes on 127.0.0.1 in temp directories, and helpers to wait and compare trees.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -203,7 +204,13 @@ export type TreeItem = {
   target?: string;
 };
 
-/** Everything under `root` except `.fleetsync/`, with content hashes, for byte-for-byte comparison. */
+async function hashFileStreaming(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) hash.update(chunk);
+  return hash.digest("hex");
+}
+
+/** Everything under `root` except `.fleetsync/`, with streamed content hashes, for byte-for-byte comparison. */
 export async function snapshotTree(root: string): Promise<Record<string, TreeItem>> {
   const out: Record<string, TreeItem> = {};
   const walk = async (dir: string, rel: string) => {
@@ -222,9 +229,7 @@ export async function snapshotTree(root: string): Promise<Record<string, TreeIte
           type: "file",
           mode: st.mode & 0o7777,
           mtimeMs: Math.floor(st.mtimeMs),
-          sha256: createHash("sha256")
-            .update(await readFile(abs))
-            .digest("hex"),
+          sha256: await hashFileStreaming(abs),
         };
       }
     }
