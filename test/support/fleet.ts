@@ -295,19 +295,21 @@ export async function startFleet(
     throw error;
   }
   const source = { ...src, agent: startAgent(src.stateDir) };
-  return {
+  const fleet: Fleet = {
     hub,
     share,
     sourceRoot,
     source,
     replicas,
+    // Tests swap in restarted processes (fleet.hub = …, replica.agent = …): stop whatever runs now.
     async stop() {
-      await Promise.all([source.agent.stop(), ...replicas.map((r) => r.agent.stop())]);
-      await hub.stop();
+      await Promise.all([fleet.source.agent.stop(), ...fleet.replicas.map((r) => r.agent.stop())]);
+      await fleet.hub.stop();
       await rm(base, { recursive: true, force: true });
-      await rm(hub.dataDir, { recursive: true, force: true });
+      await rm(fleet.hub.dataDir, { recursive: true, force: true });
     },
   };
+  return fleet;
 }
 
 /** Points an enrolled agent at another URL for the same hub (a proxy, or the hub on a new port). */
