@@ -1,5 +1,5 @@
 // Applies a verified instruction to a replica share: every write atomic, everything replaced or deleted kept in trash.
-import { chmod, lstat, mkdir, open, readlink, rename, rm, symlink } from "node:fs/promises";
+import { lstat, mkdir, open, readlink, rename, rm, symlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { contentHash } from "../../shared/blocks/content-hash.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
@@ -12,13 +12,19 @@ import type { AgentLogger } from "../log/agent-logger.ts";
 import { hashFile } from "../scan/hash-file.ts";
 import type { IndexEntry, ShareState } from "../state/share-state.ts";
 import { BlockPrefetcher } from "./block-prefetcher.ts";
-import { setMtime } from "./set-mtime.ts";
+import { openNoFollow } from "./open-no-follow.ts";
+import { mtimeSeconds } from "./set-mtime.ts";
 import { copyToTrash, moveToTrash, trashStamp } from "./trash.ts";
 import { type LocalBlocks, tempPathFor, writeTempFile } from "./write-file-atomically.ts";
+
+/** Permission bits a replica writes by default: never setuid, setgid or sticky (a share may opt in to 0o7777). */
+export const PERMISSION_BITS = 0o777;
 
 export type ApplyContext = {
   root: string;
   deletes: "propagate" | "keep";
+  /** Which mode bits of an operation are applied (PERMISSION_BITS unless the share opts in to special bits). */
+  modeMask: number;
   dryRun: boolean;
   state: ShareState;
   client: HubClient;
@@ -33,7 +39,12 @@ type ApplyRun = { stamp: string; localBlocks: LocalBlocks; renamedInto: Set<stri
 /** How many files a replica writes at once (each ends in an fsync, so overlapping them pays). */
 const FILE_CONCURRENCY = 8;
 
-export type ApplyOutcome = { reachedSeq: number; results: OperationResult[] };
+export type ApplyOutcome = {
+  reachedSeq: number;
+  results: OperationResult[];
+  /** The operations that failed, to be retried later. */
+  failed: SequencedEntry[];
+};
 
 /** Directories and files in sequence order, then deletions deepest first (so renames can reuse local blocks). */
 export function orderOperations(ops: SequencedEntry[]): SequencedEntry[] {
@@ -44,7 +55,10 @@ export function orderOperations(ops: SequencedEntry[]): SequencedEntry[] {
   return [...writes, ...deletes];
 }
 
-export async function applyInstruction(ctx: ApplyContext, instruction: Instruction): Promise<ApplyOutcome> {
+export async function applyInstruction(
+  ctx: ApplyContext,
+  instruction: Pick<Instruction, "fromSeq" | "toSeq" | "ops">,
+): Promise<ApplyOutcome> {
   const localBlocks = buildLocalBlockIndex(ctx.state.index);
   const run: ApplyRun = {
     stamp: trashStamp((ctx.now ?? (() => new Date()))()),
@@ -110,11 +124,15 @@ export async function applyInstruction(ctx: ApplyContext, instruction: Instructi
   await Promise.all(inFlight);
   // Renames are durable once their directories are synced: once per directory, before the ack.
   for (const dir of run.renamedInto) await fsyncDir(dir);
-  const failedSeqs = results.filter((r) => !r.ok).map((r) => r.seq);
-  const applied = results.length === instruction.ops.length;
-  const reachedSeq =
-    failedSeqs.length > 0 ? Math.min(...failedSeqs) - 1 : applied ? instruction.toSeq : instruction.fromSeq;
-  return { reachedSeq: Math.max(reachedSeq, instruction.fromSeq), results };
+  // A failed operation does not hold the cursor back (that stalled every later change behind one file that
+  // could not be written): the caller keeps it aside and retries it. Only an interrupted run starts over.
+  const attempted = results.length === instruction.ops.length;
+  const failedPaths = new Set(results.filter((r) => !r.ok).map((r) => r.path));
+  return {
+    reachedSeq: attempted ? instruction.toSeq : instruction.fromSeq,
+    results,
+    failed: instruction.ops.filter((op) => failedPaths.has(op.path)),
+  };
 }
 
 function describeFailure(error: unknown): string {
@@ -220,6 +238,7 @@ async function applyFile(
     );
   }
   const expected = await contentHash(op.size, op.blockSize, op.blocks);
+  const mode = op.mode & ctx.modeMask;
   const abs = join(ctx.root, op.path);
   const st = await lstat(abs).catch(() => undefined);
   if (st?.isFile()) {
@@ -231,16 +250,22 @@ async function applyFile(
       known.ino === st.ino;
     const localHash = sameStat ? known.hash : st.size === op.size ? (await hashFile(abs, st.size)).hash : "";
     if (localHash === expected) {
-      const modeOk = (st.mode & 0o7777) === op.mode;
+      const modeOk = (st.mode & 0o7777) === mode;
       const mtimeOk = Math.floor(st.mtimeMs) === op.mtimeMs;
       if (modeOk && mtimeOk) {
-        ctx.state.index[op.path] = fileIndexEntry(op, expected, st.ino);
+        ctx.state.index[op.path] = fileIndexEntry(op, mode, expected, st.ino);
         return "unchanged";
       }
       if (ctx.dryRun) return "metadata";
-      if (!modeOk) await chmod(abs, op.mode);
-      if (!mtimeOk) await setMtime(abs, op.mtimeMs);
-      ctx.state.index[op.path] = fileIndexEntry(op, expected, st.ino);
+      // On the handle, opened without following a link: a symlink swapped in meanwhile fails (ELOOP).
+      const handle = await openNoFollow(abs);
+      try {
+        if (!modeOk) await handle.chmod(mode);
+        if (!mtimeOk) await handle.utimes(mtimeSeconds(op.mtimeMs), mtimeSeconds(op.mtimeMs));
+      } finally {
+        await handle.close();
+      }
+      ctx.state.index[op.path] = fileIndexEntry(op, mode, expected, st.ino);
       return "metadata";
     }
   }
@@ -248,7 +273,15 @@ async function applyFile(
   if (ctx.dryRun) return action;
 
   await ensureParentDirs(ctx.root, op.path, stamp);
-  const { temp } = await writeTempFile(ctx.root, op, ctx.client, localBlocks, prefetched, ctx.signal);
+  const { temp } = await writeTempFile({
+    root: ctx.root,
+    op,
+    mode,
+    client: ctx.client,
+    localBlocks,
+    prefetched,
+    signal: ctx.signal,
+  });
   try {
     const current = await lstat(abs).catch(() => undefined);
     if (current?.isFile()) await copyToTrash(ctx.root, op.path, stamp);
@@ -263,17 +296,17 @@ async function applyFile(
   }
   run.renamedInto.add(dirname(abs));
   const after = await lstat(abs);
-  ctx.state.index[op.path] = fileIndexEntry(op, expected, after.ino);
+  ctx.state.index[op.path] = fileIndexEntry(op, mode, expected, after.ino);
   return action;
 }
 
-function fileIndexEntry(op: SequencedEntry, hash: string, ino: number): IndexEntry {
+function fileIndexEntry(op: SequencedEntry, mode: number, hash: string, ino: number): IndexEntry {
   return {
     type: "file",
     size: op.size,
     mtimeMs: op.mtimeMs,
     ino,
-    mode: op.mode,
+    mode,
     blockSize: op.blockSize,
     blocks: op.blocks,
     hash,
@@ -282,24 +315,25 @@ function fileIndexEntry(op: SequencedEntry, hash: string, ino: number): IndexEnt
 
 async function applyDir(ctx: ApplyContext, op: SequencedEntry, stamp: string): Promise<string> {
   const abs = join(ctx.root, op.path);
+  const mode = op.mode & ctx.modeMask;
   const st = await lstat(abs).catch(() => undefined);
   const entry = (ino: number): IndexEntry => ({
     type: "dir",
     size: 0,
     mtimeMs: 0,
     ino,
-    mode: op.mode,
+    mode,
     blockSize: op.blockSize,
     blocks: [],
     hash: "",
   });
   if (st?.isDirectory()) {
-    if ((st.mode & 0o7777) === op.mode) {
+    if ((st.mode & 0o7777) === mode) {
       ctx.state.index[op.path] = entry(st.ino);
       return "unchanged";
     }
     if (ctx.dryRun) return "metadata";
-    await chmod(abs, op.mode);
+    await chmodDirNoFollow(abs, mode);
     ctx.state.index[op.path] = entry(st.ino);
     return "metadata";
   }
@@ -309,10 +343,19 @@ async function applyDir(ctx: ApplyContext, op: SequencedEntry, stamp: string): P
     await moveToTrash(ctx.root, op.path, stamp);
     forgetBelow(ctx.state, op.path);
   }
-  await mkdir(abs);
-  await chmod(abs, op.mode);
+  await mkdir(abs, { mode: 0o700 });
+  await chmodDirNoFollow(abs, mode);
   ctx.state.index[op.path] = entry((await lstat(abs)).ino);
   return "mkdir";
+}
+
+async function chmodDirNoFollow(abs: string, mode: number): Promise<void> {
+  const handle = await openNoFollow(abs, { directory: true });
+  try {
+    await handle.chmod(mode);
+  } finally {
+    await handle.close();
+  }
 }
 
 async function applySymlink(ctx: ApplyContext, op: SequencedEntry, stamp: string): Promise<string> {
@@ -336,8 +379,8 @@ async function applySymlink(ctx: ApplyContext, op: SequencedEntry, stamp: string
   }
   if (ctx.dryRun) return "symlink";
   await ensureParentDirs(ctx.root, op.path, stamp);
+  // A fresh random name: symlink() never follows or replaces anything already there.
   const temp = tempPathFor(ctx.root, op.path);
-  await rm(temp, { force: true });
   await symlink(target, temp);
   if (st) {
     await moveToTrash(ctx.root, op.path, stamp);

@@ -2,7 +2,7 @@
 import { opendir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { SHARE_META_DIR } from "../../shared/paths/normalize-share-path.ts";
-import { isTempName } from "../scan/ignore-rules.ts";
+import { isTempName } from "./temp-name.ts";
 
 export async function removeTempFiles(root: string): Promise<string[]> {
   const removed: string[] = [];

@@ -1,37 +1,47 @@
 // Builds a file's new content in a temp file beside it (local blocks reused, the rest fetched and verified), then fsyncs.
-import { chmod, open, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import type { SequencedEntry } from "../../shared/protocol/entry.ts";
 import { MAX_HASHES_PER_FETCH } from "../../shared/protocol/messages.ts";
 import type { HubClient } from "../hub/hub-client.ts";
 import { sha256 } from "../scan/hash-file.ts";
-import { TEMP_PREFIX, TEMP_SUFFIX } from "../scan/ignore-rules.ts";
-import { setMtime } from "./set-mtime.ts";
+import { createExclusive, openNoFollow } from "./open-no-follow.ts";
+import { mtimeSeconds } from "./set-mtime.ts";
+import { newTempName } from "./temp-name.ts";
 
 const FETCH_BATCH_BYTES = 32 * 1024 * 1024;
 
 export type BlockSource = { path: string; offset: number; length: number };
 export type LocalBlocks = (hash: string) => BlockSource | undefined;
 
+/** A fresh, unpredictable temp path beside `path` (in the same directory, so the final rename is atomic). */
 export function tempPathFor(root: string, path: string): string {
-  return join(
-    dirname(join(root, path)),
-    `${TEMP_PREFIX}${sha256(Buffer.from(path)).slice(0, 16)}${TEMP_SUFFIX}`,
-  );
+  return join(dirname(join(root, path)), newTempName());
 }
 
 export type WriteStats = { fetchedBlocks: number; fetchedBytes: number; reusedBlocks: number };
 
-/** Writes `op`'s content to its temp path and returns it; on any failure the temp file is removed. */
+export type WriteTempFileOptions = {
+  root: string;
+  op: SequencedEntry;
+  /** The permission bits to give the file (the op's mode, already masked by the share's policy). */
+  mode: number;
+  client: HubClient;
+  localBlocks: LocalBlocks;
+  prefetched: Map<string, Uint8Array>;
+  signal?: AbortSignal;
+};
+
+/**
+ * Writes `op`'s content to a new temp file beside its path and returns it; on any failure the temp file is removed.
+ * The temp file is created exclusively and never through a symlink, and its mode and mtime are set on the open
+ * handle, so nothing planted in the share can redirect the write, the chmod or the utimes elsewhere.
+ */
 export async function writeTempFile(
-  root: string,
-  op: SequencedEntry,
-  client: HubClient,
-  localBlocks: LocalBlocks,
-  prefetched: Map<string, Uint8Array>,
-  signal?: AbortSignal,
+  options: WriteTempFileOptions,
 ): Promise<{ temp: string; stats: WriteStats }> {
+  const { root, op, client, localBlocks, prefetched, signal } = options;
   const temp = tempPathFor(root, op.path);
   const stats: WriteStats = { fetchedBlocks: 0, fetchedBytes: 0, reusedBlocks: 0 };
   const offsets = new Map<string, number[]>();
@@ -41,7 +51,7 @@ export async function writeTempFile(
     offsets.set(hash, list);
   });
   const lengthAt = (offset: number) => Math.min(op.blockSize, op.size - offset);
-  const handle = await open(temp, "w", 0o600);
+  const handle = await createExclusive(temp);
   try {
     const writeBlock = async (hash: string, bytes: Uint8Array) => {
       for (const offset of offsets.get(hash) ?? []) {
@@ -104,10 +114,11 @@ export async function writeTempFile(
       }
     }
     await handle.truncate(op.size);
+    await handle.chmod(options.mode);
+    const seconds = mtimeSeconds(op.mtimeMs);
+    await handle.utimes(seconds, seconds);
     await handle.sync();
     await handle.close();
-    await chmod(temp, op.mode);
-    await setMtime(temp, op.mtimeMs);
     return { temp, stats };
   } catch (error) {
     await handle.close().catch(() => {});
@@ -117,7 +128,7 @@ export async function writeTempFile(
 }
 
 async function readLocalBlock(root: string, source: BlockSource): Promise<Uint8Array | undefined> {
-  const handle = await open(join(root, source.path), "r").catch(() => undefined);
+  const handle = await openNoFollow(join(root, source.path)).catch(() => undefined);
   if (!handle) return undefined;
   try {
     const buffer = Buffer.allocUnsafe(source.length);

@@ -15,6 +15,8 @@ const SyncSettingsSchema = z.strictObject({
   retentionDays: z.number().min(0).max(3650).optional(),
   ignore: z.array(z.string()).optional(),
   dryRun: z.boolean().optional(),
+  /** Replicate setuid, setgid and sticky bits too (off: replicas apply permission bits only, 0o777). */
+  specialModeBits: z.boolean().optional(),
 });
 
 const ShareConfigSchema = SyncSettingsSchema.extend({
@@ -52,6 +54,7 @@ export type ResolvedShare = {
   retentionDays: number;
   ignore: string[];
   dryRun: boolean;
+  specialModeBits: boolean;
 };
 
 export const SHARE_DEFAULTS = {
@@ -61,6 +64,7 @@ export const SHARE_DEFAULTS = {
   retentionDays: 30,
   ignore: [] as string[],
   dryRun: false,
+  specialModeBits: false,
 };
 
 /** Each share's settings: its own, else the `defaults:` section, else the built-in default. */
@@ -77,6 +81,8 @@ export function resolveShares(config: AgentConfig): ResolvedShare[] {
     retentionDays: share.retentionDays ?? config.defaults.retentionDays ?? SHARE_DEFAULTS.retentionDays,
     ignore: [...(config.defaults.ignore ?? []), ...(share.ignore ?? [])],
     dryRun: share.dryRun ?? config.defaults.dryRun ?? SHARE_DEFAULTS.dryRun,
+    specialModeBits:
+      share.specialModeBits ?? config.defaults.specialModeBits ?? SHARE_DEFAULTS.specialModeBits,
   }));
 }
 

@@ -1,8 +1,8 @@
 // Splits a file into fixed-size blocks and hashes each with SHA-256, reading one block at a time.
 import { createHash } from "node:crypto";
-import { open } from "node:fs/promises";
 import { blockSizeFor } from "../../shared/blocks/block-size.ts";
 import { contentHash } from "../../shared/blocks/content-hash.ts";
+import { openNoFollow } from "../apply/open-no-follow.ts";
 
 export type FileHashes = { size: number; blockSize: number; blocks: string[]; hash: string };
 
@@ -15,7 +15,8 @@ export async function hashFile(path: string, size: number): Promise<FileHashes> 
   // A whole block, not min(blockSize, size): the file may have grown since it was stat-ed.
   const buffer = Buffer.allocUnsafe(blockSize);
   const blocks: string[] = [];
-  const handle = await open(path, "r");
+  // Never through a symlink swapped in after the lstat: that could read (and send) a file outside the share.
+  const handle = await openNoFollow(path);
   let total = 0;
   try {
     while (true) {

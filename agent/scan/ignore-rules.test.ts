@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { compileIgnoreRules, isTempName } from "./ignore-rules.ts";
+import { isTempName } from "../apply/temp-name.ts";
+import { compileIgnoreRules } from "./ignore-rules.ts";
 
 describe("compileIgnoreRules", () => {
   const none = compileIgnoreRules([]);

@@ -1,13 +1,7 @@
 // Which paths a share never syncs: its own .fleetsync/ folder, our temp files, and the user's gitignore patterns.
 import ignore from "ignore";
 import { SHARE_META_DIR } from "../../shared/paths/normalize-share-path.ts";
-
-export const TEMP_PREFIX = ".fleetsync.";
-export const TEMP_SUFFIX = ".tmp";
-
-export function isTempName(name: string): boolean {
-  return name.startsWith(TEMP_PREFIX) && name.endsWith(TEMP_SUFFIX);
-}
+import { isTempName } from "../apply/temp-name.ts";
 
 export type IgnoreRules = (path: string, isDir: boolean) => boolean;
 
