@@ -39,7 +39,10 @@ export async function runInstructionLoop(deps: InstructionLoopDeps): Promise<voi
         lastTrashClean = Date.now();
         for (const replica of replicas) await replica.cleanTrash();
       }
-      const nextRescanMs = Math.min(...replicas.map((r) => r.rescanDueInMs(Date.now())));
+      for (const replica of replicas) await replica.retryFailed();
+      const nextRescanMs = Math.min(
+        ...replicas.map((r) => Math.min(r.rescanDueInMs(Date.now()), r.retryDueInMs(Date.now()))),
+      );
       const longest = replicas.every((r) => r.ready) ? LONG_POLL_SECONDS : Math.ceil(ROOT_RECHECK_MS / 1000);
       const waitSeconds = Math.max(1, Math.min(longest, Math.ceil(nextRescanMs / 1000)));
       const polledAt = Date.now();

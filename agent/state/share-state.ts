@@ -2,7 +2,7 @@
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import type { Entry } from "../../shared/protocol/entry.ts";
+import { type Entry, SequencedEntrySchema } from "../../shared/protocol/entry.ts";
 
 export const IndexEntrySchema = z.object({
   type: z.enum(["file", "dir", "symlink"]),
@@ -21,20 +21,37 @@ export const ShareStateSchema = z.object({
   version: z.literal(1),
   cursor: z.number().int().min(0),
   index: z.record(z.string(), IndexEntrySchema),
+  /**
+   * Operations a replica could not apply (disk full, permission denied), by path. They no longer hold the cursor
+   * back — later changes keep arriving — and are retried with backoff until they succeed or a newer change to the
+   * same path replaces them.
+   */
+  failed: z.record(z.string(), SequencedEntrySchema).default({}),
   lastChangeAt: z.string().nullable(),
   lastError: z.string().nullable(),
 });
 export type ShareState = z.infer<typeof ShareStateSchema>;
 
 export function emptyShareState(): ShareState {
-  return { version: 1, cursor: 0, index: {}, lastChangeAt: null, lastError: null };
+  return { version: 1, cursor: 0, index: {}, failed: {}, lastChangeAt: null, lastError: null };
 }
 
 export function shareStateFile(stateDir: string, share: string): string {
   return join(stateDir, "shares", `${share}.json`);
 }
 
-/** Loads the state, or undefined when this share has never run here. A damaged file is an error, not a reset. */
+/** A state file that cannot be read back: not JSON, or not the shape this agent writes. */
+export class DamagedStateError extends Error {
+  override name = "DamagedStateError";
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`state file ${file} is damaged (${problem})`);
+  }
+}
+
+/** Loads the state, or undefined when this share has never run here. A damaged file throws DamagedStateError. */
 export async function loadShareState(stateDir: string, share: string): Promise<ShareState | undefined> {
   const file = shareStateFile(stateDir, share);
   let text: string;
@@ -44,12 +61,46 @@ export async function loadShareState(stateDir: string, share: string): Promise<S
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw error;
   }
-  const parsed = ShareStateSchema.safeParse(JSON.parse(text));
-  if (!parsed.success)
-    throw new Error(
-      `state file ${file} is damaged (${parsed.error.issues[0]?.message}); move it away to rebuild it`,
-    );
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new DamagedStateError(file, `not JSON: ${(error as Error).message}`);
+  }
+  const parsed = ShareStateSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new DamagedStateError(file, `${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
+  }
   return parsed.data;
+}
+
+export type OpenedShareState = {
+  state: ShareState;
+  /** True when the share has never synced here (no state file): its root marker may be created. */
+  isNew: boolean;
+};
+
+/**
+ * The state a share session starts from. A damaged file is moved aside (`<file>.damaged-<time>`) and the share
+ * starts from an empty state that is not new: it rebuilds by rescanning and re-checking against the hub, and a
+ * missing root marker still stops it, exactly as with a good state file.
+ */
+export async function openShareState(
+  stateDir: string,
+  share: string,
+  options: { now: () => Date; onDamaged: (error: DamagedStateError, movedTo: string) => void },
+): Promise<OpenedShareState> {
+  try {
+    const state = await loadShareState(stateDir, share);
+    return state ? { state, isNew: false } : { state: emptyShareState(), isNew: true };
+  } catch (error) {
+    if (!(error instanceof DamagedStateError)) throw error;
+    const movedTo = `${error.file}.damaged-${options.now().toISOString().replaceAll(":", "")}`;
+    await rename(error.file, movedTo);
+    options.onDamaged(error, movedTo);
+    return { state: emptyShareState(), isNew: false };
+  }
 }
 
 /** Atomic save: temp file, fsync, rename. */
