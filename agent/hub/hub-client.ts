@@ -176,6 +176,18 @@ export class HubClient {
     return parseBody(response, AckResponseSchema, "ack");
   }
 
+  /** Tells the hub why this share is not syncing here (root missing, operations failing), or that it is again. */
+  async reportStatus(share: string, lastError: string | null) {
+    await this.request(
+      "PUT",
+      `/v1/shares/${encodeURIComponent(share)}/status`,
+      `reporting the status of "${share}"`,
+      {
+        json: { lastError },
+      },
+    );
+  }
+
   async setCursor(share: string, cursor: number, dryRun: boolean) {
     const what = `setting the cursor of "${share}"`;
     const response = await this.request("PUT", `/v1/shares/${encodeURIComponent(share)}/cursor`, what, {

@@ -1,8 +1,9 @@
 // Sends a scan's changes to the hub: report, upload exactly the blocks it lacks (batched), report again.
-import { open } from "node:fs/promises";
+import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
 import type { Entry } from "../../shared/protocol/entry.ts";
+import { openNoFollow } from "../apply/open-no-follow.ts";
 import type { HubClient } from "../hub/hub-client.ts";
 import type { AgentLogger } from "../log/agent-logger.ts";
 import { sha256 } from "../scan/hash-file.ts";
@@ -28,6 +29,8 @@ export type ReportOutcome = {
   uploadedBlocks: number;
   uploadedBytes: number;
   stale: Set<string>;
+  /** Set when the hub held a report as a mass delete: nothing of it (or after it) was committed. */
+  held?: { reason: string; paths: string[] };
 };
 
 function chunkEntries(entries: Entry[]): Entry[][] {
@@ -67,6 +70,11 @@ export async function reportChanges(
   for (let chunk of chunkEntries(entries)) {
     for (let round = 0; ; round++) {
       const answer = await client.report(share, chunk);
+      if (answer.status === "held") {
+        const rest = entries.slice(entries.indexOf(chunk[0]!));
+        outcome.held = { reason: answer.reason, paths: rest.map((e) => e.path) };
+        return outcome;
+      }
       if (answer.status === "accepted") {
         for (const entry of chunk) {
           const next = scan.updates.get(entry.path);
@@ -132,13 +140,13 @@ async function uploadBlocks(client: HubClient, root: string, chunk: Entry[], mis
         (a.at?.path ?? "").localeCompare(b.at?.path ?? "") || (a.at?.offset ?? 0) - (b.at?.offset ?? 0),
     );
   let openPath: string | undefined;
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  let handle: FileHandle | undefined;
   try {
     for (const { hash, at } of ordered) {
       if (!at) throw new Error(`hub asked for block ${hash}, which this report does not contain`);
       if (openPath !== at.path) {
         await handle?.close();
-        handle = await open(join(root, at.path), "r").catch(() => {
+        handle = await openNoFollow(join(root, at.path)).catch(() => {
           throw new FileChangedError(at.path);
         });
         openPath = at.path;

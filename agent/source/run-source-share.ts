@@ -7,12 +7,14 @@ import type { AgentLogger } from "../log/agent-logger.ts";
 import { compileIgnoreRules } from "../scan/ignore-rules.ts";
 import { type ScanResult, scanShare } from "../scan/scan-share.ts";
 import { checkShareRoot } from "../scan/share-root.ts";
-import { emptyShareState, loadShareState, saveShareState } from "../state/share-state.ts";
+import { openShareState, saveShareState } from "../state/share-state.ts";
 import { ChangeBatcher, systemClock } from "../watch/change-batcher.ts";
 import { type ShareWatcher, watchShare } from "../watch/watch-share.ts";
 import { reportChanges } from "./report-changes.ts";
 
 const ROOT_RECHECK_MS = 5000;
+/** How often a report the hub held as a mass delete is offered again (it passes once someone confirms it). */
+const HELD_RETRY_MS = 10_000;
 
 export type SourceShareDeps = {
   client: HubClient;
@@ -29,9 +31,12 @@ export async function runSourceShare({
   log,
   signal,
 }: SourceShareDeps): Promise<void> {
-  const loaded = await loadShareState(stateDir, share.name);
-  const isFirstRun = loaded === undefined;
-  const state = loaded ?? emptyShareState();
+  const opened = await openShareState(stateDir, share.name, {
+    now: () => new Date(),
+    onDamaged: (error, movedTo) =>
+      log.error(`${error.message}; moved it to ${movedTo} and rebuilding the share's state by rescanning`),
+  });
+  const { state } = opened;
   const persist = () => saveShareState(stateDir, share.name, state);
   const isIgnored = compileIgnoreRules(share.ignore);
   const pending = new Set<string>([""]);
@@ -60,6 +65,15 @@ export async function runSourceShare({
   signal.addEventListener("abort", poke, { once: true });
   let attempt = 0;
   let lastRootProblem: string | undefined;
+  let lastHeld: string | undefined;
+  /** The root's real path, resolved once at start (a symlinked root is followed then, and never again). */
+  let root: string | undefined;
+  const tellHub = (lastError: string | null) =>
+    client
+      .reportStatus(share.name, lastError)
+      .catch((error: Error) =>
+        log.debug("could not tell the hub this share's status", { error: error.message }),
+      );
 
   try {
     while (!signal.aborted) {
@@ -69,15 +83,20 @@ export async function runSourceShare({
         });
         continue;
       }
-      const root = await checkShareRoot(
-        share.name,
-        share.path,
-        isFirstRun && Object.keys(state.index).length === 0,
-      );
-      if (!root.ok) {
-        if (root.reason !== lastRootProblem) log.error(root.reason);
-        lastRootProblem = root.reason;
-        state.lastError = root.reason;
+      const check = await checkShareRoot({
+        share: share.name,
+        path: share.path,
+        resolved: root,
+        isFirstRun: opened.isNew && Object.keys(state.index).length === 0,
+        role: "source",
+      });
+      if (!check.ok) {
+        if (check.reason !== lastRootProblem) {
+          log.error(check.reason);
+          await tellHub(check.reason);
+        }
+        lastRootProblem = check.reason;
+        state.lastError = check.reason;
         await watcher?.close();
         watcher = undefined;
         batcher.cancel();
@@ -85,9 +104,17 @@ export async function runSourceShare({
         await sleep(ROOT_RECHECK_MS, signal);
         continue;
       }
-      if (lastRootProblem) log.info("share root is back; resuming", { root: share.path });
+      root = check.root;
+      if (lastRootProblem) {
+        log.info("share root is back; resuming", { root });
+        await tellHub(null);
+      }
       lastRootProblem = undefined;
-      watcher ??= watchShare(share.path, isIgnored, (path) => batcher.add(path), log);
+      if (!watcher) {
+        // Watch first, scan second: a change made while the scan runs is then caught by one or the other.
+        watcher = watchShare(root, isIgnored, (path) => batcher.add(path), log);
+        await watcher.ready;
+      }
 
       const batch = new Set(pending);
       pending.clear();
@@ -95,8 +122,9 @@ export async function runSourceShare({
         let started = Date.now();
         const report = async (part: ScanResult) => {
           for (const path of part.unstable) batcher.add(path);
-          const outcome = await reportChanges(client, share.name, share.path, state, part, log, persist);
+          const outcome = await reportChanges(client, share.name, root!, state, part, log, persist);
           for (const path of outcome.stale) batcher.add(path);
+          if (outcome.held) throw new HeldReportError(outcome.held.reason, outcome.held.paths);
           if (outcome.reported > 0) {
             log.info("changes reported", {
               entries: outcome.reported,
@@ -108,13 +136,30 @@ export async function runSourceShare({
           }
           started = Date.now();
         };
-        await report(await scanShare(share.path, state.index, batch, isIgnored, log, { flush: report }));
+        await report(await scanShare(root, state.index, batch, isIgnored, log, { flush: report }));
         if (state.lastError) {
           state.lastError = null;
           await persist();
+          await tellHub(null);
         }
+        if (lastHeld) log.info("the held delete was confirmed and reported");
+        lastHeld = undefined;
         attempt = 0;
       } catch (error) {
+        if (error instanceof HeldReportError) {
+          // Nothing was deleted anywhere; the paths stay pending until a person confirms or the files are back.
+          for (const path of batch) pending.add(path);
+          for (const path of error.paths) pending.add(path);
+          if (error.message !== lastHeld) {
+            log.error(error.message);
+            state.lastError = error.message;
+            await persist().catch(() => {});
+            await tellHub(error.message);
+          }
+          lastHeld = error.message;
+          await sleep(HELD_RETRY_MS, signal);
+          continue;
+        }
         for (const path of batch) pending.add(path);
         attempt++;
         const retryable = !(error instanceof FleetsyncError) || error.retryable;
@@ -133,5 +178,16 @@ export async function runSourceShare({
     batcher.cancel();
     await watcher?.close();
     await persist().catch(() => {});
+  }
+}
+
+/** The hub held a report that would delete most of the share; it waits for `fleetsync share confirm-delete`. */
+class HeldReportError extends Error {
+  override name = "HeldReportError";
+  constructor(
+    message: string,
+    readonly paths: string[],
+  ) {
+    super(message);
   }
 }

@@ -4,7 +4,13 @@ import { type FSWatcher, watch } from "chokidar";
 import type { AgentLogger } from "../log/agent-logger.ts";
 import type { IgnoreRules } from "../scan/ignore-rules.ts";
 
-export type ShareWatcher = { close(): Promise<void> };
+export type ShareWatcher = {
+  /** Settles once the watcher sees every directory (chokidar's "ready"), or after READY_TIMEOUT_MS at worst. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+};
+
+const READY_TIMEOUT_MS = 60_000;
 
 export function watchShare(
   root: string,
@@ -15,6 +21,20 @@ export function watchShare(
 ): ShareWatcher {
   let watcher: FSWatcher;
   let closed = false;
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
+  const readyTimer = setTimeout(() => {
+    log.warn(
+      "the file watcher is slow to start; scanning anyway (the periodic rescan catches what it misses)",
+      {
+        root,
+      },
+    );
+    markReady();
+  }, READY_TIMEOUT_MS);
+  void ready.then(() => clearTimeout(readyTimer));
   const toRelative = (abs: string) => relative(root, abs).split(sep).join("/");
 
   const start = (usePolling: boolean) => {
@@ -29,6 +49,7 @@ export function watchShare(
         return path !== "" && !path.startsWith("..") && isIgnored(path, stats?.isDirectory() ?? false);
       },
     });
+    watcher.once("ready", () => markReady());
     watcher.on("all", (_event, abs) => {
       const path = toRelative(abs);
       if (!path.startsWith("..")) onPath(path);
@@ -64,8 +85,10 @@ export function watchShare(
   };
   start(options.forcePolling ?? false);
   return {
+    ready,
     async close() {
       closed = true;
+      markReady();
       await watcher.close();
     },
   };

@@ -45,6 +45,12 @@ export type ReportRequest = z.infer<typeof ReportRequestSchema>;
 export const ReportResponseSchema = z.discriminatedUnion("status", [
   z.object({ status: z.literal("missing"), missing: z.array(z.string()) }),
   z.object({ status: z.literal("accepted"), accepted: z.number().int(), head: z.number().int() }),
+  z.object({
+    status: z.literal("held"),
+    deletes: z.number().int(),
+    live: z.number().int(),
+    reason: z.string(),
+  }),
 ]);
 export type ReportResponse = z.infer<typeof ReportResponseSchema>;
 
