@@ -1,0 +1,229 @@
+// Replicas run as root: nothing planted in a share, and nothing a source sends, may reach outside the share or stall it.
+import { execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { chmod, lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, expect, test } from "vitest";
+import {
+  enrollAgent,
+  type Fleet,
+  findTempFiles,
+  listTrash,
+  makeTempDir,
+  setAgentHub,
+  startAgent,
+  startFleet,
+  updateAgentConfig,
+  waitFor,
+  waitForConvergence,
+  writeFiles,
+} from "../support/fleet.ts";
+import { queryHubDb } from "../support/hub-secrets.ts";
+import { startTamperProxy, type TamperProxy } from "../support/tamper-proxy.ts";
+
+let fleet: Fleet | undefined;
+let proxy: TamperProxy | undefined;
+let mounted: string | undefined;
+const outside: string[] = [];
+afterEach(async () => {
+  await proxy?.close();
+  await fleet?.stop().catch(() => {});
+  if (mounted) execFileSync("umount", ["-l", mounted]);
+  for (const dir of outside.splice(0)) await rm(dir, { recursive: true, force: true });
+  fleet = undefined;
+  proxy = undefined;
+  mounted = undefined;
+});
+
+/** A file outside every share that an attacker would like the replica (running as root) to overwrite. */
+async function victimFile(): Promise<{ path: string; content: string }> {
+  const dir = await makeTempDir("fleetsync-victim-");
+  outside.push(dir);
+  const path = join(dir, "victim.conf");
+  const content = "precious: do not touch\n";
+  await writeFile(path, content, { mode: 0o600 });
+  return { path, content };
+}
+
+/** The temp name an older agent would have used for `path` (predictable: a hash of the path). */
+function predictableTempName(path: string): string {
+  return `.fleetsync.${createHash("sha256").update(path).digest("hex").slice(0, 16)}.tmp`;
+}
+
+test("a symlink planted at a temp name, or in place of a replica file, never makes the replica write outside its root", async () => {
+  fleet = await startFleet({ replicas: 1 });
+  const replica = fleet.replicas[0]!;
+  const victim = await victimFile();
+  await writeFiles(fleet.sourceRoot, { "app.conf": "v1\n", "sub/other.conf": "v1\n" });
+  await waitForConvergence(fleet);
+
+  // The attacker controls the replica's folder: links at the old predictable temp names, and the file itself.
+  await symlink(victim.path, join(replica.root, predictableTempName("app.conf")));
+  await symlink(victim.path, join(replica.root, "sub", predictableTempName("sub/other.conf")));
+  await rm(join(replica.root, "sub", "other.conf"));
+  await symlink(victim.path, join(replica.root, "sub", "other.conf"));
+
+  await writeFiles(fleet.sourceRoot, { "app.conf": "v2 with new content\n", "sub/other.conf": "v2\n" });
+  await chmod(join(fleet.sourceRoot, "app.conf"), 0o755);
+  await waitFor(
+    async () =>
+      (await readFile(join(replica.root, "app.conf"), "utf8")) === "v2 with new content\n" &&
+      (await lstat(join(replica.root, "sub", "other.conf"))).isFile() &&
+      (await readFile(join(replica.root, "sub", "other.conf"), "utf8")) === "v2\n",
+    { what: "the new versions on the replica" },
+  );
+  expect(await readFile(victim.path, "utf8")).toBe(victim.content);
+  expect((await stat(victim.path)).mode & 0o7777).toBe(0o600);
+  // The planted link in place of the file went to trash, as a link, untouched.
+  expect(await listTrash(replica.root)).toContainEqual({
+    path: "sub/other.conf",
+    type: "symlink",
+    target: victim.path,
+  });
+});
+
+test("setuid, setgid and sticky bits are not replicated unless the replica's share opts in", async () => {
+  fleet = await startFleet({ replicas: 2 });
+  const [plain, optedIn] = fleet.replicas as [Fleet["replicas"][0], Fleet["replicas"][0]];
+  await optedIn.agent.stop();
+  await updateAgentConfig(optedIn.stateDir, (config) => {
+    config.shares[fleet!.share]!.specialModeBits = true;
+  });
+  optedIn.agent = startAgent(optedIn.stateDir);
+
+  await writeFiles(fleet.sourceRoot, { "bin/tool": "#!/bin/sh\necho hi\n", "shared/readme": "x\n" });
+  await chmod(join(fleet.sourceRoot, "bin/tool"), 0o4755);
+  await chmod(join(fleet.sourceRoot, "shared"), 0o3775);
+  await waitFor(
+    async () =>
+      (await stat(join(plain.root, "bin/tool")).catch(() => undefined)) !== undefined &&
+      (await stat(join(optedIn.root, "bin/tool")).catch(() => undefined))?.mode !== undefined &&
+      ((await stat(join(optedIn.root, "shared"))).mode & 0o7777) === 0o3775,
+    { what: "both replicas to have the files" },
+  );
+  await waitFor(async () => ((await stat(join(plain.root, "bin/tool"))).mode & 0o7777) === 0o755, {
+    what: "the plain replica's tool to be 0755",
+  });
+  expect((await stat(join(plain.root, "shared"))).mode & 0o7777).toBe(0o775);
+  expect((await stat(join(optedIn.root, "bin/tool"))).mode & 0o7777).toBe(0o4755);
+  // A later rescan of the plain replica sees no drift in the masked bits: it does not re-sync forever.
+  expect(plain.agent.output()).not.toMatch(/local changes found on a replica/);
+});
+
+test("a symlinked share root (/etc/app -> /opt/app/etc) is resolved once and synced below its real path", async () => {
+  fleet = await startFleet({ replicas: 0 });
+  const base = await makeTempDir("fleetsync-linked-root-");
+  outside.push(base);
+  const real = join(base, "opt-app-etc");
+  await mkdir(real);
+  const link = join(base, "etc-app");
+  await symlink(real, link);
+  const enrolled = await enrollAgent(fleet.hub, fleet.share, "replica", link);
+  fleet.replicas.push({ root: link, ...enrolled, agent: startAgent(enrolled.stateDir) });
+
+  await writeFiles(fleet.sourceRoot, { "nginx.conf": "server {}\n", "conf.d/a.conf": "a\n" });
+  await waitForConvergence(fleet);
+  expect(await readFile(join(real, "conf.d/a.conf"), "utf8")).toBe("a\n");
+  expect((await lstat(link)).isSymbolicLink()).toBe(true);
+  expect(fleet.replicas[0]!.agent.output()).not.toMatch(/is not a directory/);
+});
+
+test("a refused instruction is not retried in a tight loop: the replica backs off", async () => {
+  fleet = await startFleet({ replicas: 1 });
+  const replica = fleet.replicas[0]!;
+  proxy = await startTamperProxy(fleet.hub.url);
+  await replica.agent.stop();
+  await setAgentHub(replica.stateDir, proxy.url);
+  replica.agent = startAgent(replica.stateDir);
+  await writeFiles(fleet.sourceRoot, { "a.txt": "one\n" });
+  await waitForConvergence(fleet);
+  const old = proxy.seenInstructions.at(-1)!;
+
+  let polls = 0;
+  proxy.rules.instructions = () => {
+    polls++;
+    return [old];
+  };
+  await writeFiles(fleet.sourceRoot, { "a.txt": "two\n" });
+  await waitFor(() => /refused instruction .*replay/.test(replica.agent.output()), { what: "a refusal" });
+  const before = polls;
+  await new Promise((resolve) => setTimeout(resolve, 4000));
+  // Jittered exponential backoff from 250 ms: at most a handful of polls in 4 s (it was about 120).
+  expect(polls - before).toBeLessThanOrEqual(8);
+  proxy.rules.instructions = undefined;
+  await waitForConvergence(fleet, 40_000);
+});
+
+test("a damaged replica state file is moved aside, named in the log, and the share converges", async () => {
+  fleet = await startFleet({ replicas: 1 });
+  const replica = fleet.replicas[0]!;
+  await writeFiles(fleet.sourceRoot, { "a.txt": "a\n", "d/b.txt": "b\n" });
+  await waitForConvergence(fleet);
+  await replica.agent.stop();
+  const file = join(replica.stateDir, "shares", `${fleet.share}.json`);
+  await writeFile(file, '{"version": 1, "cursor": 3, "index": {"a.txt": {"type": "fil');
+  await writeFiles(fleet.sourceRoot, { "c.txt": "written while the replica was down\n" });
+  replica.agent = startAgent(replica.stateDir);
+  await waitForConvergence(fleet);
+  expect(replica.agent.output()).toContain(`state file ${file} is damaged`);
+  const moved = (await readdir(join(replica.stateDir, "shares"))).filter((n) => n.includes(".damaged-"));
+  expect(moved).toHaveLength(1);
+  // Good files already in place were not trashed or duplicated while rebuilding.
+  expect((await listTrash(replica.root)).map((t) => t.path)).toEqual([]);
+  expect(replica.agent.proc.exitCode).toBeNull();
+});
+
+function tryMount(dir: string, size: string): boolean {
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const probe = await makeTempDir("fleetsync-mount-probe-");
+const canMount = tryMount(probe, "1m");
+if (canMount) execFileSync("umount", [probe]);
+await rm(probe, { recursive: true, force: true });
+
+test.skipIf(!canMount)(
+  "a file the replica cannot write, followed by more than one instruction's worth of changes, stalls nothing and heals",
+  async () => {
+    fleet = await startFleet({ replicas: 0 });
+    const root = join(await makeTempDir("fleetsync-small-disk-"), "replica");
+    await mkdir(root);
+    expect(tryMount(root, "12m")).toBe(true);
+    mounted = root;
+    const enrolled = await enrollAgent(fleet.hub, fleet.share, "replica", root, { level: "info" });
+    fleet.replicas.push({ root, ...enrolled, agent: startAgent(enrolled.stateDir) });
+
+    await writeFiles(fleet.sourceRoot, { "big.bin": randomBytes(16 * 1024 * 1024) });
+    await waitFor(
+      async () =>
+        (
+          await queryHubDb(fleet!.hub.dataDir, "select 1 from sync_ops where ok = 0 and path = 'big.bin'")
+        ).length > 0,
+      { timeoutMs: 30_000, what: "the failure of big.bin" },
+    );
+    // More than one instruction holds (2000 operations): every one of them must still arrive.
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 2100; i++) many[`many/f${String(i).padStart(4, "0")}.txt`] = `${i}\n`;
+    await writeFiles(fleet.sourceRoot, many);
+    await waitFor(
+      async () => (await readdir(join(root, "many")).catch(() => [])).length === 2100,
+      { timeoutMs: 90_000, intervalMs: 500, what: "all 2100 later files on the replica" },
+    );
+    const [member] = await queryHubDb(
+      fleet.hub.dataDir,
+      "select m.cursor, s.head_seq from members m join shares s on s.name = m.share where m.device_id = ?",
+      [enrolled.deviceId],
+    );
+    expect(Number(member?.cursor)).toBe(Number(member?.head_seq));
+    expect(await findTempFiles(root)).toEqual([]);
+
+    execFileSync("mount", ["-o", "remount,size=64m", root]);
+    await waitForConvergence(fleet, 90_000);
+    expect(fleet.replicas[0]!.agent.output()).toMatch(/all applied now/);
+  },
+);
