@@ -1,0 +1,109 @@
+// Sources must report exactly what is on disk: never invent an empty share, never miss a change made at start-up.
+import { readdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, expect, test } from "vitest";
+import {
+  type Fleet,
+  makeTempDir,
+  startAgent,
+  startFleet,
+  updateAgentConfig,
+  waitFor,
+  waitForConvergence,
+  writeFiles,
+} from "../support/fleet.ts";
+import { queryHubDb } from "../support/hub-secrets.ts";
+
+let fleet: Fleet | undefined;
+const extra: string[] = [];
+afterEach(async () => {
+  await fleet?.stop().catch(() => {});
+  for (const dir of extra.splice(0)) await rm(dir, { recursive: true, force: true });
+  fleet = undefined;
+});
+
+async function headOf(f: Fleet): Promise<number> {
+  const [row] = await queryHubDb(f.hub.dataDir, "select head_seq from shares where name = ?", [f.share]);
+  return Number(row?.head_seq);
+}
+
+test("a source whose folder does not exist is refused with a clear line, and the folder is not created", async () => {
+  fleet = await startFleet({ replicas: 1 });
+  await fleet.source.agent.stop();
+  const missing = join(await makeTempDir("fleetsync-missing-"), "not-there");
+  extra.push(join(missing, ".."));
+  await updateAgentConfig(fleet.source.stateDir, (config) => {
+    config.shares[fleet!.share]!.path = missing;
+  });
+  await rm(join(fleet.source.stateDir, "shares"), { recursive: true, force: true });
+  fleet.source.agent = startAgent(fleet.source.stateDir);
+  await waitFor(() => fleet!.source.agent.output().includes(`root ${missing} does not exist`), {
+    what: "the refusal",
+  });
+  expect(fleet.source.agent.output()).toContain("a source shares an existing folder");
+  expect(await readdir(join(missing, "..")).catch(() => [])).toEqual([]);
+  expect(await headOf(fleet)).toBe(0);
+});
+
+test("a damaged source state file is moved aside and rebuilt: nothing is re-sent, and new changes still sync", async () => {
+  fleet = await startFleet({ replicas: 1 });
+  await writeFiles(fleet.sourceRoot, { "a.txt": "a\n", "d/b.txt": "b\n", "d/e/c.txt": "c\n" });
+  await waitForConvergence(fleet);
+  const head = await headOf(fleet);
+  await fleet.source.agent.stop();
+  const file = join(fleet.source.stateDir, "shares", `${fleet.share}.json`);
+  await writeFile(file, "{ not json at all");
+  fleet.source.agent = startAgent(fleet.source.stateDir);
+  await waitFor(() => fleet!.source.agent.output().includes(`state file ${file} is damaged`), {
+    what: "the damaged-state line naming the file",
+  });
+  await writeFiles(fleet.sourceRoot, { "after.txt": "after the rebuild\n" });
+  await waitForConvergence(fleet);
+  // One new entry: the rebuilt index re-reported what the hub already had as no change at all.
+  expect(await headOf(fleet)).toBe(head + 1);
+  const moved = (await readdir(join(fleet.source.stateDir, "shares"))).filter((n) => n.includes(".damaged-"));
+  expect(moved).toHaveLength(1);
+  expect(fleet.source.agent.proc.exitCode).toBeNull();
+});
+
+test("changes made while a source agent is starting are reported at once, over many restarts", async () => {
+  fleet = await startFleet({ replicas: 0, source: { rescanMinutes: 0, level: "info" } });
+  // A tree big enough that the start-up scan and the watcher's own walk take a while and overlap.
+  const tree: Record<string, string> = {};
+  for (let d = 0; d < 300; d++) for (let f = 0; f < 8; f++) tree[`dir${d}/file${f}.txt`] = `${d}/${f}\n`;
+  await writeFiles(fleet.sourceRoot, tree);
+  const expectOnHub = async (paths: string[]) =>
+    waitFor(
+      async () => {
+        const rows = await queryHubDb(
+          fleet!.hub.dataDir,
+          `select path from entries where type = 'file' and path in (${paths.map(() => "?").join(",")})`,
+          paths,
+        );
+        return rows.length === paths.length;
+      },
+      { timeoutMs: 15_000, what: `the hub to have ${paths.join(", ")}` },
+    );
+  await expectOnHub(["dir299/file7.txt"]);
+
+  // The scan walks directories last-listed first, the watcher first-listed first: the last ones listed are
+  // scanned early and watched late, so changes there are what a watcher started alongside the scan misses.
+  const order = (await readdir(fleet.sourceRoot)).filter((name) => name.startsWith("dir"));
+  const lateWatched = order.slice(-60);
+  for (let round = 0; round < 8; round++) {
+    await fleet.source.agent.stop();
+    fleet.source.agent = startAgent(fleet.source.stateDir);
+    await waitFor(() => fleet!.source.agent.output().includes("agent started"), {
+      intervalMs: 5,
+      what: "the agent start",
+    });
+    const made: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const path = `${lateWatched[(round * 7 + i * 2) % lateWatched.length]}/race-${round}-${i}.txt`;
+      await writeFile(join(fleet.sourceRoot, path), `round ${round}, write ${i}\n`);
+      made.push(path);
+      await new Promise((resolve) => setTimeout(resolve, 15));
+    }
+    await expectOnHub(made);
+  }
+});
