@@ -12,10 +12,12 @@ import type { AgentLogger } from "../log/agent-logger.ts";
 import { hashFile } from "../scan/hash-file.ts";
 import type { IndexEntry, ShareState } from "../state/share-state.ts";
 import { BlockPrefetcher } from "./block-prefetcher.ts";
+import { type ConfinedPath, type CreateParent, confinePath, NotADirectoryError } from "./confined-path.ts";
 import { openNoFollow } from "./open-no-follow.ts";
 import { mtimeSeconds } from "./set-mtime.ts";
+import { newTempName } from "./temp-name.ts";
 import { copyToTrash, moveToTrash, trashStamp } from "./trash.ts";
-import { type LocalBlocks, tempPathFor, writeTempFile } from "./write-file-atomically.ts";
+import { type LocalBlocks, writeTempFile } from "./write-file-atomically.ts";
 
 /** Permission bits a replica writes by default: never setuid, setgid or sticky (a share may opt in to 0o7777). */
 export const PERMISSION_BITS = 0o777;
@@ -168,50 +170,43 @@ async function applyOperation(
   prefetched: Map<string, Uint8Array>,
 ): Promise<string> {
   const { stamp } = run;
-  // Never look through a symlinked or non-directory ancestor: that could reach outside the share root.
-  if (!(await hasRealParents(ctx.root, op.path))) {
+  // Every path is reached through handles on its real parent directories: never through a symlinked or
+  // swapped-in ancestor, which could reach outside the share root.
+  let at: ConfinedPath;
+  try {
+    at = await confinePath(ctx.root, op.path);
+  } catch (error) {
+    if (!(error instanceof NotADirectoryError)) throw error;
     if (op.type === "deleted") return "unchanged";
     if (ctx.dryRun) return op.type === "dir" ? "mkdir" : op.type === "symlink" ? "symlink" : "create";
-    await ensureParentDirs(ctx.root, op.path, stamp);
+    at = await confinePath(ctx.root, op.path, makeParentDir(ctx.root, stamp));
   }
-  switch (op.type) {
-    case "file":
-      return applyFile(ctx, run, op, prefetched);
-    case "dir":
-      return applyDir(ctx, op, stamp);
-    case "symlink":
-      return applySymlink(ctx, op, stamp);
-    case "deleted":
-      return applyDelete(ctx, op, stamp);
+  try {
+    switch (op.type) {
+      case "file":
+        return await applyFile(ctx, run, op, prefetched, at);
+      case "dir":
+        return await applyDir(ctx, op, stamp, at);
+      case "symlink":
+        return await applySymlink(ctx, op, stamp, at);
+      case "deleted":
+        return await applyDelete(ctx, op, stamp, at);
+    }
+  } finally {
+    await at.close();
   }
 }
 
-async function hasRealParents(root: string, path: string): Promise<boolean> {
-  const parts = path.split("/").slice(0, -1);
-  let abs = root;
-  for (const part of parts) {
-    abs = join(abs, part);
-    const st = await lstat(abs).catch(() => undefined);
-    if (!st?.isDirectory()) return false;
-  }
-  return true;
-}
-
-/** Makes every ancestor of `path` a real directory; anything else in the way (a file, a symlink) goes to trash. */
-async function ensureParentDirs(root: string, path: string, stamp: string): Promise<void> {
-  const parts = path.split("/").slice(0, -1);
-  let rel = "";
-  for (const part of parts) {
-    rel = rel ? `${rel}/${part}` : part;
-    const abs = join(root, rel);
-    const st = await lstat(abs).catch(() => undefined);
-    if (st?.isDirectory()) continue;
-    if (st) await moveToTrash(root, rel, stamp);
+/** Makes a missing ancestor a real directory; anything else in the way (a file, a symlink) goes to trash. */
+function makeParentDir(root: string, stamp: string): CreateParent {
+  return async (rel, at) => {
+    const st = await lstat(at).catch(() => undefined);
+    if (st && !st.isDirectory()) await moveToTrash(root, rel, stamp);
     // Files applied side by side may create the same parent: losing that race is fine if a directory won it.
-    await mkdir(abs).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== "EEXIST" || !(await lstat(abs)).isDirectory()) throw error;
+    await mkdir(at).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST" || !(await lstat(at)).isDirectory()) throw error;
     });
-  }
+  };
 }
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -229,6 +224,7 @@ async function applyFile(
   run: ApplyRun,
   op: SequencedEntry,
   prefetched: Map<string, Uint8Array>,
+  at: ConfinedPath,
 ): Promise<string> {
   const { stamp, localBlocks } = run;
   if (op.blocks.length !== Math.ceil(op.size / op.blockSize)) {
@@ -239,7 +235,7 @@ async function applyFile(
   }
   const expected = await contentHash(op.size, op.blockSize, op.blocks);
   const mode = op.mode & ctx.modeMask;
-  const abs = join(ctx.root, op.path);
+  const abs = at.abs;
   const st = await lstat(abs).catch(() => undefined);
   if (st?.isFile()) {
     const known = ctx.state.index[op.path];
@@ -272,9 +268,9 @@ async function applyFile(
   const action = st ? "update" : "create";
   if (ctx.dryRun) return action;
 
-  await ensureParentDirs(ctx.root, op.path, stamp);
   const { temp } = await writeTempFile({
     root: ctx.root,
+    dir: at.dir,
     op,
     mode,
     client: ctx.client,
@@ -294,7 +290,7 @@ async function applyFile(
     await rm(temp, { force: true });
     throw error;
   }
-  run.renamedInto.add(dirname(abs));
+  run.renamedInto.add(dirname(join(ctx.root, op.path)));
   const after = await lstat(abs);
   ctx.state.index[op.path] = fileIndexEntry(op, mode, expected, after.ino);
   return action;
@@ -313,8 +309,13 @@ function fileIndexEntry(op: SequencedEntry, mode: number, hash: string, ino: num
   };
 }
 
-async function applyDir(ctx: ApplyContext, op: SequencedEntry, stamp: string): Promise<string> {
-  const abs = join(ctx.root, op.path);
+async function applyDir(
+  ctx: ApplyContext,
+  op: SequencedEntry,
+  stamp: string,
+  at: ConfinedPath,
+): Promise<string> {
+  const abs = at.abs;
   const mode = op.mode & ctx.modeMask;
   const st = await lstat(abs).catch(() => undefined);
   const entry = (ino: number): IndexEntry => ({
@@ -338,7 +339,6 @@ async function applyDir(ctx: ApplyContext, op: SequencedEntry, stamp: string): P
     return "metadata";
   }
   if (ctx.dryRun) return "mkdir";
-  await ensureParentDirs(ctx.root, op.path, stamp);
   if (st) {
     await moveToTrash(ctx.root, op.path, stamp);
     forgetBelow(ctx.state, op.path);
@@ -358,8 +358,13 @@ async function chmodDirNoFollow(abs: string, mode: number): Promise<void> {
   }
 }
 
-async function applySymlink(ctx: ApplyContext, op: SequencedEntry, stamp: string): Promise<string> {
-  const abs = join(ctx.root, op.path);
+async function applySymlink(
+  ctx: ApplyContext,
+  op: SequencedEntry,
+  stamp: string,
+  at: ConfinedPath,
+): Promise<string> {
+  const abs = at.abs;
   const target = op.target ?? "";
   const st = await lstat(abs).catch(() => undefined);
   const entry = (ino: number): IndexEntry => ({
@@ -378,9 +383,8 @@ async function applySymlink(ctx: ApplyContext, op: SequencedEntry, stamp: string
     return "unchanged";
   }
   if (ctx.dryRun) return "symlink";
-  await ensureParentDirs(ctx.root, op.path, stamp);
   // A fresh random name: symlink() never follows or replaces anything already there.
-  const temp = tempPathFor(ctx.root, op.path);
+  const temp = `${at.dir}/${newTempName()}`;
   await symlink(target, temp);
   if (st) {
     await moveToTrash(ctx.root, op.path, stamp);
@@ -391,9 +395,14 @@ async function applySymlink(ctx: ApplyContext, op: SequencedEntry, stamp: string
   return "symlink";
 }
 
-async function applyDelete(ctx: ApplyContext, op: SequencedEntry, stamp: string): Promise<string> {
+async function applyDelete(
+  ctx: ApplyContext,
+  op: SequencedEntry,
+  stamp: string,
+  at: ConfinedPath,
+): Promise<string> {
   if (ctx.deletes === "keep") return "skip";
-  const abs = join(ctx.root, op.path);
+  const abs = at.abs;
   const st = await lstat(abs).catch(() => undefined);
   if (!st) {
     forgetBelow(ctx.state, op.path);

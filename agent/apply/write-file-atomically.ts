@@ -1,6 +1,6 @@
 // Builds a file's new content in a temp file beside it (local blocks reused, the rest fetched and verified), then fsyncs.
 import { rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import type { SequencedEntry } from "../../shared/protocol/entry.ts";
 import { MAX_HASHES_PER_FETCH } from "../../shared/protocol/messages.ts";
@@ -15,15 +15,12 @@ const FETCH_BATCH_BYTES = 32 * 1024 * 1024;
 export type BlockSource = { path: string; offset: number; length: number };
 export type LocalBlocks = (hash: string) => BlockSource | undefined;
 
-/** A fresh, unpredictable temp path beside `path` (in the same directory, so the final rename is atomic). */
-export function tempPathFor(root: string, path: string): string {
-  return join(dirname(join(root, path)), newTempName());
-}
-
 export type WriteStats = { fetchedBlocks: number; fetchedBytes: number; reusedBlocks: number };
 
 export type WriteTempFileOptions = {
   root: string;
+  /** The file's directory, reached through a handle (see confinePath): the temp file is made there. */
+  dir: string;
   op: SequencedEntry;
   /** The permission bits to give the file (the op's mode, already masked by the share's policy). */
   mode: number;
@@ -42,7 +39,8 @@ export async function writeTempFile(
   options: WriteTempFileOptions,
 ): Promise<{ temp: string; stats: WriteStats }> {
   const { root, op, client, localBlocks, prefetched, signal } = options;
-  const temp = tempPathFor(root, op.path);
+  // A fresh, unpredictable name in the file's own directory, so the final rename is atomic.
+  const temp = `${options.dir}/${newTempName()}`;
   const stats: WriteStats = { fetchedBlocks: 0, fetchedBytes: 0, reusedBlocks: 0 };
   const offsets = new Map<string, number[]>();
   op.blocks.forEach((hash, i) => {

@@ -111,6 +111,7 @@ describe("resolveShares", () => {
         retentionDays: SHARE_DEFAULTS.retentionDays,
         ignore: ["*.swp", "build/"],
         dryRun: false,
+        specialModeBits: false,
       },
       {
         name: "media",
@@ -124,6 +125,7 @@ describe("resolveShares", () => {
         retentionDays: SHARE_DEFAULTS.retentionDays,
         ignore: ["*.swp"],
         dryRun: false,
+        specialModeBits: false,
       },
     ]);
   });
