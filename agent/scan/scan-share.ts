@@ -1,8 +1,8 @@
 // Finds what changed under some paths of a share: stat cache first, hashing only what moved, re-stat after hashing.
 import type { Dirent, Stats } from "node:fs";
-import { lstat, opendir, readlink, rename } from "node:fs/promises";
-import { join } from "node:path";
+import { type FileHandle, lstat, opendir, readlink, rename } from "node:fs/promises";
 import { isSameOrBelow, normalizeSharePath } from "../../shared/paths/normalize-share-path.ts";
+import { confinePath, openShareDir } from "../apply/confined-path.ts";
 import type { AgentLogger } from "../log/agent-logger.ts";
 import type { IndexEntry } from "../state/share-state.ts";
 import { hashFile } from "./hash-file.ts";
@@ -40,16 +40,6 @@ export function scanRootFor(path: string): string {
     good = candidate;
   }
   return good;
-}
-
-/** True when every ancestor of `path` is a real directory (not a symlink), so lstat cannot look through a link. */
-async function hasRealAncestors(root: string, path: string): Promise<boolean> {
-  let abs = root;
-  for (const segment of path.split("/").slice(0, -1)) {
-    abs = join(abs, segment);
-    if (!(await lstat(abs).catch(() => undefined))?.isDirectory()) return false;
-  }
-  return true;
 }
 
 /** Drops paths that lie below another path in the list ("" is the root and covers everything). */
@@ -141,22 +131,31 @@ export async function scanShare(
     record(path, { type: "file", ...stat, ...hashes });
   };
 
+  // Every path is reached through handles on its real parent directories (never by name through an ancestor that
+  // may have been swapped for a symlink meanwhile), so nothing outside the share is ever read and reported.
   const stack: string[] = [];
   for (const top of tops) {
-    const abs = top === "" ? root : join(root, top);
+    if (top === "") {
+      await visit("", root, await lstat(root));
+      continue;
+    }
     // Under a symlinked ancestor the path is not in the share any more (its index entries count as deleted).
-    if (top !== "" && !(await hasRealAncestors(root, top))) continue;
-    const st = await lstat(abs).catch(() => undefined);
-    if (!st) continue;
-    if (top !== "" && isIgnored(top, st.isDirectory())) continue;
-    await visit(top, abs, st);
+    const at = await confinePath(root, top).catch(() => undefined);
+    if (!at) continue;
+    try {
+      const st = await lstat(at.abs).catch(() => undefined);
+      if (!st || isIgnored(top, st.isDirectory())) continue;
+      await visit(top, at.abs, st);
+    } finally {
+      await at.close();
+    }
   }
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    const abs = dir === "" ? root : join(root, dir);
-    let handle: Awaited<ReturnType<typeof opendir>>;
+    let dirHandle: FileHandle;
+    let entries: Awaited<ReturnType<typeof opendir>>;
     try {
-      handle = await opendir(abs);
+      dirHandle = await openShareDir(root, dir);
     } catch (error) {
       log.warn("cannot read directory; skipping it this scan", {
         path: dir,
@@ -165,9 +164,21 @@ export async function scanShare(
       markSubtreeSeen(dir);
       continue;
     }
-    for await (const dirent of handle) {
-      await visitChild(dir, dirent);
-      await maybeFlush();
+    const base = `/proc/self/fd/${dirHandle.fd}`;
+    try {
+      entries = await opendir(base);
+      for await (const dirent of entries) {
+        await visitChild(dir, base, dirent);
+        await maybeFlush();
+      }
+    } catch (error) {
+      log.warn("cannot read directory; skipping it this scan", {
+        path: dir,
+        error: (error as Error).message,
+      });
+      markSubtreeSeen(dir);
+    } finally {
+      await dirHandle.close();
     }
   }
 
@@ -183,7 +194,8 @@ export async function scanShare(
     for (const path of Object.keys(index)) if (isSameOrBelow(path, dir)) seen.add(path);
   }
 
-  async function visitChild(dir: string, dirent: Dirent) {
+  /** `base` is the directory `dir`, reached through its handle; children are looked up only below it. */
+  async function visitChild(dir: string, base: string, dirent: Dirent) {
     let name = dirent.name;
     const rawPath = dir === "" ? name : `${dir}/${name}`;
     if (isIgnored(rawPath, dirent.isDirectory())) return;
@@ -195,8 +207,8 @@ export async function scanShare(
     if (check.path !== rawPath) {
       // Store names in NFC, as Syncthing's auto-normalize does, so every machine agrees on one spelling.
       const normalizedName = name.normalize("NFC");
-      const from = join(root, rawPath);
-      const to = join(root, dir, normalizedName);
+      const from = `${base}/${name}`;
+      const to = `${base}/${normalizedName}`;
       if (!(await lstat(to).catch(() => undefined))) {
         await rename(from, to);
         log.info("renamed a non-NFC name to its NFC form", { path: check.path });
@@ -207,7 +219,7 @@ export async function scanShare(
       }
     }
     const path = check.path;
-    const abs = join(root, path);
+    const abs = `${base}/${name}`;
     const st = await lstat(abs).catch(() => undefined);
     if (st) await visit(path, abs, st);
   }
