@@ -103,12 +103,14 @@ export async function openReplicaShare(
         role: "replica",
       });
       if (!check.ok) {
+        state.lastError = check.reason;
         if (check.reason !== lastProblem) {
           log.error(check.reason);
+          // A fresh share whose root cannot be made has no state to keep yet; one that synced shows why it waits.
+          if (!opened.isNew) await persist().catch(() => {});
           await tellHub(check.reason);
         }
         lastProblem = check.reason;
-        state.lastError = check.reason;
         ready = false;
         return false;
       }

@@ -91,12 +91,13 @@ export async function runSourceShare({
         role: "source",
       });
       if (!check.ok) {
+        state.lastError = check.reason;
         if (check.reason !== lastRootProblem) {
           log.error(check.reason);
+          await persist().catch(() => {});
           await tellHub(check.reason);
         }
         lastRootProblem = check.reason;
-        state.lastError = check.reason;
         await watcher?.close();
         watcher = undefined;
         batcher.cancel();

@@ -1,7 +1,7 @@
 // Replicas run as root: nothing planted in a share, and nothing a source sends, may reach outside the share or stall it.
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { chmod, lstat, mkdir, readFile, readdir, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
 import {
@@ -201,19 +201,19 @@ test.skipIf(!canMount)(
     await writeFiles(fleet.sourceRoot, { "big.bin": randomBytes(16 * 1024 * 1024) });
     await waitFor(
       async () =>
-        (
-          await queryHubDb(fleet!.hub.dataDir, "select 1 from sync_ops where ok = 0 and path = 'big.bin'")
-        ).length > 0,
+        (await queryHubDb(fleet!.hub.dataDir, "select 1 from sync_ops where ok = 0 and path = 'big.bin'"))
+          .length > 0,
       { timeoutMs: 30_000, what: "the failure of big.bin" },
     );
     // More than one instruction holds (2000 operations): every one of them must still arrive.
     const many: Record<string, string> = {};
     for (let i = 0; i < 2100; i++) many[`many/f${String(i).padStart(4, "0")}.txt`] = `${i}\n`;
     await writeFiles(fleet.sourceRoot, many);
-    await waitFor(
-      async () => (await readdir(join(root, "many")).catch(() => [])).length === 2100,
-      { timeoutMs: 90_000, intervalMs: 500, what: "all 2100 later files on the replica" },
-    );
+    await waitFor(async () => (await readdir(join(root, "many")).catch(() => [])).length === 2100, {
+      timeoutMs: 90_000,
+      intervalMs: 500,
+      what: "all 2100 later files on the replica",
+    });
     const [member] = await queryHubDb(
       fleet.hub.dataDir,
       "select m.cursor, s.head_seq from members m join shares s on s.name = m.share where m.device_id = ?",
