@@ -94,7 +94,8 @@ export async function runSourceShare({
         state.lastError = check.reason;
         if (check.reason !== lastRootProblem) {
           log.error(check.reason);
-          await persist().catch(() => {});
+          // A share that never synced here has no state yet (creating one would make the next start not a first run).
+          if (!opened.isNew) await persist().catch(() => {});
           await tellHub(check.reason);
         }
         lastRootProblem = check.reason;
@@ -178,7 +179,7 @@ export async function runSourceShare({
     if (rescan) clearInterval(rescan);
     batcher.cancel();
     await watcher?.close();
-    await persist().catch(() => {});
+    if (root !== undefined || !opened.isNew) await persist().catch(() => {});
   }
 }
 
