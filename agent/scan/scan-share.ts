@@ -166,17 +166,21 @@ export async function scanShare(
     }
     const base = `/proc/self/fd/${dirHandle.fd}`;
     try {
-      entries = await opendir(base);
+      try {
+        entries = await opendir(base);
+      } catch (error) {
+        log.warn("cannot read directory; skipping it this scan", {
+          path: dir,
+          error: (error as Error).message,
+        });
+        markSubtreeSeen(dir);
+        continue;
+      }
+      // A failed flush (the hub is unreachable) fails the whole scan: its paths are retried, never dropped.
       for await (const dirent of entries) {
         await visitChild(dir, base, dirent);
         await maybeFlush();
       }
-    } catch (error) {
-      log.warn("cannot read directory; skipping it this scan", {
-        path: dir,
-        error: (error as Error).message,
-      });
-      markSubtreeSeen(dir);
     } finally {
       await dirHandle.close();
     }
