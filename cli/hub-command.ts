@@ -14,6 +14,9 @@ Options:
   --data DIR   where hub.db, admin.token and hub.json live (default ./data)
   --host H     address to listen on (default 127.0.0.1)
   --port P     port (default 8787; 0 picks a free one)
+  --block-store file|db
+               where block content lives: file (DATA/blocks; the default with the embedded database) or db
+               (the libSQL table; the default with FLEETSYNC_DB_URL, where several hub processes share it)
 
 Environment:
   FLEETSYNC_DB_URL         use a remote libSQL database (sqld, Turso) instead of DIR/hub.db
@@ -29,6 +32,7 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
       data: { type: "string", default: "./data" },
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "8787" },
+      "block-store": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -39,6 +43,9 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port ${values.port} is not a port number`);
+  const blockStore = values["block-store"];
+  if (blockStore !== undefined && blockStore !== "file" && blockStore !== "db")
+    throw new UsageError(`--block-store ${blockStore}: use file or db`);
   const started = Date.now();
   const hub = await startHub({
     dataDir: values.data,
@@ -46,6 +53,7 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
     port,
     dbUrl: env.FLEETSYNC_DB_URL,
     dbAuthToken: env.FLEETSYNC_DB_AUTH_TOKEN,
+    blockStore,
     onAdminToken: (token, file) => {
       console.log(`admin token (shown once, also saved to ${file}):\n  ${token}`);
     },

@@ -5,6 +5,7 @@ import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import { openLibsql } from "./db/open-libsql.ts";
 import { createApp } from "./http/create-app.ts";
+import { createFileBlockStore } from "./node/file-block-store.ts";
 import { createTableBlockStore } from "./ports/block-store.ts";
 import { createJsonLogger, type Logger } from "./ports/logger.ts";
 import { createInProcessNotifier, createPollingNotifier } from "./ports/notifier.ts";
@@ -21,6 +22,11 @@ export type HubOptions = {
   dbUrl?: string;
   dbAuthToken?: string;
   limits?: Partial<HubLimits>;
+  /**
+   * Where block content lives: "file" (default with the embedded database: DATA/blocks, one file per block) or
+   * "db" (the libSQL table: the default with a remote database, which several hub processes share).
+   */
+  blockStore?: "file" | "db";
   log?: Logger;
   /** Called once with the admin token when this start created it. */
   onAdminToken?: (token: string, file: string) => void;
@@ -56,9 +62,14 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         return String(result.rows[0]?.v ?? "");
       })
     : createInProcessNotifier();
+  const tableStore = createTableBlockStore(opened.db, limits.sqlParamLimit);
+  const blockStore =
+    (options.blockStore ?? (options.dbUrl ? "db" : "file")) === "file"
+      ? await createFileBlockStore({ dir: join(dataDir, "blocks"), previous: tableStore })
+      : tableStore;
   const ctx: HubContext = {
     db: opened.db,
-    blockStore: createTableBlockStore(opened.db, limits.sqlParamLimit),
+    blockStore,
     notifier,
     identity,
     limits,

@@ -13,7 +13,7 @@ import {
   waitForConvergence,
   writeFiles,
 } from "../support/fleet.ts";
-import { queryHubDb } from "../support/hub-secrets.ts";
+import { hubBlockStats } from "../support/hub-secrets.ts";
 
 let fleet: Fleet | undefined;
 afterEach(async () => {
@@ -35,15 +35,11 @@ describe("crash safety", () => {
     fleet = await startFleet({ replicas: 2 });
     await writeFiles(fleet.sourceRoot, bigFiles(24, 8 * 1024 * 1024));
     // Kill the hub once blocks have started to arrive but before the report is committed.
-    await waitFor(
-      async () =>
-        Number((await queryHubDb(fleet!.hub.dataDir, "select count(*) as n from blocks"))[0]?.n) > 20,
-      {
-        timeoutMs: 30_000,
-        intervalMs: 20,
-        what: "the upload to start",
-      },
-    );
+    await waitFor(async () => (await hubBlockStats(fleet!.hub.dataDir)).n > 20, {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+      what: "the upload to start",
+    });
     const port = Number(new URL(fleet.hub.url).port);
     await fleet.hub.kill();
     await new Promise((resolve) => setTimeout(resolve, 1000));
