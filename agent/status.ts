@@ -3,7 +3,7 @@ import { PROBE_HEADER } from "../shared/protocol/messages.ts";
 import { loadAgentConfig, resolveShares } from "./config/agent-config.ts";
 import { HubClient } from "./hub/hub-client.ts";
 import { loadDeviceKey } from "./identity/device-identity.ts";
-import { loadShareState } from "./state/share-state.ts";
+import { loadShareState, shareStateFile } from "./state/share-state.ts";
 
 /** What the state dir's process lock says: running (with pid and start time when the holder answered) or not. */
 export type AgentRunState = { running: boolean; pid?: number; since?: string };
@@ -37,7 +37,9 @@ export async function agentStatus(stateDir: string, agent: AgentRunState) {
     resolveShares(config).map(async (share) => {
       let stateError: string | undefined;
       const state = await loadShareState(stateDir, share.name).catch((error: unknown) => {
-        stateError = (error as Error).message;
+        const file = shareStateFile(stateDir, share.name);
+        const message = (error as Error).message;
+        stateError = message.includes(file) ? message : `state file ${file}: ${message}`;
         return undefined;
       });
       const files = Object.values(state?.index ?? {}).filter((e) => e.type === "file");

@@ -1,5 +1,5 @@
 // One process per directory, with real processes: a second agent on a state dir and a second hub on a data dir refuse.
-import { readFile, rm } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterEach, describe, expect, test } from "vitest";
@@ -9,6 +9,7 @@ import {
   createShare,
   enrollAgent,
   makeTempDir,
+  mintToken,
   type RunningProcess,
   runCliCaptured,
   startAgent,
@@ -68,6 +69,10 @@ describe("one agent per state dir", () => {
       ),
     );
     expect(first.proc.exitCode).toBeNull();
+    // Nor may an enrolment replace the identity under a running agent.
+    const token = await mintToken(hub, [{ name: "docs", role: "replica" }]);
+    const enrol = ["agent", "enroll", "--hub", hub.url, "--token", token, "--state", stateDir, "--force"];
+    expectRefusal(await runCliCaptured(enrol), new RegExp(`another agent \\(pid ${first.proc.pid}, `));
 
     await first.kill();
     const third = startAgent(stateDir);
@@ -115,6 +120,13 @@ describe("agent status", () => {
       expect(result.code, JSON.stringify(result)).toBe(0);
       return JSON.parse(result.stdout) as Status;
     };
+
+    // A damaged state file shows as the share's last error, naming the file.
+    await mkdir(join(stateDir, "shares"));
+    await writeFile(join(stateDir, "shares", "docs.json"), "{ not json");
+    const damaged = await status();
+    expect(damaged.shares[0]?.lastError).toContain(`state file ${join(stateDir, "shares", "docs.json")}`);
+    await rm(join(stateDir, "shares", "docs.json"));
 
     const agent = startAgent(stateDir);
     cleanups.push(() => agent.kill());
