@@ -25,7 +25,7 @@ const ShareConfigSchema = SyncSettingsSchema.extend({
 });
 
 export const AgentConfigSchema = z.strictObject({
-  hub: z.url(),
+  hub: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL, e.g. http://hub.lan:8787" }),
   hubId: z.string().min(1),
   deviceId: z.string().min(1),
   name: z.string().min(1),

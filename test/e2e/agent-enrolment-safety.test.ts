@@ -1,5 +1,5 @@
 // `agent enroll` against a real hub: no state dir inside a share, no overlapping shares, no missing source, no ghosts.
-import { mkdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -140,6 +140,8 @@ describe("agent enroll refuses what would break the machine, before the token is
     expect(first.code, JSON.stringify(first)).toBe(0);
     const old = await readConfig(state);
     const keyBefore = await readFile(join(state, "device.key.json"), "utf8");
+    await mkdir(join(state, "shares"));
+    await writeFile(join(state, "shares", "docs.json"), '{"cursor":7}');
 
     const token = await mintToken(hub, [{ name: "docs", role: "replica" }]);
     const refused = await enroll(token, state, "--name", "pi-b");
@@ -160,6 +162,11 @@ describe("agent enroll refuses what would break the machine, before the token is
     expect(forced.stdout).toContain(`enrolled "pi-b" as ${now.deviceId}`);
     expect(forced.stderr).toContain(`fleetsync device revoke ${old.deviceId}`);
     expect(await readFile(join(state, "device.key.json"), "utf8")).not.toBe(keyBefore);
+    // The old device's cursors mean nothing to the new one: kept aside, not in use.
+    await expect(stat(join(state, "shares", "docs.json"))).rejects.toThrow(/ENOENT/);
+    const aside = (await readdir(state)).filter((name) => name.startsWith("shares.replaced-"));
+    expect(aside).toHaveLength(1);
+    expect(await readFile(join(state, aside[0]!, "docs.json"), "utf8")).toBe('{"cursor":7}');
     expect(await tokenState(hub, token)).toBe("used");
   });
 
