@@ -1,4 +1,5 @@
 // Agent commands: enroll this device, run the daemon, show per-share status (each loads only what it needs).
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { checkHubUrl } from "./check-hub-url.ts";
 import { UsageError } from "./cli-error.ts";
@@ -55,7 +56,7 @@ Example:
       }
       const { enrollDevice } = await import("../agent/enroll-device.ts");
       // Held while enrolling: no agent may run on a state dir whose identity is being written.
-      const lock = await acquireProcessLock({ kind: "agent", dir: values.state });
+      const lock = await acquireProcessLock({ kind: "agent", dir: resolve(values.state) });
       const result = await enrollDevice({
         hub: values.hub,
         token: values.token,
@@ -109,7 +110,11 @@ Example:
         return 0;
       }
       if (!values.state) throw new UsageError("agent run needs --state DIR; see --help");
-      const lock = await acquireProcessLock({ kind: "agent", dir: values.state, pidFile: "agent.pid" });
+      const lock = await acquireProcessLock({
+        kind: "agent",
+        dir: resolve(values.state),
+        pidFile: "agent.pid",
+      });
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once("SIGINT", stop);

@@ -43,7 +43,7 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
     throw new UsageError(`--port ${values.port} is not a port number`);
   const started = Date.now();
   // One hub per data dir, taken before the database is opened; the kernel frees it if this process dies.
-  const lock = await acquireProcessLock({ kind: "hub", dir: values.data });
+  const lock = await acquireProcessLock({ kind: "hub", dir: resolve(values.data) });
   const hub = await startHub({
     dataDir: values.data,
     host: values.host,
