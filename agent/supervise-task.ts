@@ -2,7 +2,7 @@
 import { type BackoffOptions, backoffMs, sleep } from "./hub/backoff.ts";
 import type { AgentLogger } from "./log/agent-logger.ts";
 
-export const TASK_RESTART_BACKOFF: BackoffOptions = { baseMs: 1000, capMs: 60_000 };
+export const TASK_RESTART_BACKOFF: BackoffOptions = { baseMs: 1000, capMs: 30_000 };
 /** A task that ran this long before failing starts its backoff over. */
 const HEALTHY_RUN_MS = 5 * 60_000;
 
