@@ -2,6 +2,7 @@
 import { createHash } from "node:crypto";
 import { rm, writeFile } from "node:fs/promises";
 import { connect, createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveRealPath } from "../agent/config/resolve-real-path.ts";
 import { FleetsyncError } from "../shared/errors/fleetsync-error.ts";
@@ -15,13 +16,14 @@ const ASK_TIMEOUT_MS = 2000;
 
 /**
  * On Linux an abstract-namespace socket named after the dir's real path: bind is atomic and the kernel frees the
- * name when the process dies, so a crash leaves no stale lock. Elsewhere a socket file in the dir.
+ * name when the process dies, so a crash leaves no stale lock. Elsewhere a socket file in the temp dir, replaced
+ * when nobody answers on it.
  */
 async function socketAddress(kind: LockKind, dir: string): Promise<string> {
   const real = await resolveRealPath(dir);
-  if (process.platform !== "linux") return join(real, `.fleetsync-${kind}.sock`);
   const digest = createHash("sha256").update(real).digest("hex").slice(0, 32);
-  return `\0fleetsync-${kind}-${digest}`;
+  const name = `fleetsync-${kind}-${digest}`;
+  return process.platform === "linux" ? `\0${name}` : join(tmpdir(), `${name}.sock`);
 }
 
 export type LockState = { running: false } | { running: true; holder?: LockHolder };
