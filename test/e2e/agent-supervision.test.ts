@@ -71,11 +71,11 @@ const converged = (fleet: TwoShares, share: string) => () =>
   treesEqual(fleet.root("source", share), fleet.root("replica", share));
 
 describe("one share's failure never stops the others", () => {
-  test("a replica share that cannot open is logged by name and retried while the other share syncs", async () => {
+  test("a replica share whose state cannot be read is retried after a backoff while the other share syncs", async () => {
     const fleet = await twoShareFleet();
+    // A directory where the state file belongs: unreadable, and not something the agent may move aside.
     const damaged = join(fleet.replicaState, "shares", "a.json");
-    await mkdir(join(fleet.replicaState, "shares"), { recursive: true });
-    await writeFile(damaged, "{ not json");
+    await mkdir(damaged, { recursive: true });
     await writeFiles(fleet.root("source", "a"), { "a.txt": "share a" });
     await writeFiles(fleet.root("source", "b"), { "b.txt": "share b" });
     const source = startAgent(fleet.sourceState);
@@ -85,18 +85,18 @@ describe("one share's failure never stops the others", () => {
 
     await waitFor(converged(fleet, "b"), { timeoutMs: 30_000, what: "share b to reach the replica" });
     expect(replica.proc.exitCode).toBeNull();
-    await rm(damaged);
+    await rm(damaged, { recursive: true });
     await waitFor(converged(fleet, "a"), {
       timeoutMs: 45_000,
       what: "share a to reach the replica once fixed",
     });
   });
 
-  test("a source share whose task fails is restarted after a backoff while the other share syncs", async () => {
+  test("a source share whose state cannot be read is restarted after a backoff while the other share syncs", async () => {
     const fleet = await twoShareFleet();
+    // A directory where the state file belongs: unreadable, and not something the agent may move aside.
     const damaged = join(fleet.sourceState, "shares", "a.json");
-    await mkdir(join(fleet.sourceState, "shares"), { recursive: true });
-    await writeFile(damaged, "{ not json");
+    await mkdir(damaged, { recursive: true });
     await writeFiles(fleet.root("source", "a"), { "a.txt": "share a" });
     await writeFiles(fleet.root("source", "b"), { "b.txt": "share b" });
     const source = startAgent(fleet.sourceState);
@@ -106,7 +106,7 @@ describe("one share's failure never stops the others", () => {
 
     await waitFor(converged(fleet, "b"), { timeoutMs: 30_000, what: "share b to reach the replica" });
     expect(source.proc.exitCode).toBeNull();
-    await rm(damaged);
+    await rm(damaged, { recursive: true });
     await waitFor(converged(fleet, "a"), {
       timeoutMs: 45_000,
       what: "share a to reach the replica once fixed",
