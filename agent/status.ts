@@ -1,28 +1,47 @@
-// `agent status`: per share what this machine holds and how far behind the hub it is.
+// `agent status`: whether the agent runs, and per share what this machine holds and how far behind the hub it is.
+import { PROBE_HEADER } from "../shared/protocol/messages.ts";
 import { loadAgentConfig, resolveShares } from "./config/agent-config.ts";
 import { HubClient } from "./hub/hub-client.ts";
 import { loadDeviceKey } from "./identity/device-identity.ts";
-import { loadShareState } from "./state/share-state.ts";
+import { loadShareState, shareStateFile } from "./state/share-state.ts";
 
-export async function agentStatus(stateDir: string) {
+/** What the state dir's process lock says: running (with pid and start time when the holder answered) or not. */
+export type AgentRunState = { running: boolean; pid?: number; since?: string };
+
+type HubShare = { head: number; cursor: number; lagFiles?: number; lagBytes?: number };
+
+export async function agentStatus(stateDir: string, agent: AgentRunState) {
   const config = await loadAgentConfig(stateDir);
   const client = new HubClient({
     hubUrl: config.hub,
     hubId: config.hubId,
     deviceId: config.deviceId,
     key: await loadDeviceKey(stateDir),
+    // A look is not a sign of life: the hub keeps "last seen" as the running agent left it.
+    headers: { [PROBE_HEADER]: "status" },
   });
-  let hubShares: Map<string, { head: number; cursor: number }> | undefined;
+  let hubShares: Map<string, HubShare> | undefined;
   let hubError: string | undefined;
   try {
     const answer = await client.config();
-    hubShares = new Map(answer.shares.map((s) => [s.name, { head: s.head ?? 0, cursor: s.cursor ?? 0 }]));
+    hubShares = new Map(
+      answer.shares.map((s) => [
+        s.name,
+        { head: s.head ?? 0, cursor: s.cursor ?? 0, lagFiles: s.lagFiles, lagBytes: s.lagBytes },
+      ]),
+    );
   } catch (error) {
     hubError = (error as Error).message;
   }
   const shares = await Promise.all(
     resolveShares(config).map(async (share) => {
-      const state = await loadShareState(stateDir, share.name).catch(() => undefined);
+      let stateError: string | undefined;
+      const state = await loadShareState(stateDir, share.name).catch((error: unknown) => {
+        const file = shareStateFile(stateDir, share.name);
+        const message = (error as Error).message;
+        stateError = message.includes(file) ? message : `state file ${file}: ${message}`;
+        return undefined;
+      });
       const files = Object.values(state?.index ?? {}).filter((e) => e.type === "file");
       const hub = hubShares?.get(share.name);
       const cursor = share.role === "source" ? (hub?.head ?? null) : (state?.cursor ?? 0);
@@ -36,9 +55,11 @@ export async function agentStatus(stateDir: string) {
         cursor,
         head: hub?.head ?? null,
         lag: hub && cursor !== null ? hub.head - cursor : null,
-        lastError: state?.lastError ?? null,
+        lagFiles: hub?.lagFiles ?? null,
+        lagBytes: hub?.lagBytes ?? null,
+        lastError: stateError ?? state?.lastError ?? null,
       };
     }),
   );
-  return { deviceId: config.deviceId, name: config.name, hub: config.hub, hubError, shares };
+  return { deviceId: config.deviceId, name: config.name, hub: config.hub, agent, hubError, shares };
 }

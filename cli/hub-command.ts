@@ -5,10 +5,12 @@ import { parseArgs } from "node:util";
 import { startHub } from "../hub/main.node.ts";
 import { HUB_INFO_FILE } from "./admin-client.ts";
 import { UsageError } from "./cli-error.ts";
+import { acquireProcessLock } from "./process-lock.ts";
 
 export const HUB_HELP = `Usage: fleetsync hub [--data DIR] [--host H] [--port P]
 
 Runs the hub: HTTP API for agents and admins, state in libSQL.
+One hub per data dir: a second one on the same --data refuses to start, naming the first.
 
 Options:
   --data DIR   where hub.db, admin.token and hub.json live (default ./data)
@@ -47,6 +49,8 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
   if (blockStore !== undefined && blockStore !== "file" && blockStore !== "db")
     throw new UsageError(`--block-store ${blockStore}: use file or db`);
   const started = Date.now();
+  // One hub per data dir, taken before the database is opened; the kernel frees it if this process dies.
+  const lock = await acquireProcessLock({ kind: "hub", dir: resolve(values.data) });
   const hub = await startHub({
     dataDir: values.data,
     host: values.host,
@@ -69,7 +73,10 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
     const stop = () => {
       process.off("SIGINT", stop);
       process.off("SIGTERM", stop);
-      hub.stop().then(done, done);
+      hub
+        .stop()
+        .finally(() => lock.release())
+        .then(done, done);
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);

@@ -17,7 +17,8 @@ Agent (on each machine):
   agent run               run the daemon
   agent status            per-share state and lag
 
-Every command has --help with an example. Exit codes: 0 ok, 1 failure, 2 usage error.
+Every command has --help with an example. fleetsync --version (-V) prints the version.
+Exit codes: 0 ok, 1 failure, 2 usage error.
 
 Example (hub machine, then device):
   npx fleetsync hub
@@ -44,6 +45,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     if (command) console.log(HELP);
     else console.error(HELP);
     return command ? 0 : 2;
+  }
+  if (command === "--version" || command === "-V") {
+    console.log((await import("./package-version.ts")).packageVersion());
+    return 0;
   }
   if (command === "hub") return (await import("./hub-command.ts")).runHubCommand(rest, env);
   const loadGroup = GROUPS[command];

@@ -139,4 +139,10 @@ describe("resolveShares", () => {
     expect(docs?.debounceMs).toBe(0);
     expect(media?.dryRun).toBe(true);
   });
+  test("refuses a hub without an http(s) scheme, naming the field and the fix", () => {
+    const error = refusal(valid.replace("hub: https://hub.example:8443", "hub: hub.lan:8787"));
+    expect(error.message).toContain(
+      'field "hub": must be an http:// or https:// URL, e.g. http://hub.lan:8787',
+    );
+  });
 });

@@ -27,7 +27,7 @@ const ShareConfigSchema = SyncSettingsSchema.extend({
 });
 
 export const AgentConfigSchema = z.strictObject({
-  hub: z.url(),
+  hub: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL, e.g. http://hub.lan:8787" }),
   hubId: z.string().min(1),
   deviceId: z.string().min(1),
   name: z.string().min(1),
@@ -86,15 +86,26 @@ export function resolveShares(config: AgentConfig): ResolvedShare[] {
   }));
 }
 
+const CONFIG_FIX = "fix the file, or re-enroll with a new token: fleetsync agent enroll --force --help";
+
+function firstLine(text: string): string {
+  return text.split("\n")[0] ?? text;
+}
+
 export function parseAgentConfig(text: string, source: string): AgentConfig {
   let raw: unknown;
   try {
     raw = parse(text);
   } catch (error) {
-    throw new FleetsyncError("invalid", `${source} is not valid YAML: ${(error as Error).message}`);
+    throw new FleetsyncError(
+      "invalid",
+      `${source} is not valid YAML: ${firstLine((error as Error).message)}; ${CONFIG_FIX}`,
+      { cause: error },
+    );
   }
   const parsed = AgentConfigSchema.safeParse(raw);
-  if (!parsed.success) throw new FleetsyncError("invalid", describeZodError(parsed.error, source));
+  if (!parsed.success)
+    throw new FleetsyncError("invalid", `${describeZodError(parsed.error, source)}; ${CONFIG_FIX}`);
   return parsed.data;
 }
 

@@ -79,7 +79,14 @@ export async function enrollWithHub(hubUrl: string, request: EnrollRequest) {
   return parseBody(response, EnrollResponseSchema, "enrolment");
 }
 
-export type HubClientOptions = { hubUrl: string; hubId: string; deviceId: string; key: CryptoKey };
+export type HubClientOptions = {
+  hubUrl: string;
+  hubId: string;
+  deviceId: string;
+  key: CryptoKey;
+  /** Sent with every request, e.g. `x-fleetsync-probe: status` so a look does not count as the device being seen. */
+  headers?: Record<string, string>;
+};
 
 export class HubClient {
   constructor(private readonly options: HubClientOptions) {}
@@ -101,7 +108,7 @@ export class HubClient {
       hubId: this.options.hubId,
       nowSeconds: Math.floor(Date.now() / 1000),
     });
-    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    const headers: Record<string, string> = { ...this.options.headers, authorization: `Bearer ${token}` };
     let body: string | Uint8Array | undefined;
     if (options.json !== undefined) {
       headers["content-type"] = "application/json";

@@ -9,6 +9,7 @@ import {
   CursorRequestSchema,
   EnrollRequestSchema,
   MAX_HASHES_PER_FETCH,
+  PROBE_HEADER,
   ReportRequestSchema,
 } from "../../shared/protocol/messages.ts";
 import { ShareNameSchema } from "../../shared/protocol/shares.ts";
@@ -46,7 +47,10 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
 
   const authenticated = new Hono<HubEnv>();
   authenticated.use(async (c, next) => {
-    const device = await authenticateDevice(ctx, c.req.header("authorization"));
+    const device = await authenticateDevice(ctx, c.req.header("authorization"), {
+      // `agent status` looks without counting as the device being seen (a stopped agent stays stale).
+      touchLastSeen: c.req.header(PROBE_HEADER) !== "status",
+    });
     c.set("deviceId", device.id);
     await next();
   });

@@ -35,6 +35,7 @@ export type AuthenticatedDevice = { id: string; name: string };
 export async function authenticateDevice(
   ctx: HubContext,
   header: string | undefined,
+  options: { touchLastSeen?: boolean } = {},
 ): Promise<AuthenticatedDevice> {
   const token = bearerToken(header);
   let subject: string | undefined;
@@ -85,7 +86,8 @@ export async function authenticateDevice(
     throw new FleetsyncError("unauthenticated", `device token does not verify: ${(error as Error).message}`);
   }
   const nowMs = ctx.now();
-  if (device.lastSeenAt === null || nowMs - device.lastSeenAt > LAST_SEEN_RESOLUTION_MS) {
+  const touch = options.touchLastSeen ?? true;
+  if (touch && (device.lastSeenAt === null || nowMs - device.lastSeenAt > LAST_SEEN_RESOLUTION_MS)) {
     await ctx.db.update(devices).set({ lastSeenAt: nowMs }).where(eq(devices.id, device.id));
   }
   return { id: device.id, name: device.name };

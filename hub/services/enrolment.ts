@@ -59,6 +59,7 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
   const nowMs = ctx.now();
   let jti: string;
   let grants: ShareGrant[];
+  let label: string | undefined;
   try {
     const { payload } = await jwtVerify(input.token, createLocalJWKSet(ctx.identity.jwks), {
       algorithms: ["EdDSA"],
@@ -70,6 +71,7 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
     });
     jti = payload.jti!;
     grants = GrantsSchema.parse(payload.shares);
+    label = typeof payload.label === "string" && payload.label !== "" ? payload.label : undefined;
   } catch (error) {
     if (error instanceof errors.JWTExpired) {
       throw new FleetsyncError(
@@ -84,6 +86,7 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
   }
 
   const deviceId = `dev_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
+  const name = input.name ?? label ?? input.hostname ?? deviceId;
   // The conditional update is the single point where two racing enrolments are told apart.
   const claimed = await ctx.db
     .update(enrolmentTokens)
@@ -122,18 +125,19 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
   await ctx.db.batch([
     ctx.db.insert(devices).values({
       id: deviceId,
-      name: input.name,
+      name,
       publicJwk: JSON.stringify(input.publicKey),
       tokenJti: jti,
       createdAt: nowMs,
       lastSeenAt: nowMs,
     }),
     ...memberRows.map((row) => ctx.db.insert(members).values(row)),
-    auditStatement(ctx, `device:${deviceId}`, "device.enroll", deviceId, { name: input.name, token: jti }),
+    auditStatement(ctx, `device:${deviceId}`, "device.enroll", deviceId, { name, token: jti }),
   ]);
-  ctx.log.info("device enrolled", { device: deviceId, name: input.name });
+  ctx.log.info("device enrolled", { device: deviceId, name });
   return {
     deviceId,
+    name,
     hubId: ctx.identity.hubId,
     jwks: ctx.identity.jwks,
     shares: await listDeviceShares(ctx, deviceId),

@@ -4,6 +4,8 @@ import { EntrySchema } from "./entry.ts";
 import { DeviceShareSchema } from "./shares.ts";
 
 export const MAX_ENTRIES_PER_REPORT = 5000;
+/** A device request with this header set to "status" is a look (`agent status`), not a sign that the agent runs. */
+export const PROBE_HEADER = "x-fleetsync-probe";
 /** Kept small enough that the hash list fits in a URL (Node and Workers refuse headers over 16 KiB). */
 export const MAX_HASHES_PER_FETCH = 100;
 
@@ -16,7 +18,9 @@ export const PublicJwkSchema = z.object({
 export const EnrollRequestSchema = z.strictObject({
   token: z.string().min(1).max(8192),
   publicKey: PublicJwkSchema,
-  name: z.string().min(1).max(128),
+  /** Sent only when the person chose a name (--name); else the hub names the device by token label or hostname. */
+  name: z.string().min(1).max(128).optional(),
+  hostname: z.string().min(1).max(128).optional(),
 });
 export type EnrollRequest = z.infer<typeof EnrollRequestSchema>;
 
@@ -24,6 +28,8 @@ export const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknow
 
 export const EnrollResponseSchema = z.object({
   deviceId: z.string(),
+  /** The name the hub gave the device (older hubs leave it out). */
+  name: z.string().optional(),
   hubId: z.string(),
   jwks: JwksSchema,
   shares: z.array(DeviceShareSchema),

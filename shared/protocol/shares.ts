@@ -29,6 +29,9 @@ export const DeviceShareSchema = SharePolicySchema.extend({
   /** The share's head sequence and this member's cursor, as the hub sees them. */
   head: z.number().int().optional(),
   cursor: z.number().int().optional(),
+  /** How far this member is behind the head in files and bytes, where the hub reports it. */
+  lagFiles: z.number().int().min(0).optional(),
+  lagBytes: z.number().int().min(0).optional(),
 });
 export type DeviceShare = z.infer<typeof DeviceShareSchema>;
 

@@ -177,7 +177,7 @@ describe("fleetsync CLI against a real hub process", () => {
     const keyBefore = await readFile(join(stateDir, "device.key.json"), "utf8");
     const configBefore = await readFile(join(stateDir, "agent.yaml"), "utf8");
     const failed = await cli(["agent", "enroll", "--hub", hub.url, "--token", token, "--state", stateDir]);
-    expectOneLineFailure(failed, 1, /token already used/);
+    expectOneLineFailure(failed, 1, /already holds the identity of device dev_\w+ \("pi-1"\)/);
     expect(await readFile(join(stateDir, "device.key.json"), "utf8")).toBe(keyBefore);
     expect(await readFile(join(stateDir, "agent.yaml"), "utf8")).toBe(configBefore);
   });
