@@ -44,6 +44,8 @@ function fakeReplica(prepareError?: Error): ReplicaShare {
       return { complete: true };
     },
     async cleanTrash() {},
+    async retryFailed() {},
+    retryDueInMs: () => Number.POSITIVE_INFINITY,
     rescanDueInMs: () => 60_000,
   };
 }

@@ -72,6 +72,12 @@ export function guardReplicaShare(share: ResolvedShare, deps: GuardReplicaDeps):
       if (!inner) throw new FleetsyncError("unavailable", `share "${share.name}" is not open yet`);
       return inner.apply(instruction, instructionId);
     },
+    async retryFailed() {
+      await inner?.retryFailed();
+    },
+    retryDueInMs(nowMs) {
+      return inner ? inner.retryDueInMs(nowMs) : Number.POSITIVE_INFINITY;
+    },
     async cleanTrash() {
       await inner?.cleanTrash();
     },
