@@ -10,8 +10,8 @@ Hub:
   hub                     run the hub (see: fleetsync hub --help)
 Admin (talk to a running hub):
   share create|list|show  manage shares
-  device list|revoke      see and revoke enrolled devices
-  token create|list|revoke  single-use enrolment tokens
+  device list|revoke|approve|deny  see, revoke, approve or deny devices
+  token create|list|revoke  single-use enrolment tokens (--metrics: a /metrics token)
 Agent (on each machine):
   agent enroll            trade a token for a device identity
   agent run               run the daemon

@@ -40,7 +40,8 @@ export async function readHubError(response: Response, what: string): Promise<Fl
   } catch {
     // not our error body: keep the raw text
   }
-  const retryable = response.status >= 500 || response.status === 429;
+  // A device waiting for approval keeps asking, so it starts syncing soon after the admin approves it.
+  const retryable = response.status >= 500 || response.status === 429 || code === "awaiting_approval";
   return new FleetsyncError(code, `${what}: hub answered ${response.status}: ${message}`, { retryable });
 }
 
