@@ -21,6 +21,7 @@ import {
   InstructionsResponseSchema,
   ReportResponseSchema,
 } from "../../shared/protocol/messages.ts";
+import { AGENT_USER_AGENT } from "./agent-user-agent.ts";
 
 type RequestOptions = {
   json?: unknown;
@@ -102,7 +103,10 @@ export class HubClient {
       hubId: this.options.hubId,
       nowSeconds: Math.floor(Date.now() / 1000),
     });
-    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${token}`,
+      "user-agent": AGENT_USER_AGENT,
+    };
     let body: string | Uint8Array | undefined;
     if (options.json !== undefined) {
       headers["content-type"] = "application/json";

@@ -34,6 +34,8 @@ export const devices = sqliteTable("devices", {
   approval: text("approval", { enum: ["approved", "pending", "denied"] })
     .notNull()
     .default("approved"),
+  /** What the agent says it is (`fleetsync-agent/0.1.0` in its User-Agent), for the dashboard. */
+  agentVersion: text("agent_version"),
 });
 
 export const enrolmentTokens = sqliteTable("enrolment_tokens", {

@@ -28,7 +28,9 @@ export async function readDeviceDetail(ctx: HubContext, id: string) {
       id: device.id,
       name: device.name,
       state: deviceState(device),
-      online: isOnline(device.lastSeenAt, ctx.now()),
+      online:
+        device.revokedAt === null && device.approval !== "denied" && isOnline(device.lastSeenAt, ctx.now()),
+      agentVersion: device.agentVersion,
       lastSeenAt: device.lastSeenAt,
       enrolledAt: device.createdAt,
       revokedAt: device.revokedAt,

@@ -14,6 +14,7 @@ export type DeviceView = {
   state: DeviceState;
   online: boolean;
   lastSeenAt: number | null;
+  agentVersion: string | null;
   enrolledAt: number;
   shares: { name: string; role: string; status: MemberStatus }[];
   /** The worst status over its shares (or its own state when it has none). */
@@ -74,8 +75,9 @@ export async function readFleet(ctx: HubContext) {
         id: d.id,
         name: d.name,
         state,
-        online: isOnline(d.lastSeenAt, nowMs),
+        online: (state === "active" || state === "pending") && isOnline(d.lastSeenAt, nowMs),
         lastSeenAt: d.lastSeenAt,
+        agentVersion: d.agentVersion,
         enrolledAt: d.createdAt,
         shares: mine.map((m) => ({ name: m.share, role: m.role, status: m.status })),
         worst,

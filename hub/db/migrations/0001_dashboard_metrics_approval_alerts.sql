@@ -31,5 +31,6 @@ CREATE TABLE `dashboard_sessions` (
 );
 --> statement-breakpoint
 ALTER TABLE `devices` ADD `approval` text DEFAULT 'approved' NOT NULL;--> statement-breakpoint
+ALTER TABLE `devices` ADD `agent_version` text;--> statement-breakpoint
 ALTER TABLE `enrolment_tokens` ADD `approval` integer DEFAULT false NOT NULL;--> statement-breakpoint
 ALTER TABLE `shares` ADD `approval` text DEFAULT 'none' NOT NULL;

@@ -38,6 +38,8 @@ button { cursor: pointer; background: var(--chip); }
 button.danger { color: var(--bad); }
 label { display: inline-flex; gap: .35rem; align-items: center; }
 .grid { display: grid; gap: .6rem; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); }
+.grid label { min-width: 0; }
+.grid label input:not([type="checkbox"]), .grid label select { flex: 1; min-width: 0; width: 100%; }
 details { margin: .2rem 0; }
 #live { font-size: .8rem; }
 @media (max-width: 40rem) { main { padding: .6rem; } th, td { padding: .35rem .4rem; } }

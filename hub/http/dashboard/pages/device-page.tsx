@@ -18,8 +18,8 @@ export function DevicePage(props: { detail: Detail; nowMs: number }) {
         </span>
       </h1>
       <p>
-        <code>{device.id}</code> · enrolled {formatAgo(device.enrolledAt, now)} · last seen{" "}
-        {formatAgo(device.lastSeenAt, now)}
+        <code>{device.id}</code> · agent {device.agentVersion ?? "version not reported"} · enrolled{" "}
+        {formatAgo(device.enrolledAt, now)} · last seen {formatAgo(device.lastSeenAt, now)}
       </p>
       <div class="actions">
         {device.state === "pending" ? (

@@ -85,14 +85,18 @@ export function FleetPage(props: { fleet: Fleet }) {
                     <span class={statusClass(d.state)}>{d.state}</span>
                   </td>
                   <td>
-                    <span class={statusClass(d.online ? "online" : "offline")}>
-                      {d.online ? "online" : "offline"}
-                    </span>
+                    {d.state === "revoked" || d.state === "denied" ? (
+                      <span class="muted">—</span>
+                    ) : (
+                      <span class={statusClass(d.online ? "online" : "offline")}>
+                        {d.online ? "online" : "offline"}
+                      </span>
+                    )}
                   </td>
                   <td>
                     <time datetime={isoOrEmpty(d.lastSeenAt)}>{formatAgo(d.lastSeenAt, nowMs)}</time>
                   </td>
-                  <td class="muted">protocol v1</td>
+                  <td>{d.agentVersion ?? <span class="muted">not reported</span>}</td>
                   <td>
                     {d.shares.map((m) => (
                       <div>
