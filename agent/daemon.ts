@@ -1,6 +1,7 @@
 // The agent daemon's composition root: config, identity and hub client, then one task per share until aborted.
 import { loadAgentConfig, resolveShares } from "./config/agent-config.ts";
 import { HubClient } from "./hub/hub-client.ts";
+import { runHeartbeat } from "./hub/run-heartbeat.ts";
 import { loadDeviceKey, loadPinnedJwks } from "./identity/device-identity.ts";
 import { createAgentLogger } from "./log/agent-logger.ts";
 import { openReplicaShare } from "./replica/replica-share.ts";
@@ -60,6 +61,9 @@ export async function runAgent(stateDir: string, signal: AbortSignal): Promise<v
         }),
       ),
     );
+  } else {
+    // Without a long-poll the hub would not hear from a source between changes and call it offline.
+    tasks.push(guard("heartbeat", runHeartbeat({ client, log, signal })));
   }
   log.info("agent started", {
     hub: config.hub,

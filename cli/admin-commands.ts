@@ -11,17 +11,17 @@ import { ADMIN_OPTIONS, adminRequest, resolveAdmin } from "./admin-client.ts";
 import { UsageError } from "./cli-error.ts";
 import { formatTable } from "./format-table.ts";
 
-const ADMIN_FLAGS_HELP = `Finding the hub: --hub URL and --admin-token T, or env FLEETSYNC_HUB and FLEETSYNC_ADMIN_TOKEN,
+export const ADMIN_FLAGS_HELP = `Finding the hub: --hub URL and --admin-token T, or env FLEETSYNC_HUB and FLEETSYNC_ADMIN_TOKEN,
 or --data DIR (default ./data) on the hub's machine. --json prints the hub's answer for scripts.`;
 
 type Row = Record<string, unknown>;
-type Subcommand = { help: string; run(args: string[], env: NodeJS.ProcessEnv): Promise<number> };
+export type Subcommand = { help: string; run(args: string[], env: NodeJS.ProcessEnv): Promise<number> };
 
-function print(json: boolean, value: unknown, table: () => string) {
+export function print(json: boolean, value: unknown, table: () => string) {
   console.log(json ? JSON.stringify(value, null, 2) : table());
 }
 
-function adminCommand(
+export function adminCommand(
   help: string,
   extraOptions: Record<
     string,
@@ -59,7 +59,7 @@ function oneOf(flag: string, value: unknown, allowed: readonly string[]): void {
     throw new UsageError(`--${flag} ${String(value)}: use one of ${allowed.join(", ")}`);
 }
 
-function one(positionals: string[], what: string): string {
+export function one(positionals: string[], what: string): string {
   if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}; see --help`);
   return positionals[0]!;
 }
