@@ -8,7 +8,7 @@ import { type ErrorBody, FleetsyncError } from "../../shared/errors/fleetsync-er
 import type { HubContext } from "../services/hub-context.ts";
 import { createHttpMetricsRecorder } from "../services/metrics-http-recorder.ts";
 import { adminRoutes } from "./admin-routes.ts";
-import { dashboardRoutes } from "./dashboard/dashboard-routes.tsx";
+import { dashboardRoutes } from "./dashboard/dashboard-routes.ts";
 import { deviceRoutes } from "./device-routes.ts";
 import { metricsRoutes, recordHttpMetrics } from "./metrics-routes.ts";
 
