@@ -1,5 +1,5 @@
 // The fleet page's data: every share with its members counted by status, every device, problems first.
-import { desc } from "drizzle-orm";
+import { and, count, desc, eq, isNull } from "drizzle-orm";
 import { devices, shares } from "../db/schema.ts";
 import { MEMBER_STATUSES, type MemberStatus, statusRank } from "./dashboard-member-status.ts";
 import { type MemberView, readMembers } from "./dashboard-members.ts";
@@ -85,4 +85,13 @@ export async function readFleet(ctx: HubContext) {
     })
     .sort((a, b) => statusRank(a.worst) - statusRank(b.worst) || a.name.localeCompare(b.name));
   return { shares: shareViews, devices: deviceViews, nowMs };
+}
+
+/** For the navigation badge: devices waiting for approval. */
+export async function countPendingDevices(ctx: HubContext): Promise<number> {
+  const [row] = await ctx.db
+    .select({ n: count() })
+    .from(devices)
+    .where(and(eq(devices.approval, "pending"), isNull(devices.revokedAt)));
+  return row?.n ?? 0;
 }

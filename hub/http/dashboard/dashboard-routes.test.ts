@@ -233,9 +233,9 @@ describe("actions", () => {
     const device = await hub.enroll(token.token, "new-pi");
     expect((await hub.deviceFetch(device, "GET", "/v1/instructions?wait=0")).status).toBe(403);
     const cookie = await logIn();
-    expect(await (await browser("GET", "/pending", { cookie })).text()).toContain(
-      `data-device="${device.deviceId}"`,
-    );
+    const pendingPage = await (await browser("GET", "/pending", { cookie })).text();
+    expect(pendingPage).toContain(`data-device="${device.deviceId}"`);
+    expect(pendingPage).toContain(">Pending (1)</a>");
 
     const approved = await browser("POST", `/devices/${device.deviceId}/approve`, {
       cookie,

@@ -3,7 +3,7 @@
 import type { Context } from "hono";
 import type { Child } from "hono/jsx";
 import { FleetsyncError } from "../../../shared/errors/fleetsync-error.ts";
-import { readFleet } from "../../services/dashboard-fleet.ts";
+import { countPendingDevices } from "../../services/dashboard-fleet.ts";
 import type { HubContext } from "../../services/hub-context.ts";
 import { Layout, Notice } from "./layout.tsx";
 import { ErrorPage } from "./pages/error-page.tsx";
@@ -43,7 +43,7 @@ export function createPageRenderer(ctx: HubContext) {
     body: Child,
     options: { status?: number; keep?: boolean } = {},
   ) {
-    const pendingCount = (await readFleet(ctx)).devices.filter((d) => d.state === "pending").length;
+    const pendingCount = await countPendingDevices(ctx);
     const html = (
       <Layout title={title} loggedIn pendingCount={pendingCount} keep={options.keep}>
         <Notice text={c.req.query("notice")} />
