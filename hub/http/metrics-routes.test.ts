@@ -2,6 +2,10 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
+import { encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
+import { MIN_BLOCK_BYTES } from "../../shared/blocks/block-size.ts";
+import { contentHash } from "../../shared/blocks/content-hash.ts";
+import { sha256Hex } from "../../shared/blocks/hex.ts";
 import { expectError } from "../../test/support/security-cases.ts";
 import { createTestHub, type TestHub } from "../../test/support/test-hub-context.ts";
 
@@ -150,6 +154,45 @@ describe("GET /metrics", () => {
     expect(text).toContain(`fleetsync_member_lag_operations{share="docs",device="${replica.deviceId}"} 3`);
     expect(text).toContain(`fleetsync_member_lag_files{share="docs",device="${replica.deviceId}"} 3`);
     expect(text).toContain(`fleetsync_member_lag_bytes{share="docs",device="${replica.deviceId}"} 0`);
+  });
+
+  test("counts a file's bytes in the lag, and block bytes in and out of the hub", async () => {
+    await hub.createShare("docs");
+    const source = await hub.enroll(await hub.mintToken([{ name: "docs", role: "source" }]), "nas");
+    const replica = await hub.enroll(await hub.mintToken([{ name: "docs", role: "replica" }]), "pi");
+    const content = new TextEncoder().encode("nameserver 192.168.1.2\n");
+    const hash = await sha256Hex(content);
+    const upload = encodeBlockFrames([{ hash, bytes: content }]);
+    expect((await hub.deviceFetch(source, "POST", "/v1/blocks", upload)).status).toBe(200);
+    const report = await hub.deviceFetch(source, "POST", "/v1/shares/docs/reports", {
+      entries: [
+        {
+          path: "resolv.conf",
+          type: "file",
+          size: content.length,
+          mode: 0o644,
+          mtimeMs: 1_700_000_000_000,
+          blockSize: MIN_BLOCK_BYTES,
+          blocks: [hash],
+          hash: await contentHash(content.length, MIN_BLOCK_BYTES, [hash]),
+        },
+      ],
+    });
+    expect(await report.json()).toMatchObject({ status: "accepted" });
+    const download = await hub.deviceFetch(replica, "GET", `/v1/blocks?hashes=${hash}`);
+    const downloaded = (await download.arrayBuffer()).byteLength;
+
+    const text = await (await hub.admin("GET", "/metrics")).text();
+
+    expect(text).toContain(`fleetsync_member_lag_files{share="docs",device="${replica.deviceId}"} 1`);
+    expect(text).toContain(
+      `fleetsync_member_lag_bytes{share="docs",device="${replica.deviceId}"} ${content.length}`,
+    );
+    expect(text).toContain(
+      `fleetsync_http_received_bytes_total{method="POST",route="/v1/blocks"} ${upload.length}`,
+    );
+    expect(text).toContain(`fleetsync_http_sent_bytes_total{method="GET",route="/v1/blocks"} ${downloaded}`);
+    expect(downloaded).toBeGreaterThan(content.length);
   });
 
   test.skipIf(!existsSync(PROMTOOL) && process.env.CI !== "true")(

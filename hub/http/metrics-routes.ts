@@ -22,12 +22,13 @@ export function recordHttpMetrics(recorder: HttpMetricsRecorder): MiddlewareHand
         status: c.res.status,
         durationSeconds: (performance.now() - started) / 1000,
       });
-      if (Number.isFinite(length) && length > 0) recorder.received(route, length);
+      if (Number.isFinite(length) && length > 0) recorder.received(c.req.method, route, length);
       const body = c.res.body;
+      const method = c.req.method;
       if (body) {
         const counter = new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, controller) {
-            recorder.sent(route, chunk.byteLength);
+            recorder.sent(method, route, chunk.byteLength);
             controller.enqueue(chunk);
           },
         });

@@ -4,7 +4,7 @@ import { devices, instructions, members, shares } from "../db/schema.ts";
 import { type MemberStatus, memberStatus, statusRank } from "./dashboard-member-status.ts";
 import { isOnline } from "./device-presence.ts";
 import type { HubContext } from "./hub-context.ts";
-import { memberLags } from "./metrics.ts";
+import { memberLags } from "./member-lags.ts";
 
 export type MemberView = {
   share: string;

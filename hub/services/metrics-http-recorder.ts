@@ -38,11 +38,11 @@ export function createHttpMetricsRecorder() {
       h.sum += o.durationSeconds;
       h.count += 1;
     },
-    received(route: string, bytes: number) {
-      add(receivedBytes, key(route), bytes);
+    received(method: string, route: string, bytes: number) {
+      add(receivedBytes, key(method, route), bytes);
     },
-    sent(route: string, bytes: number) {
-      add(sentBytes, key(route), bytes);
+    sent(method: string, route: string, bytes: number) {
+      add(sentBytes, key(method, route), bytes);
     },
     families(): MetricFamily[] {
       const parse = (k: string) => JSON.parse(k) as string[];
@@ -61,7 +61,10 @@ export function createHttpMetricsRecorder() {
         latencySamples.push({ suffix: "_count", labels: { method, route }, value: h.count });
       }
       const bytesSamples = (map: Map<string, number>) =>
-        [...map].map(([k, value]) => ({ labels: { route: parse(k)[0]! }, value }));
+        [...map].map(([k, value]) => {
+          const [method, route] = parse(k) as [string, string];
+          return { labels: { method, route }, value };
+        });
       return [
         {
           name: "fleetsync_http_requests_total",
@@ -80,13 +83,13 @@ export function createHttpMetricsRecorder() {
         },
         {
           name: "fleetsync_http_received_bytes_total",
-          help: "Request body bytes received by this hub process (block uploads, reports), by route.",
+          help: "Request body bytes received by this hub process (block uploads, reports), by method and route.",
           type: "counter",
           samples: bytesSamples(receivedBytes),
         },
         {
           name: "fleetsync_http_sent_bytes_total",
-          help: "Response body bytes sent by this hub process (block downloads, instructions), by route.",
+          help: "Response body bytes sent by this hub process (block downloads, instructions), by method and route.",
           type: "counter",
           samples: bytesSamples(sentBytes),
         },

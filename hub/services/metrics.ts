@@ -1,28 +1,11 @@
 // GET /metrics: the fleet's state from the database plus this process's HTTP counters, as Prometheus text.
-import { and, count, eq, gt, like, ne, or, sql } from "drizzle-orm";
-import { devices, entries, instructions, members, shares, syncOps, syncRuns } from "../db/schema.ts";
+import { count, eq, like, or } from "drizzle-orm";
+import { devices, instructions, members, shares, syncOps, syncRuns } from "../db/schema.ts";
 import { isOnline } from "./device-presence.ts";
 import type { HubContext } from "./hub-context.ts";
+import { memberLags } from "./member-lags.ts";
 import type { HttpMetricsRecorder } from "./metrics-http-recorder.ts";
 import { formatMetrics, type MetricFamily } from "./metrics-text.ts";
-
-/** Where a member is: the per-member figures the dashboard and metrics share. */
-export async function memberLags(ctx: HubContext) {
-  const rows = await ctx.db
-    .select({
-      share: members.share,
-      deviceId: members.deviceId,
-      files: count(entries.path),
-      bytes: sql<number>`coalesce(sum(case when ${entries.type} = 'file' then ${entries.size} else 0 end), 0)`,
-    })
-    .from(members)
-    .innerJoin(entries, and(eq(entries.share, members.share), gt(entries.seq, members.cursor)))
-    .where(ne(members.role, "source"))
-    .groupBy(members.share, members.deviceId);
-  return new Map(
-    rows.map((r) => [`${r.share}\u0000${r.deviceId}`, { files: r.files, bytes: Number(r.bytes) }]),
-  );
-}
 
 export async function renderMetrics(ctx: HubContext, http: HttpMetricsRecorder): Promise<string> {
   const nowMs = ctx.now();
