@@ -78,7 +78,10 @@ export const DASHBOARD_JS = `
   }
   const events = new EventSource("/events");
   events.addEventListener("open", () => { if (live) live.textContent = "● live"; });
-  events.addEventListener("error", () => { if (live) live.textContent = "○ reconnecting"; });
+  // The hub ends each stream after a while and the browser reconnects at once: only a closed one is news.
+  events.addEventListener("error", () => {
+    if (live && events.readyState === EventSource.CLOSED) live.textContent = "○ not live (reload the page)";
+  });
   events.addEventListener("change", refresh);
   document.addEventListener("click", (event) => {
     const button = event.target.closest && event.target.closest("[data-copy]");

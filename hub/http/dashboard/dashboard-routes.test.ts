@@ -341,4 +341,32 @@ describe("live updates", () => {
     abort.abort();
     await reader.cancel().catch(() => {});
   });
+
+  test("a browser that reconnects with an old Last-Event-ID is told at once that it missed a change", async () => {
+    const cookie = await logIn();
+    const first = await hub.app.request("/events", { headers: { cookie } });
+    const reader = first.body!.getReader();
+    const hello = new TextDecoder().decode((await reader.read()).value);
+    await reader.cancel();
+    const id = /^id: (\w+)$/m.exec(hello)?.[1];
+    expect(hello).toMatch(/^retry: 1000$/m);
+    expect(id).toBeDefined();
+
+    await hub.createShare("new-share");
+
+    const again = await hub.app.request("/events", { headers: { cookie, "last-event-id": id! } });
+    const next = again.body!.getReader();
+    let seen = "";
+    while (!/event: change/.test(seen)) seen += new TextDecoder().decode((await next.read()).value);
+    await next.cancel();
+  });
+
+  test("a stream ends after the longest long-poll, so the browser reconnects (and Workers stay in budget)", async () => {
+    await hub.close();
+    hub = await createTestHub({ limits: { maxWaitSeconds: 1 } });
+    const cookie = await logIn();
+    const response = await hub.app.request("/events", { headers: { cookie } });
+    const text = await response.text();
+    expect(text).toContain("event: hello");
+  });
 });

@@ -8,7 +8,13 @@ import { type DashboardEnv, requireSession } from "./session-guard.ts";
 /** How often an open page's stream compares the hub's state with what it last saw. */
 export const LIVE_POLL_MS = 1000;
 const KEEPALIVE_MS = 15_000;
+const RECONNECT_MS = 1000;
 
+/**
+ * Each stream lasts about as long as a device long-poll may (60 s on Node, 25 s on Workers, where a request's
+ * database queries are budgeted); the browser reconnects with the last version it saw as Last-Event-ID, so a
+ * change between two streams is still announced.
+ */
 export function liveEventRoutes(ctx: HubContext) {
   const app = new Hono<DashboardEnv>();
   app.get("/events", requireSession(ctx), (c) =>
@@ -17,17 +23,21 @@ export function liveEventRoutes(ctx: HubContext) {
       stream.onAbort(() => {
         open = false;
       });
+      const endsAt = Date.now() + ctx.limits.maxWaitSeconds * 1000;
+      const known = c.req.header("last-event-id");
       let seen = await readStateVersion(ctx);
+      await stream.writeSSE({ event: "hello", data: "watching", id: seen, retry: RECONNECT_MS });
+      if (known !== undefined && known !== seen)
+        await stream.writeSSE({ event: "change", data: seen, id: seen });
       let quietMs = 0;
-      await stream.writeSSE({ event: "hello", data: "watching" });
-      while (open && !ctx.stopping?.aborted) {
+      while (open && !ctx.stopping?.aborted && Date.now() < endsAt) {
         await stream.sleep(LIVE_POLL_MS);
         if (!open || ctx.stopping?.aborted) break;
         const now = await readStateVersion(ctx);
         if (now !== seen) {
           seen = now;
           quietMs = 0;
-          await stream.writeSSE({ event: "change", data: String(ctx.now()) });
+          await stream.writeSSE({ event: "change", data: now, id: now });
           continue;
         }
         quietMs += LIVE_POLL_MS;
