@@ -80,6 +80,9 @@ test.skipIf(!canMount)(
 
     execFileSync("mount", ["-o", "remount,size=32m", root]);
     await waitForConvergence(fleet, 60_000);
+    // The next change it applies cleanly clears its error at the hub (whether the retry itself told the hub or not).
+    await writeFiles(fleet.sourceRoot, { "after.txt": "room again\n" });
+    await waitForConvergence(fleet, 60_000);
     await waitFor(() => receiver!.events().find((e) => e.what === "recovered"), {
       timeoutMs: 30_000,
       what: "the recovered event",
