@@ -16,7 +16,7 @@ export type DeviceView = {
   lastSeenAt: number | null;
   agentVersion: string | null;
   enrolledAt: number;
-  shares: { name: string; role: string; status: MemberStatus }[];
+  shares: { name: string; role: string; status: MemberStatus; lastError: string | null }[];
   /** The worst status over its shares (or its own state when it has none). */
   worst: MemberStatus;
 };
@@ -79,7 +79,7 @@ export async function readFleet(ctx: HubContext) {
         lastSeenAt: d.lastSeenAt,
         agentVersion: d.agentVersion,
         enrolledAt: d.createdAt,
-        shares: mine.map((m) => ({ name: m.share, role: m.role, status: m.status })),
+        shares: mine.map((m) => ({ name: m.share, role: m.role, status: m.status, lastError: m.lastError })),
         worst,
       };
     })

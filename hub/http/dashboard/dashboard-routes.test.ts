@@ -175,6 +175,8 @@ describe("pages", () => {
     expect(html.indexOf('data-share="media"')).toBeLessThan(html.indexOf('data-share="docs"'));
     expect(html.indexOf("pi-broken")).toBeLessThan(html.indexOf("pi-ok"));
     expect(html).toContain("erroring");
+    // The why, at a glance: the agent's own words, as `share show` prints them.
+    expect(html).toContain('<div class="error">big.bin: disk full (ENOSPC)</div>');
   });
 
   test("the share page shows each member's cursor, lag and last error, and the sync runs", async () => {

@@ -101,6 +101,7 @@ export function FleetPage(props: { fleet: Fleet }) {
                     {d.shares.map((m) => (
                       <div>
                         {m.name}:{m.role} <span class={statusClass(m.status)}>{m.status}</span>
+                        {m.lastError ? <div class="error">{m.lastError}</div> : null}
                       </div>
                     ))}
                   </td>
