@@ -6,6 +6,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
+import { hasChromium, launchBrowser } from "../support/browser.ts";
 import {
   enrollAgent,
   type Fleet,
@@ -77,6 +78,25 @@ test.skipIf(!canMount)(
     });
     expect(String(error.why)).toMatch(/^big\.bin: disk full \(ENOSPC\)/);
     expect(Date.parse(String(error.when))).toBeGreaterThan(Date.now() - 60_000);
+
+    if (hasChromium) {
+      // For a person to look at: how the failing replica reads on the dashboard.
+      const browser = await launchBrowser();
+      try {
+        await browser.page.goto(`${fleet.hub.url}/login`);
+        await browser.page.fill('input[name="token"]', fleet.hub.adminToken);
+        await browser.page.click('button:has-text("Log in")');
+        await browser.page.waitForSelector(`tr[data-device="${enrolled.deviceId}"] .error`);
+        expect(await browser.page.textContent(`tr[data-device="${enrolled.deviceId}"] .error`)).toMatch(
+          /disk full/,
+        );
+        console.log(`dashboard screenshot: ${await browser.screenshot("dashboard-fleet-erroring")}`);
+        await browser.page.goto(`${fleet.hub.url}/shares/${fleet.share}`);
+        console.log(`dashboard screenshot: ${await browser.screenshot("dashboard-share-erroring")}`);
+      } finally {
+        await browser.close();
+      }
+    }
 
     execFileSync("mount", ["-o", "remount,size=32m", root]);
     await waitForConvergence(fleet, 60_000);
