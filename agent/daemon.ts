@@ -3,6 +3,7 @@ import { loadAgentConfig, resolveShares } from "./config/agent-config.ts";
 import { checkSharePaths } from "./config/check-share-paths.ts";
 import { guardReplicaShare } from "./guard-replica-share.ts";
 import { HubClient } from "./hub/hub-client.ts";
+import { runHeartbeat } from "./hub/run-heartbeat.ts";
 import { loadDeviceKey, loadPinnedJwks } from "./identity/device-identity.ts";
 import { createAgentLogger } from "./log/agent-logger.ts";
 import { runInstructionLoop } from "./replica/run-instruction-loop.ts";
@@ -58,6 +59,11 @@ export async function runAgent(stateDir: string, signal: AbortSignal): Promise<v
           }),
         { name: "replicas", log, signal },
       ),
+    );
+  } else {
+    // Without a long-poll the hub would not hear from a source between changes and call it offline.
+    tasks.push(
+      superviseTask(() => runHeartbeat({ client, log, signal }), { name: "heartbeat", log, signal }),
     );
   }
   log.info("agent started", {

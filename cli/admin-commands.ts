@@ -11,17 +11,17 @@ import { ADMIN_OPTIONS, adminRequest, resolveAdmin } from "./admin-client.ts";
 import { UsageError } from "./cli-error.ts";
 import { formatTable } from "./format-table.ts";
 
-const ADMIN_FLAGS_HELP = `Finding the hub: --hub URL and --admin-token T, or env FLEETSYNC_HUB and FLEETSYNC_ADMIN_TOKEN,
+export const ADMIN_FLAGS_HELP = `Finding the hub: --hub URL and --admin-token T, or env FLEETSYNC_HUB and FLEETSYNC_ADMIN_TOKEN,
 or --data DIR (default ./data) on the hub's machine. --json prints the hub's answer for scripts.`;
 
 type Row = Record<string, unknown>;
-type Subcommand = { help: string; run(args: string[], env: NodeJS.ProcessEnv): Promise<number> };
+export type Subcommand = { help: string; run(args: string[], env: NodeJS.ProcessEnv): Promise<number> };
 
-function print(json: boolean, value: unknown, table: () => string) {
+export function print(json: boolean, value: unknown, table: () => string) {
   console.log(json ? JSON.stringify(value, null, 2) : table());
 }
 
-function adminCommand(
+export function adminCommand(
   help: string,
   extraOptions: Record<
     string,
@@ -59,16 +59,17 @@ function oneOf(flag: string, value: unknown, allowed: readonly string[]): void {
     throw new UsageError(`--${flag} ${String(value)}: use one of ${allowed.join(", ")}`);
 }
 
-function one(positionals: string[], what: string): string {
+export function one(positionals: string[], what: string): string {
   if (positionals.length !== 1) throw new UsageError(`expected exactly one ${what}; see --help`);
   return positionals[0]!;
 }
 
 export const SHARE_COMMANDS: Record<string, Subcommand> = {
   create: adminCommand(
-    `Usage: fleetsync share create NAME [--kind folder|pihole] [--deletes propagate|keep] [--conflicts keep-both|newest-wins]
+    `Usage: fleetsync share create NAME [--kind folder|pihole] [--deletes propagate|keep] [--conflicts keep-both|newest-wins] [--approval none|required]
 
-Creates a share. Defaults: --kind folder --deletes propagate --conflicts keep-both.
+Creates a share. Defaults: --kind folder --deletes propagate --conflicts keep-both --approval none.
+With --approval required every device that joins it waits for 'fleetsync device approve ID'.
 ${ADMIN_FLAGS_HELP}
 
 Example:
@@ -77,10 +78,12 @@ Example:
       kind: { type: "string", default: "folder" },
       deletes: { type: "string", default: "propagate" },
       conflicts: { type: "string", default: "keep-both" },
+      approval: { type: "string", default: "none" },
     },
     async (admin, values, positionals) => {
       const name = one(positionals, "share name");
       oneOf("kind", values.kind, SHARE_KINDS);
+      oneOf("approval", values.approval, ["none", "required"]);
       oneOf("deletes", values.deletes, DELETE_POLICIES);
       oneOf("conflicts", values.conflicts, CONFLICT_POLICIES);
       const share = await adminRequest(admin, "POST", "/v1/admin/shares", {
@@ -88,12 +91,13 @@ Example:
         kind: values.kind,
         deletes: values.deletes,
         conflicts: values.conflicts,
+        approval: values.approval,
       });
       print(
         values.json as boolean,
         share,
         () =>
-          `share "${name}" created (${values.kind}, deletes ${values.deletes}, conflicts ${values.conflicts})`,
+          `share "${name}" created (${values.kind}, deletes ${values.deletes}, conflicts ${values.conflicts}${values.approval === "required" ? ", approval required" : ""})`,
       );
       return 0;
     },
@@ -199,14 +203,53 @@ Example:
       return 0;
     },
   ),
+  approve: adminCommand(
+    `Usage: fleetsync device approve ID
+
+Lets a device that enrolled with an approval token (or into a share with --approval required) sync.
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync device approve dev_3f2a9c`,
+    {},
+    async (admin, values, positionals) => {
+      const id = one(positionals, "device id");
+      const answer = await adminRequest(admin, "POST", `/v1/admin/devices/${encodeURIComponent(id)}/approve`);
+      print(
+        values.json as boolean,
+        answer,
+        () => `device ${id} approved; it starts syncing on its next poll`,
+      );
+      return 0;
+    },
+  ),
+  deny: adminCommand(
+    `Usage: fleetsync device deny ID
+
+Refuses a device that is waiting for approval, for good (it would have to enroll again with a new token).
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync device deny dev_3f2a9c`,
+    {},
+    async (admin, values, positionals) => {
+      const id = one(positionals, "device id");
+      const answer = await adminRequest(admin, "POST", `/v1/admin/devices/${encodeURIComponent(id)}/deny`);
+      print(values.json as boolean, answer, () => `device ${id} denied`);
+      return 0;
+    },
+  ),
 };
 
 export const TOKEN_COMMANDS: Record<string, Subcommand> = {
   create: adminCommand(
-    `Usage: fleetsync token create --share NAME:ROLE [--share NAME:ROLE ...] [--ttl 24h] [--label TEXT] [--command]
+    `Usage: fleetsync token create --share NAME:ROLE [--share NAME:ROLE ...] [--ttl 24h] [--label TEXT] [--approval] [--command]
+       fleetsync token create --metrics [--label TEXT]
 
 Mints a single-use enrolment token. ROLE is source, replica or peer. Prints only the token,
-or with --command the whole 'agent enroll' line to paste on the device.
+or with --command the whole 'agent enroll' line to paste on the device. With --approval the device
+waits after enrolling until 'fleetsync device approve ID'.
+With --metrics it mints instead a read-only token for GET /metrics (Prometheus: authorization bearer).
 ${ADMIN_FLAGS_HELP}
 
 Example:
@@ -216,8 +259,18 @@ Example:
       ttl: { type: "string", default: "24h" },
       label: { type: "string", default: "" },
       command: { type: "boolean", default: false },
+      approval: { type: "boolean", default: false },
+      metrics: { type: "boolean", default: false },
     },
     async (admin, values) => {
+      if (values.metrics) {
+        if (values.share) throw new UsageError("--metrics mints a metrics token; it takes no --share");
+        const minted = (await adminRequest(admin, "POST", "/v1/admin/metrics-tokens", {
+          label: values.label,
+        })) as { id: string; token: string };
+        print(values.json as boolean, minted, () => minted.token);
+        return 0;
+      }
       const grants = ((values.share as string[] | undefined) ?? []).map((text) => {
         const grant = parseShareGrant(text);
         if (!grant)
@@ -231,6 +284,7 @@ Example:
         shares: grants,
         ttl: values.ttl,
         label: values.label,
+        approval: values.approval,
       })) as { token: string; jti: string; expiresAt: string };
       if (values.json) console.log(JSON.stringify(answer, null, 2));
       else if (values.command) {
@@ -251,7 +305,8 @@ Example:
   list: adminCommand(
     `Usage: fleetsync token list [--json]
 
-Lists enrolment tokens: id (jti), label, shares, state (unused, used, expired, revoked), expiry.
+Lists enrolment tokens: id (jti), label, shares, state (unused, used, expired, revoked), expiry;
+then metrics tokens (id mt_…, label, state).
 ${ADMIN_FLAGS_HELP}
 
 Example:
@@ -260,22 +315,35 @@ Example:
     async (admin, values) => {
       const answer = (await adminRequest(admin, "GET", "/v1/admin/tokens")) as {
         tokens: (Row & { shares: { name: string; role: string }[] })[];
+        metricsTokens?: Row[];
       };
-      print(values.json as boolean, answer, () =>
-        formatTable(
-          ["JTI", "LABEL", "SHARES", "STATE", "EXPIRES", "USED BY"],
-          answer.tokens.map(
-            (t) =>
-              [
-                t.jti,
-                t.label,
-                t.shares.map((s) => `${s.name}:${s.role}`).join(","),
-                t.state,
-                t.expiresAt,
-                t.usedBy,
-              ] as string[],
-          ),
-        ),
+      const metrics = (await adminRequest(admin, "GET", "/v1/admin/metrics-tokens")) as { tokens: Row[] };
+      answer.metricsTokens = metrics.tokens;
+      const metricsTable = () =>
+        metrics.tokens.length === 0
+          ? ""
+          : `\n\n${formatTable(
+              ["ID", "LABEL", "KIND", "STATE", "CREATED"],
+              metrics.tokens.map((t) => [t.id, t.label, t.kind, t.state, t.createdAt] as string[]),
+            )}`;
+      print(
+        values.json as boolean,
+        answer,
+        () =>
+          formatTable(
+            ["JTI", "LABEL", "SHARES", "STATE", "EXPIRES", "USED BY"],
+            answer.tokens.map(
+              (t) =>
+                [
+                  t.jti,
+                  t.label,
+                  t.shares.map((s) => `${s.name}:${s.role}`).join(","),
+                  t.state,
+                  t.expiresAt,
+                  t.usedBy,
+                ] as string[],
+            ),
+          ) + metricsTable(),
       );
       return 0;
     },
@@ -283,7 +351,7 @@ Example:
   revoke: adminCommand(
     `Usage: fleetsync token revoke JTI
 
-Revokes an unused enrolment token so nobody can enroll with it.
+Revokes an unused enrolment token so nobody can enroll with it, or a metrics token (id mt_…).
 ${ADMIN_FLAGS_HELP}
 
 Example:
@@ -291,7 +359,8 @@ Example:
     {},
     async (admin, values, positionals) => {
       const jti = one(positionals, "token id");
-      const answer = await adminRequest(admin, "POST", `/v1/admin/tokens/${encodeURIComponent(jti)}/revoke`);
+      const kind = jti.startsWith("mt_") ? "metrics-tokens" : "tokens";
+      const answer = await adminRequest(admin, "POST", `/v1/admin/${kind}/${encodeURIComponent(jti)}/revoke`);
       print(values.json as boolean, answer, () => `token ${jti} revoked`);
       return 0;
     },

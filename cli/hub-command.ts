@@ -9,8 +9,10 @@ import { acquireProcessLock } from "./process-lock.ts";
 
 export const HUB_HELP = `Usage: fleetsync hub [--data DIR] [--host H] [--port P]
 
-Runs the hub: HTTP API for agents and admins, state in libSQL.
-One hub per data dir: a second one on the same --data refuses to start, naming the first.
+Runs the hub: HTTP API for agents and admins, state in libSQL. Open its URL in a browser for the
+dashboard (log in with the admin token); Prometheus scrapes GET /metrics with the admin token or one
+from 'fleetsync token create --metrics'. One hub per data dir: a second one on the same --data refuses
+to start, naming the first.
 
 Options:
   --data DIR   where hub.db, admin.token and hub.json live (default ./data)

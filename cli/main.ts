@@ -10,8 +10,9 @@ Hub:
   hub                     run the hub (see: fleetsync hub --help)
 Admin (talk to a running hub):
   share create|list|show  manage shares
-  device list|revoke      see and revoke enrolled devices
-  token create|list|revoke  single-use enrolment tokens
+  device list|revoke|approve|deny  see, revoke, approve or deny devices
+  token create|list|revoke  single-use enrolment tokens (--metrics: a /metrics token)
+  alert add|list|remove   webhooks on error, offline, conflict, recovered
 Agent (on each machine):
   agent enroll            trade a token for a device identity
   agent run               run the daemon
@@ -35,6 +36,7 @@ const GROUPS: Record<string, () => Promise<Subcommands>> = {
   share: async () => (await import("./admin-commands.ts")).SHARE_COMMANDS,
   device: async () => (await import("./admin-commands.ts")).DEVICE_COMMANDS,
   token: async () => (await import("./admin-commands.ts")).TOKEN_COMMANDS,
+  alert: async () => (await import("./alert-commands.ts")).ALERT_COMMANDS,
   agent: async () => (await import("./agent-commands.ts")).AGENT_COMMANDS,
 };
 

@@ -10,6 +10,7 @@ import { createTableBlockStore } from "./ports/block-store.ts";
 import { createJsonLogger, type Logger } from "./ports/logger.ts";
 import { createInProcessNotifier, createPollingNotifier } from "./ports/notifier.ts";
 import { createWindowRateLimiter } from "./ports/rate-limiter.ts";
+import { createAlertMonitor } from "./services/alert-monitor.ts";
 import { collectGarbage } from "./services/collect-garbage.ts";
 import { DEFAULT_LIMITS, type HubContext, type HubLimits } from "./services/hub-context.ts";
 import { initializeHub } from "./services/initialize-hub.ts";
@@ -28,6 +29,8 @@ export type HubOptions = {
    */
   blockStore?: "file" | "db";
   log?: Logger;
+  /** How often alert rules are checked (default 5 s). */
+  alertCheckIntervalMs?: number;
   /** Called once with the admin token when this start created it. */
   onAdminToken?: (token: string, file: string) => void;
 };
@@ -35,6 +38,9 @@ export type HubOptions = {
 export type RunningHub = { url: string; port: number; ctx: HubContext; stop: () => Promise<void> };
 
 const GC_INTERVAL_MS = 10 * 60 * 1000;
+const ALERT_CHECK_INTERVAL_MS = 5000;
+/** Events one alert may send per minute. */
+const ALERT_EVENTS_PER_MINUTE = 30;
 const STOP_GRACE_MS = 5000;
 
 export async function startHub(options: HubOptions): Promise<RunningHub> {
@@ -100,11 +106,19 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     collectGarbage(ctx).catch((error) => log.error("garbage collection failed", { error: String(error) }));
   }, GC_INTERVAL_MS);
   gcTimer.unref();
+  const alertMonitor = createAlertMonitor(ctx, {
+    limiter: createWindowRateLimiter(ALERT_EVENTS_PER_MINUTE, 60_000),
+  });
+  const alertTimer = setInterval(() => {
+    alertMonitor.check().catch((error) => log.error("alert check failed", { error: String(error) }));
+  }, options.alertCheckIntervalMs ?? ALERT_CHECK_INTERVAL_MS);
+  alertTimer.unref();
 
   let stopped: Promise<void> | undefined;
   const stop = () => {
     stopped ??= (async () => {
       clearInterval(gcTimer);
+      clearInterval(alertTimer);
       stopping.abort();
       await new Promise<void>((done) => {
         server.close(() => done());

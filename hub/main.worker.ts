@@ -8,6 +8,7 @@ import { createTableBlockStore } from "./ports/block-store.ts";
 import { createJsonLogger } from "./ports/logger.ts";
 import { createPollingNotifier } from "./ports/notifier.ts";
 import { createWindowRateLimiter } from "./ports/rate-limiter.ts";
+import { createAlertMonitor } from "./services/alert-monitor.ts";
 import { collectGarbage } from "./services/collect-garbage.ts";
 import { DEFAULT_LIMITS, type HubContext, type HubLimits } from "./services/hub-context.ts";
 import { initializeHub } from "./services/initialize-hub.ts";
@@ -28,6 +29,10 @@ type WaitUntil = { waitUntil(promise: Promise<unknown>): void };
 export const WORKER_LIMITS: HubLimits = { ...DEFAULT_LIMITS, sqlParamLimit: 100, maxWaitSeconds: 25 };
 const HEAD_POLL_INTERVAL_MS = 1000;
 const log = createJsonLogger((line) => console.log(line), { component: "hub" });
+
+/** The cron (wrangler.toml) that runs alert checks; any other cron runs garbage collection. */
+const ALERT_CRON = "* * * * *";
+let alertMonitor: ReturnType<typeof createAlertMonitor> | undefined;
 
 let hub: Promise<{ ctx: HubContext; app: ReturnType<typeof createApp> }> | undefined;
 
@@ -92,9 +97,14 @@ export default {
     return built.app.fetch(request, env, executionCtx as Parameters<typeof built.app.fetch>[2]);
   },
 
-  /** A cron trigger (see wrangler.toml) does what the Node hub's timer does: drop unreferenced blocks. */
-  async scheduled(_controller: unknown, env: WorkerEnv, executionCtx: WaitUntil): Promise<void> {
+  /** Cron triggers (see wrangler.toml) do what the Node hub's timers do: alert checks each minute, GC hourly. */
+  async scheduled(controller: { cron?: string }, env: WorkerEnv, executionCtx: WaitUntil): Promise<void> {
     const { ctx } = await hubFor(env);
+    if (controller.cron === ALERT_CRON) {
+      alertMonitor ??= createAlertMonitor(ctx, { limiter: createWindowRateLimiter(30, 60_000) });
+      executionCtx.waitUntil(alertMonitor.check());
+      return;
+    }
     executionCtx.waitUntil(collectGarbage(ctx));
   },
 };

@@ -21,6 +21,7 @@ import {
   InstructionsResponseSchema,
   ReportResponseSchema,
 } from "../../shared/protocol/messages.ts";
+import { AGENT_USER_AGENT } from "./agent-user-agent.ts";
 
 type RequestOptions = {
   json?: unknown;
@@ -40,7 +41,8 @@ export async function readHubError(response: Response, what: string): Promise<Fl
   } catch {
     // not our error body: keep the raw text
   }
-  const retryable = response.status >= 500 || response.status === 429;
+  // A device waiting for approval keeps asking, so it starts syncing soon after the admin approves it.
+  const retryable = response.status >= 500 || response.status === 429 || code === "awaiting_approval";
   return new FleetsyncError(code, `${what}: hub answered ${response.status}: ${message}`, { retryable });
 }
 
@@ -108,7 +110,11 @@ export class HubClient {
       hubId: this.options.hubId,
       nowSeconds: Math.floor(Date.now() / 1000),
     });
-    const headers: Record<string, string> = { ...this.options.headers, authorization: `Bearer ${token}` };
+    const headers: Record<string, string> = {
+      ...this.options.headers,
+      authorization: `Bearer ${token}`,
+      "user-agent": AGENT_USER_AGENT,
+    };
     let body: string | Uint8Array | undefined;
     if (options.json !== undefined) {
       headers["content-type"] = "application/json";

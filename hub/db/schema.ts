@@ -30,6 +30,12 @@ export const devices = sqliteTable("devices", {
   createdAt: integer("created_at").notNull(),
   lastSeenAt: integer("last_seen_at"),
   revokedAt: integer("revoked_at"),
+  /** `pending` until an admin approves a device enrolled with an approval token; `denied` for good. */
+  approval: text("approval", { enum: ["approved", "pending", "denied"] })
+    .notNull()
+    .default("approved"),
+  /** What the agent says it is (`fleetsync-agent/0.1.0` in its User-Agent), for the dashboard. */
+  agentVersion: text("agent_version"),
 });
 
 export const enrolmentTokens = sqliteTable("enrolment_tokens", {
@@ -41,6 +47,8 @@ export const enrolmentTokens = sqliteTable("enrolment_tokens", {
   usedAt: integer("used_at"),
   usedBy: text("used_by"),
   revokedAt: integer("revoked_at"),
+  /** A device enrolled with this token waits for approval. */
+  approval: integer("approval", { mode: "boolean" }).notNull().default(false),
 });
 
 export const shares = sqliteTable("shares", {
@@ -50,6 +58,10 @@ export const shares = sqliteTable("shares", {
   conflicts: text("conflicts", { enum: ["keep-both", "newest-wins"] }).notNull(),
   headSeq: integer("head_seq").notNull().default(0),
   createdAt: integer("created_at").notNull(),
+  /** `required`: every device that joins this share waits for approval. */
+  approval: text("approval", { enum: ["none", "required"] })
+    .notNull()
+    .default("none"),
 });
 
 export const members = sqliteTable(
@@ -162,4 +174,42 @@ export const auditEvents = sqliteTable(
     detail: text("detail").notNull().default(sql`'{}'`),
   },
   (t) => [index("audit_by_time").on(t.at)],
+);
+
+/** Read-only tokens for scrapers (`token create --metrics`), stored as hashes only. */
+export const accessTokens = sqliteTable("access_tokens", {
+  id: text("id").primaryKey(),
+  kind: text("kind", { enum: ["metrics"] }).notNull(),
+  hash: text("hash").notNull().unique(),
+  label: text("label").notNull().default(""),
+  createdAt: integer("created_at").notNull(),
+  revokedAt: integer("revoked_at"),
+});
+
+/** Dashboard logins: the cookie carries the id (signed); the hub keeps its hash and expiry. */
+export const dashboardSessions = sqliteTable("dashboard_sessions", {
+  idHash: text("id_hash").primaryKey(),
+  createdAt: integer("created_at").notNull(),
+  expiresAt: integer("expires_at").notNull(),
+});
+
+/** Webhooks the hub calls on error, offline, conflict and recovered events. */
+export const alerts = sqliteTable("alerts", {
+  id: text("id").primaryKey(),
+  url: text("url").notNull(),
+  events: text("events").notNull(),
+  offlineAfterMs: integer("offline_after_ms").notNull(),
+  createdAt: integer("created_at").notNull(),
+});
+
+/** What each alert last said about a subject (a member's errors, a device being offline), so it fires once. */
+export const alertStates = sqliteTable(
+  "alert_states",
+  {
+    alertId: text("alert_id").notNull(),
+    subject: text("subject").notNull(),
+    status: text("status", { enum: ["error", "offline"] }).notNull(),
+    since: integer("since").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.alertId, t.subject] })],
 );

@@ -19,6 +19,7 @@ describe("shares", () => {
       kind: "folder",
       deletes: "propagate",
       conflicts: "keep-both",
+      approval: "none",
       head: 0,
     });
     expect(await hub.adminJson("GET", "/v1/admin/shares")).toEqual({

@@ -16,6 +16,7 @@ import { listDevices, revokeDevice } from "../services/devices.ts";
 import { createEnrolmentToken, listTokens, revokeToken } from "../services/enrolment.ts";
 import type { HubContext } from "../services/hub-context.ts";
 import { createShare, listShares, showShare } from "../services/shares.ts";
+import { fleetAdminRoutes } from "./fleet-admin-routes.ts";
 import { readJson, validate } from "./validate.ts";
 
 export const CreateShareRequestSchema = z.strictObject({
@@ -23,6 +24,7 @@ export const CreateShareRequestSchema = z.strictObject({
   kind: z.enum(SHARE_KINDS).default("folder"),
   deletes: z.enum(DELETE_POLICIES).default("propagate"),
   conflicts: z.enum(CONFLICT_POLICIES).default("keep-both"),
+  approval: z.enum(["none", "required"]).default("none"),
 });
 
 const MAX_TOKEN_TTL_MS = 365 * 86_400_000;
@@ -37,6 +39,7 @@ export const CreateTokenRequestSchema = z.strictObject({
       "use a duration such as 30m, 24h or 7d, at most 365d",
     ),
   label: z.string().max(200).default(""),
+  approval: z.boolean().default(false),
 });
 
 export function adminRoutes(ctx: HubContext) {
@@ -65,6 +68,7 @@ export function adminRoutes(ctx: HubContext) {
         shares: body.shares,
         ttlSeconds: Math.ceil(ttlMs / 1000),
         label: body.label,
+        approval: body.approval,
       }),
       201,
     );
@@ -81,6 +85,8 @@ export function adminRoutes(ctx: HubContext) {
       await collectGarbage(ctx, query.graceSeconds === undefined ? undefined : query.graceSeconds * 1000),
     );
   });
+
+  app.route("/", fleetAdminRoutes(ctx));
 
   // Otherwise an unknown admin path falls through to the device routes mounted at /v1 and their token check.
   app.all("*", (c) => {

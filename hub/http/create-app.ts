@@ -6,8 +6,11 @@ import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { type ErrorBody, FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import type { HubContext } from "../services/hub-context.ts";
+import { createHttpMetricsRecorder } from "../services/metrics-http-recorder.ts";
 import { adminRoutes } from "./admin-routes.ts";
+import { dashboardRoutes } from "./dashboard/dashboard-routes.ts";
 import { deviceRoutes } from "./device-routes.ts";
+import { metricsRoutes, recordHttpMetrics } from "./metrics-routes.ts";
 
 export type AppOptions = {
   /** The caller's network address, for rate limits (each runtime knows it differently). */
@@ -22,6 +25,8 @@ export function createApp(ctx: HubContext, options: AppOptions = {}) {
     options.clientAddress ?? ((c: Context) => c.req.header("x-forwarded-for") ?? "unknown");
 
   app.use(requestId());
+  const httpMetrics = createHttpMetricsRecorder();
+  app.use(recordHttpMetrics(httpMetrics));
   app.use("*", async (c, next) => {
     const isBlockUpload = c.req.method === "POST" && c.req.path === "/v1/blocks";
     const maxSize = isBlockUpload ? ctx.limits.maxBlockBodyBytes : ctx.limits.maxBodyBytes;
@@ -40,6 +45,8 @@ export function createApp(ctx: HubContext, options: AppOptions = {}) {
   app.get("/.well-known/jwks.json", (c) => c.json(ctx.identity.jwks));
   app.route("/v1/admin", adminRoutes(ctx));
   app.route("/v1", deviceRoutes(ctx, clientAddress));
+  app.route("/", metricsRoutes(ctx, httpMetrics));
+  app.route("/", dashboardRoutes(ctx));
 
   app.notFound((c) => {
     throw new FleetsyncError("not_found", `no route for ${c.req.method} ${c.req.path}`);

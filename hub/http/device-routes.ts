@@ -13,6 +13,7 @@ import {
   ReportRequestSchema,
 } from "../../shared/protocol/messages.ts";
 import { ShareNameSchema } from "../../shared/protocol/shares.ts";
+import { recordAgentVersion } from "../services/agent-version.ts";
 import { authenticateDevice } from "../services/authenticate.ts";
 import { storeBlocks, streamBlocks } from "../services/blocks.ts";
 import { commitReport } from "../services/commit-report.ts";
@@ -52,6 +53,7 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
       touchLastSeen: c.req.header(PROBE_HEADER) !== "status",
     });
     c.set("deviceId", device.id);
+    await recordAgentVersion(ctx, device.id, c.req.header("user-agent"));
     await next();
   });
 

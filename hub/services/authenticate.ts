@@ -4,6 +4,7 @@ import { decodeJwt, errors, importJWK, type JWK, jwtVerify } from "jose";
 import { DEVICE_JWT_MAX_LIFETIME_SECONDS } from "../../shared/auth/device-jwt.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { devices } from "../db/schema.ts";
+import { requireApproved } from "./approval.ts";
 import type { HubContext } from "./hub-context.ts";
 import { hashSecret, readSetting } from "./initialize-hub.ts";
 
@@ -90,6 +91,8 @@ export async function authenticateDevice(
   if (touch && (device.lastSeenAt === null || nowMs - device.lastSeenAt > LAST_SEEN_RESOLUTION_MS)) {
     await ctx.db.update(devices).set({ lastSeenAt: nowMs }).where(eq(devices.id, device.id));
   }
+  // After last-seen, so the dashboard shows a pending device as online while it waits.
+  requireApproved(device);
   return { id: device.id, name: device.name };
 }
 

@@ -14,7 +14,7 @@ export async function listDevices(ctx: HubContext) {
     name: row.name,
     enrolledAt: new Date(row.createdAt).toISOString(),
     lastSeenAt: row.lastSeenAt === null ? null : new Date(row.lastSeenAt).toISOString(),
-    state: row.revokedAt === null ? "active" : "revoked",
+    state: row.revokedAt !== null ? "revoked" : row.approval === "approved" ? "active" : row.approval,
     shares: memberships.filter((m) => m.deviceId === row.id).map((m) => `${m.share}:${m.role}`),
   }));
 }

@@ -6,6 +6,7 @@ import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import type { EnrollRequest, EnrollResponse } from "../../shared/protocol/messages.ts";
 import { type ShareGrant, ShareGrantSchema } from "../../shared/protocol/shares.ts";
 import { devices, enrolmentTokens, members, shares } from "../db/schema.ts";
+import { initialApproval } from "./approval.ts";
 import { auditStatement } from "./audit.ts";
 import type { HubContext } from "./hub-context.ts";
 import { listDeviceShares } from "./shares.ts";
@@ -13,7 +14,13 @@ import { listDeviceShares } from "./shares.ts";
 export const ENROL_TOKEN_TYP = "fleetsync-enrol+jwt";
 const GrantsSchema = z.array(ShareGrantSchema);
 
-export type CreateTokenInput = { shares: ShareGrant[]; ttlSeconds: number; label: string };
+export type CreateTokenInput = {
+  shares: ShareGrant[];
+  ttlSeconds: number;
+  label: string;
+  /** Devices enrolled with this token wait for `fleetsync device approve`. */
+  approval?: boolean;
+};
 
 export async function createEnrolmentToken(ctx: HubContext, input: CreateTokenInput) {
   if (input.shares.length === 0)
@@ -49,8 +56,13 @@ export async function createEnrolmentToken(ctx: HubContext, input: CreateTokenIn
       shares: JSON.stringify(input.shares),
       createdAt: nowMs,
       expiresAt,
+      approval: input.approval ?? false,
     }),
-    auditStatement(ctx, "admin", "token.create", jti, { shares: input.shares, label: input.label }),
+    auditStatement(ctx, "admin", "token.create", jti, {
+      shares: input.shares,
+      label: input.label,
+      approval: input.approval ?? false,
+    }),
   ]);
   return { token, jti, expiresAt: new Date(expiresAt).toISOString() };
 }
@@ -94,7 +106,7 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
     .where(
       and(eq(enrolmentTokens.jti, jti), isNull(enrolmentTokens.usedAt), isNull(enrolmentTokens.revokedAt)),
     )
-    .returning({ jti: enrolmentTokens.jti });
+    .returning({ jti: enrolmentTokens.jti, approval: enrolmentTokens.approval });
   if (claimed.length === 0) {
     const [row] = await ctx.db.select().from(enrolmentTokens).where(eq(enrolmentTokens.jti, jti));
     if (!row) throw new FleetsyncError("unauthenticated", "enrolment token is not known to this hub");
@@ -122,6 +134,10 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
   const memberRows = grants
     .filter((g) => existingShares.has(g.name))
     .map((g) => ({ share: g.name, deviceId, role: g.role }));
+  const approval = await initialApproval(ctx, {
+    tokenRequiresApproval: claimed[0]?.approval === true,
+    shares: memberRows.map((m) => m.share),
+  });
   await ctx.db.batch([
     ctx.db.insert(devices).values({
       id: deviceId,
@@ -130,11 +146,12 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
       tokenJti: jti,
       createdAt: nowMs,
       lastSeenAt: nowMs,
+      approval,
     }),
     ...memberRows.map((row) => ctx.db.insert(members).values(row)),
     auditStatement(ctx, `device:${deviceId}`, "device.enroll", deviceId, { name, token: jti }),
   ]);
-  ctx.log.info("device enrolled", { device: deviceId, name });
+  ctx.log.info("device enrolled", { device: deviceId, name, approval });
   return {
     deviceId,
     name,
@@ -162,6 +179,7 @@ export async function listTokens(ctx: HubContext) {
             ? "expired"
             : "unused",
     usedBy: row.usedBy,
+    approval: row.approval,
   }));
 }
 

@@ -6,6 +6,7 @@ export const ERROR_CODES = [
   "unauthenticated",
   "token_expired",
   "forbidden",
+  "awaiting_approval",
   "not_found",
   "conflict",
   "token_used",
@@ -22,6 +23,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   unauthenticated: 401,
   token_expired: 401,
   forbidden: 403,
+  awaiting_approval: 403,
   not_found: 404,
   conflict: 409,
   token_used: 409,
@@ -41,7 +43,11 @@ export class FleetsyncError extends Error {
     this.name = "FleetsyncError";
     this.code = code;
     this.retryable =
-      options.retryable ?? (code === "internal" || code === "unavailable" || code === "rate_limited");
+      options.retryable ??
+      (code === "internal" ||
+        code === "unavailable" ||
+        code === "rate_limited" ||
+        code === "awaiting_approval");
   }
 
   get status(): number {

@@ -191,4 +191,32 @@ describe("the hub on Cloudflare Workers (wrangler dev, local D1)", () => {
     expect(again.status).toBe(409);
     expect(ErrorBodySchema.parse(await again.json()).error.code).toBe("token_used");
   });
+
+  test("serves the dashboard: login form, a session cookie, the fleet page and its event stream", async () => {
+    expect((await fetch(`${baseUrl}/`, { redirect: "manual" })).headers.get("location")).toBe("/login");
+    const login = await fetch(`${baseUrl}/login`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: baseUrl },
+      body: new URLSearchParams({ token: adminToken }).toString(),
+      redirect: "manual",
+    });
+    expect(login.status).toBe(303);
+    const cookie = (login.headers.get("set-cookie") ?? "").split(";")[0]!;
+    expect(cookie).toMatch(/^fleetsync_session=/);
+    const fleet = await fetch(`${baseUrl}/`, { headers: { cookie } });
+    expect(fleet.status).toBe(200);
+    expect(await fleet.text()).toContain("<h1>Fleet</h1>");
+    const events = await fetch(`${baseUrl}/events`, { headers: { cookie } });
+    expect(events.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    const reader = events.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain("event: hello");
+    await reader.cancel();
+  });
+
+  test("serves /metrics to the admin token only", async () => {
+    expect((await fetch(`${baseUrl}/metrics`)).status).toBe(401);
+    const metrics = await fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } });
+    expect(metrics.status).toBe(200);
+    expect(await metrics.text()).toContain("# TYPE fleetsync_share_head_sequence gauge");
+  });
 });
