@@ -28,12 +28,14 @@ function ok(result: CliResult): string {
 
 async function enrollWith(token: string, name: string, share: string) {
   const stateDir = await makeTempDir("fleetsync-cli-approval-");
+  // Beside the state dir, never inside it: an agent refuses to sync its own state.
+  const root = `${await makeTempDir("fleetsync-cli-approval-root-")}/root`;
   return enrollDevice({
     hub: hub.url,
     token,
     stateDir,
     name,
-    paths: { [share]: `${stateDir}/root` },
+    paths: { [share]: root },
   }) as Promise<{
     deviceId: string;
   }>;
