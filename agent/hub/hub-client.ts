@@ -100,6 +100,8 @@ export class HubClient {
       deviceId: this.options.deviceId,
       hubId: this.options.hubId,
       nowSeconds: Math.floor(Date.now() / 1000),
+      method,
+      path: url.pathname,
     });
     const headers: Record<string, string> = { authorization: `Bearer ${token}` };
     let body: string | Uint8Array | undefined;

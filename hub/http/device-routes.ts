@@ -46,7 +46,11 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
 
   const authenticated = new Hono<HubEnv>();
   authenticated.use(async (c, next) => {
-    const device = await authenticateDevice(ctx, c.req.header("authorization"));
+    const device = await authenticateDevice(ctx, {
+      authorization: c.req.header("authorization"),
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+    });
     c.set("deviceId", device.id);
     await next();
   });
