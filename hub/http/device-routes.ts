@@ -77,12 +77,13 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
   authenticated.post("/blocks", async (c) => {
     const body = c.req.raw.body;
     if (!body) throw new FleetsyncError("bad_request", "block upload has no body");
-    return c.json(await storeBlocks(ctx, body));
+    return c.json(await storeBlocks(ctx, { deviceId: c.get("deviceId"), body }));
   });
 
-  authenticated.get("/blocks", (c) => {
+  authenticated.get("/blocks", async (c) => {
     const { hashes } = validate(FetchQuerySchema, c.req.query(), "query");
-    return c.body(streamBlocks(ctx, hashes), 200, { "content-type": BLOCKS_CONTENT_TYPE });
+    const stream = await streamBlocks(ctx, { deviceId: c.get("deviceId"), hashes });
+    return c.body(stream, 200, { "content-type": BLOCKS_CONTENT_TYPE });
   });
 
   authenticated.get("/instructions", async (c) => {

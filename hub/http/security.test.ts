@@ -55,6 +55,9 @@ beforeAll(async () => {
   // Many enrolments from one address: the limit is not what these tests are about.
   hub = await createTestHub({ enrolAttemptsPerMinute: 10_000 });
   await hub.createShare("docs");
+  // The block the download route asks for belongs to "docs", which every test device receives as a peer.
+  const owner = await hub.enroll(await hub.mintToken([{ name: "docs", role: "peer" }]));
+  await hub.commitFile(owner, "docs", "block-owner.txt", BLOCK);
 });
 afterAll(() => hub.close());
 

@@ -5,6 +5,7 @@ import { type Entry, isSameEntry } from "../../shared/protocol/entry.ts";
 import type { ReportResponse } from "../../shared/protocol/messages.ts";
 import { chunkForParams } from "../db/database.ts";
 import { entries, members, shares, syncOps, syncRuns } from "../db/schema.ts";
+import { shareBlockStatements } from "./block-access.ts";
 import { entryToRow, rowToEntry } from "./entry-rows.ts";
 import type { HubContext } from "./hub-context.ts";
 import { requireMembership } from "./shares.ts";
@@ -117,6 +118,7 @@ export async function commitReport(
     ...chunkForParams(opRows, OP_COLUMNS, ctx.limits.sqlParamLimit).map((chunk) =>
       ctx.db.insert(syncOps).values(chunk),
     ),
+    ...shareBlockStatements(ctx, shareName, needed, nowMs),
     ctx.db
       .update(members)
       .set({ lastReportAt: nowMs, lastError: null })

@@ -13,7 +13,10 @@ import { createWindowRateLimiter } from "../../hub/ports/rate-limiter.ts";
 import { DEFAULT_LIMITS, type HubContext, type HubLimits } from "../../hub/services/hub-context.ts";
 import { initializeHub } from "../../hub/services/initialize-hub.ts";
 import { signDeviceJwt } from "../../shared/auth/device-jwt.ts";
-import { BLOCKS_CONTENT_TYPE } from "../../shared/blocks/block-frames.ts";
+import { BLOCKS_CONTENT_TYPE, encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
+import { MIN_BLOCK_BYTES } from "../../shared/blocks/block-size.ts";
+import { contentHash } from "../../shared/blocks/content-hash.ts";
+import { sha256Hex } from "../../shared/blocks/hex.ts";
 import type { EnrollResponse } from "../../shared/protocol/messages.ts";
 import type { ShareGrant } from "../../shared/protocol/shares.ts";
 
@@ -188,6 +191,44 @@ export async function createTestHub(options: TestHubOptions = {}) {
   }
 
   /**
+   * A small file (one block) committed to `share` by a source or peer: report, upload the block, report again.
+   * Returns the committed entry and its block's hash.
+   */
+  async function commitFile(
+    device: Pick<TestDevice, "deviceId" | "privateKey">,
+    share: string,
+    path: string,
+    content: string | Uint8Array,
+  ) {
+    const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
+    const blockHash = await sha256Hex(bytes);
+    const blocks = bytes.length === 0 ? [] : [blockHash];
+    const entry = {
+      path,
+      type: "file" as const,
+      size: bytes.length,
+      mode: 0o644,
+      mtimeMs: 1_700_000_000_000,
+      blockSize: MIN_BLOCK_BYTES,
+      blocks,
+      hash: await contentHash(bytes.length, MIN_BLOCK_BYTES, blocks),
+    };
+    const reportPath = `/v1/shares/${share}/reports`;
+    await deviceFetch(device, "POST", reportPath, { entries: [entry] });
+    if (blocks.length > 0) {
+      const frames = encodeBlockFrames([{ hash: blockHash, bytes }]);
+      const uploaded = await deviceFetch(device, "POST", "/v1/blocks", frames);
+      if (uploaded.status !== 200)
+        throw new Error(`upload failed: ${uploaded.status} ${await uploaded.text()}`);
+    }
+    const committed = await deviceFetch(device, "POST", reportPath, { entries: [entry] });
+    const text = await committed.text();
+    if (committed.status !== 200 || !text.includes('"accepted"'))
+      throw new Error(`commit failed: ${committed.status} ${text}`);
+    return { entry, blockHash, bytes };
+  }
+
+  /**
    * Every row of every table, as text: equal before and after a refused request means it changed nothing.
    * Leaves out device_jtis: an authenticated request records its token there even when the route refuses it.
    */
@@ -235,6 +276,7 @@ export async function createTestHub(options: TestHubOptions = {}) {
     enroll,
     deviceAuthorization,
     deviceFetch,
+    commitFile,
     digest,
     close,
   };
