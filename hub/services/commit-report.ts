@@ -6,6 +6,7 @@ import type { ReportResponse } from "../../shared/protocol/messages.ts";
 import { chunkForParams } from "../db/database.ts";
 import { entries, members, shares, syncOps, syncRuns } from "../db/schema.ts";
 import { shareBlockStatements } from "./block-access.ts";
+import { checkTree } from "./check-tree.ts";
 import { entryToRow, rowToEntry } from "./entry-rows.ts";
 import type { HubContext } from "./hub-context.ts";
 import { requireMembership } from "./shares.ts";
@@ -34,6 +35,12 @@ export async function commitReport(
         `entry "${entry.path}": ${entry.blocks.length} blocks do not cover ${entry.size} bytes`,
       );
     }
+    if (entry.type === "symlink" && !entry.target) {
+      throw new FleetsyncError(
+        "invalid",
+        `entry "${entry.path}": a symlink needs a non-empty target; report the link with its target`,
+      );
+    }
     latest.set(entry.path, entry);
   }
 
@@ -50,6 +57,7 @@ export async function commitReport(
     if (existing) return !isSameEntry(existing, entry);
     return entry.type !== "deleted";
   });
+  await checkTree(ctx, { share: shareName, changed, reported: latest, committed: current });
   const [share] = await ctx.db.select().from(shares).where(eq(shares.name, shareName));
   if (changed.length === 0) return { status: "accepted", accepted: 0, head: share?.headSeq ?? 0 };
 
