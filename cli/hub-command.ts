@@ -6,21 +6,26 @@ import { startHub } from "../hub/main.node.ts";
 import { HUB_INFO_FILE } from "./admin-client.ts";
 import { UsageError } from "./cli-error.ts";
 
-export const HUB_HELP = `Usage: fleetsync hub [--data DIR] [--host H] [--port P]
+export const HUB_HELP = `Usage: fleetsync hub [--data DIR] [--host H] [--port P] [--tls-cert FILE --tls-key FILE]
 
 Runs the hub: HTTP API for agents and admins, state in libSQL.
 
 Options:
-  --data DIR   where hub.db, admin.token and hub.json live (default ./data)
-  --host H     address to listen on (default 127.0.0.1)
-  --port P     port (default 8787; 0 picks a free one)
+  --data DIR        where hub.db, admin.token and hub.json live (default ./data)
+  --host H          address to listen on (default 127.0.0.1)
+  --port P          port (default 8787; 0 picks a free one)
+  --tls-cert FILE   serve HTTPS with this PEM certificate (chain); needs --tls-key
+  --tls-key FILE    the certificate's PEM private key
+Without --tls-* the hub speaks plain HTTP: run it behind a TLS-terminating proxy (Caddy, nginx)
+or give it a certificate whenever agents reach it over a network you do not trust.
 
 Environment:
   FLEETSYNC_DB_URL         use a remote libSQL database (sqld, Turso) instead of DIR/hub.db
   FLEETSYNC_DB_AUTH_TOKEN  its auth token
 
-Example:
-  npx fleetsync hub --data /var/lib/fleetsync --host 0.0.0.0 --port 8787`;
+Examples:
+  npx fleetsync hub --data /var/lib/fleetsync --host 0.0.0.0 --port 8787
+  npx fleetsync hub --host 0.0.0.0 --tls-cert /etc/fleetsync/hub.crt --tls-key /etc/fleetsync/hub.key`;
 
 export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({
@@ -29,6 +34,8 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
       data: { type: "string", default: "./data" },
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "8787" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -39,6 +46,14 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port ${values.port} is not a port number`);
+  if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined))
+    throw new UsageError(
+      "--tls-cert and --tls-key go together: give both PEM files, or neither for plain HTTP",
+    );
+  const tls =
+    values["tls-cert"] && values["tls-key"]
+      ? { certFile: values["tls-cert"], keyFile: values["tls-key"] }
+      : undefined;
   const started = Date.now();
   const hub = await startHub({
     dataDir: values.data,
@@ -46,6 +61,7 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
     port,
     dbUrl: env.FLEETSYNC_DB_URL,
     dbAuthToken: env.FLEETSYNC_DB_AUTH_TOKEN,
+    ...(tls ? { tls } : {}),
     onAdminToken: (token, file) => {
       console.log(`admin token (shown once, also saved to ${file}):\n  ${token}`);
     },

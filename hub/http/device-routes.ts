@@ -39,6 +39,7 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
       throw new FleetsyncError(
         "rate_limited",
         `too many enrolment attempts from this address; retry in ${retryAfter} s`,
+        { retryAfterSeconds: retryAfter },
       );
     }
     return c.json(await enrollDevice(ctx, await readJson(c, EnrollRequestSchema)), 201);

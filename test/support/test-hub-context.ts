@@ -7,6 +7,7 @@ import { type CryptoKey, exportJWK, generateKeyPair, type JWK } from "jose";
 import { openLibsql } from "../../hub/db/open-libsql.ts";
 import { createApp } from "../../hub/http/create-app.ts";
 import { createTableBlockStore } from "../../hub/ports/block-store.ts";
+import { alwaysHealthy, type HealthPort } from "../../hub/ports/health.ts";
 import { type Logger, silentLogger } from "../../hub/ports/logger.ts";
 import { createInProcessNotifier, type Notifier } from "../../hub/ports/notifier.ts";
 import { createWindowRateLimiter } from "../../hub/ports/rate-limiter.ts";
@@ -33,6 +34,8 @@ export type TestHubOptions = {
   enrolAttemptsPerMinute?: number;
   clientAddress?: (c: Context) => string;
   log?: Logger;
+  /** The hub's health port (default: always healthy). */
+  health?: HealthPort;
   startMs?: number;
   /** Open the database file of this hub instead of a new one: a second hub process over one database. */
   sameDatabaseAs?: { dir: string; adminToken: string; clock: TestClock };
@@ -74,6 +77,8 @@ export async function createTestHub(options: TestHubOptions = {}) {
     limits,
     enrolLimiter: createWindowRateLimiter(options.enrolAttemptsPerMinute ?? 20, 60_000),
     log: options.log ?? silentLogger,
+    health: options.health ?? alwaysHealthy,
+    storageLabel: dir,
     now: clock.now,
   };
   const app = createApp(ctx, { clientAddress: options.clientAddress ?? (() => TEST_CLIENT_ADDRESS) });
