@@ -20,6 +20,7 @@ import {
   EnrollResponseSchema,
   InstructionsResponseSchema,
   ReportResponseSchema,
+  StatusResponseSchema,
 } from "../../shared/protocol/messages.ts";
 
 type RequestOptions = {
@@ -176,6 +177,15 @@ export class HubClient {
       },
     );
     return parseBody(response, AckResponseSchema, "ack");
+  }
+
+  /** Tells the hub why this device is not syncing `share` (shown in `share show`), or null once it is again. */
+  async reportStatus(share: string, lastError: string | null) {
+    const what = `reporting the status of "${share}"`;
+    const response = await this.request("PUT", `/v1/shares/${encodeURIComponent(share)}/status`, what, {
+      json: { lastError },
+    });
+    return parseBody(response, StatusResponseSchema, what);
   }
 
   async setCursor(share: string, cursor: number, dryRun: boolean) {

@@ -2,6 +2,7 @@
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
+import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import type { Entry } from "../../shared/protocol/entry.ts";
 import type { HubClient } from "../hub/hub-client.ts";
 import type { AgentLogger } from "../log/agent-logger.ts";
@@ -78,6 +79,7 @@ export async function reportChanges(
         await persist();
         break;
       }
+      if (answer.status === "held") throw new FleetsyncError("conflict", answer.reason, { retryable: true });
       if (round >= 5)
         throw new Error(
           `hub still lacks ${answer.missing.length} blocks after uploading them; giving up this round`,

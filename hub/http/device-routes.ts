@@ -10,6 +10,7 @@ import {
   EnrollRequestSchema,
   MAX_HASHES_PER_FETCH,
   ReportRequestSchema,
+  StatusRequestSchema,
 } from "../../shared/protocol/messages.ts";
 import { ShareNameSchema } from "../../shared/protocol/shares.ts";
 import { authenticateDevice } from "../services/authenticate.ts";
@@ -18,6 +19,7 @@ import { commitReport } from "../services/commit-report.ts";
 import { enrollDevice } from "../services/enrolment.ts";
 import type { HubContext } from "../services/hub-context.ts";
 import { acknowledgeInstruction, nextInstructions, setCursor } from "../services/instructions.ts";
+import { reportMemberStatus } from "../services/member-status.ts";
 import { listDeviceShares } from "../services/shares.ts";
 import type { HubEnv } from "./create-app.ts";
 import { readJson, validate } from "./validate.ts";
@@ -73,6 +75,12 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
   authenticated.put("/shares/:share/cursor", async (c) => {
     const share = validate(ShareNameSchema, c.req.param("share"), "path parameter share");
     return c.json(await setCursor(ctx, c.get("deviceId"), share, await readJson(c, CursorRequestSchema)));
+  });
+
+  authenticated.put("/shares/:share/status", async (c) => {
+    const share = validate(ShareNameSchema, c.req.param("share"), "path parameter share");
+    const body = await readJson(c, StatusRequestSchema);
+    return c.json(await reportMemberStatus(ctx, { deviceId: c.get("deviceId"), share, ...body }));
   });
 
   authenticated.post("/blocks", async (c) => {

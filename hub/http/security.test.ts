@@ -17,6 +17,7 @@ const DEVICE_ROUTES: RouteUnderTest[] = [
     okStatus: 200,
   },
   { method: "PUT", path: "/v1/shares/docs/cursor", body: { cursor: 0 }, okStatus: 200 },
+  { method: "PUT", path: "/v1/shares/docs/status", body: { lastError: "root is missing" }, okStatus: 200 },
   {
     method: "POST",
     path: "/v1/blocks",

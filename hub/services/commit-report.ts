@@ -9,6 +9,7 @@ import { shareBlockStatements } from "./block-access.ts";
 import { checkTree } from "./check-tree.ts";
 import { entryToRow, rowToEntry } from "./entry-rows.ts";
 import type { HubContext } from "./hub-context.ts";
+import { guardMassDelete } from "./mass-delete-guard.ts";
 import { requireMembership } from "./shares.ts";
 
 const ENTRY_COLUMNS = 15;
@@ -59,7 +60,14 @@ export async function commitReport(
   });
   await checkTree(ctx, { share: shareName, changed, reported: latest, committed: current });
   const [share] = await ctx.db.select().from(shares).where(eq(shares.name, shareName));
-  if (changed.length === 0) return { status: "accepted", accepted: 0, head: share?.headSeq ?? 0 };
+  if (!share) throw new FleetsyncError("not_found", `share "${shareName}" does not exist`);
+  if (changed.length === 0) return { status: "accepted", accepted: 0, head: share.headSeq };
+  const guard = await guardMassDelete(ctx, {
+    share,
+    deviceId,
+    deletes: changed.filter((e) => e.type === "deleted").length,
+  });
+  if (guard.held) return guard.held;
 
   const needed = [...new Set(changed.flatMap((e) => (e.type === "file" ? e.blocks : [])))];
   const stored = await ctx.blockStore.has(needed);
@@ -127,9 +135,10 @@ export async function commitReport(
       ctx.db.insert(syncOps).values(chunk),
     ),
     ...shareBlockStatements(ctx, shareName, needed, nowMs),
+    ...guard.statements,
     ctx.db
       .update(members)
-      .set({ lastReportAt: nowMs, lastError: null })
+      .set({ lastReportAt: nowMs, lastError: null, lastErrorAt: null })
       .where(and(eq(members.share, shareName), eq(members.deviceId, deviceId))),
   ]);
   const head = (first[0]?.fromSeq ?? 1) - 1 + changed.length;

@@ -59,6 +59,7 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
   const nowMs = ctx.now();
   let jti: string;
   let grants: ShareGrant[];
+  let label: string;
   try {
     const { payload } = await jwtVerify(input.token, createLocalJWKSet(ctx.identity.jwks), {
       algorithms: ["EdDSA"],
@@ -70,6 +71,7 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
     });
     jti = payload.jti!;
     grants = GrantsSchema.parse(payload.shares);
+    label = typeof payload.label === "string" ? payload.label.trim() : "";
   } catch (error) {
     if (error instanceof errors.JWTExpired) {
       throw new FleetsyncError(
@@ -83,6 +85,14 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
     );
   }
 
+  // An explicit name wins, then the token's label (set by the admin for this machine), then the host name.
+  const name = (input.name ?? (label || input.hostname) ?? "").slice(0, 128);
+  if (!name) {
+    throw new FleetsyncError(
+      "invalid",
+      'body: send "name" (agent enroll --name) or "hostname", or mint the token with --label; the token was not used',
+    );
+  }
   const deviceId = `dev_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
   // The conditional update is the single point where two racing enrolments are told apart.
   const claimed = await ctx.db
@@ -122,16 +132,16 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
   await ctx.db.batch([
     ctx.db.insert(devices).values({
       id: deviceId,
-      name: input.name,
+      name,
       publicJwk: JSON.stringify(input.publicKey),
       tokenJti: jti,
       createdAt: nowMs,
       lastSeenAt: nowMs,
     }),
     ...memberRows.map((row) => ctx.db.insert(members).values(row)),
-    auditStatement(ctx, `device:${deviceId}`, "device.enroll", deviceId, { name: input.name, token: jti }),
+    auditStatement(ctx, `device:${deviceId}`, "device.enroll", deviceId, { name, token: jti }),
   ]);
-  ctx.log.info("device enrolled", { device: deviceId, name: input.name });
+  ctx.log.info("device enrolled", { device: deviceId, name });
   return {
     deviceId,
     hubId: ctx.identity.hubId,

@@ -16,7 +16,10 @@ export const PublicJwkSchema = z.object({
 export const EnrollRequestSchema = z.strictObject({
   token: z.string().min(1).max(8192),
   publicKey: PublicJwkSchema,
-  name: z.string().min(1).max(128),
+  /** An explicit device name (`agent enroll --name`); without it the token's label, then `hostname`, names it. */
+  name: z.string().min(1).max(128).optional(),
+  /** The machine's host name: the device's name when neither `name` nor the token's label gives one. */
+  hostname: z.string().min(1).max(255).optional(),
 });
 export type EnrollRequest = z.infer<typeof EnrollRequestSchema>;
 
@@ -45,6 +48,13 @@ export type ReportRequest = z.infer<typeof ReportRequestSchema>;
 export const ReportResponseSchema = z.discriminatedUnion("status", [
   z.object({ status: z.literal("missing"), missing: z.array(z.string()) }),
   z.object({ status: z.literal("accepted"), accepted: z.number().int(), head: z.number().int() }),
+  /** A mass delete the hub held: nothing was committed; the agent keeps the paths pending and retries. */
+  z.object({
+    status: z.literal("held"),
+    deletes: z.number().int(),
+    live: z.number().int(),
+    reason: z.string(),
+  }),
 ]);
 export type ReportResponse = z.infer<typeof ReportResponseSchema>;
 
@@ -82,3 +92,14 @@ export const CursorRequestSchema = z.strictObject({
 export type CursorRequest = z.infer<typeof CursorRequestSchema>;
 
 export const CursorResponseSchema = z.object({ cursor: z.number().int(), head: z.number().int() });
+
+/** PUT /v1/shares/:share/status: why the agent is not syncing this share (a paused root), or null once it is. */
+export const StatusRequestSchema = z.strictObject({ lastError: z.string().min(1).max(2000).nullable() });
+export type StatusRequest = z.infer<typeof StatusRequestSchema>;
+
+export const StatusResponseSchema = z.object({
+  share: z.string(),
+  lastError: z.string().nullable(),
+  lastErrorAt: z.string().nullable(),
+});
+export type StatusResponse = z.infer<typeof StatusResponseSchema>;
