@@ -311,6 +311,49 @@ Example:
       return 0;
     },
   ),
+  rename: adminCommand(
+    `Usage: fleetsync device rename ID NAME
+
+Changes the name the hub shows for a device (device list, share show).
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync device rename dev_3f2a9c pi-kitchen`,
+    {},
+    async (admin, values, positionals) => {
+      if (positionals.length !== 2) throw new UsageError("expected a device id and a new name; see --help");
+      const [id, name] = positionals as [string, string];
+      const answer = await adminRequest(admin, "PATCH", `/v1/admin/devices/${encodeURIComponent(id)}`, {
+        name,
+      });
+      print(values.json as boolean, answer, () => `device ${id} is now called ${name}`);
+      return 0;
+    },
+  ),
+  remove: adminCommand(
+    `Usage: fleetsync device remove ID
+
+Forgets a revoked device: its memberships, pending instructions and token records go; its
+history in the op log stays. Revoke it first (fleetsync device revoke ID).
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync device remove dev_3f2a9c`,
+    {},
+    async (admin, values, positionals) => {
+      const id = one(positionals, "device id");
+      const answer = (await adminRequest(admin, "DELETE", `/v1/admin/devices/${encodeURIComponent(id)}`)) as {
+        shares: string[];
+      };
+      print(
+        values.json as boolean,
+        answer,
+        () =>
+          `device ${id} removed${answer.shares.length > 0 ? ` (was in ${answer.shares.join(", ")})` : ""}; its history stays in the op log`,
+      );
+      return 0;
+    },
+  ),
 };
 
 export const TOKEN_COMMANDS: Record<string, Subcommand> = {

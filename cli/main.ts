@@ -9,8 +9,10 @@ Usage: fleetsync <command> [options]
 Hub:
   hub                     run the hub (see: fleetsync hub --help)
 Admin (talk to a running hub):
-  share create|list|show  manage shares
-  device list|revoke      see and revoke enrolled devices
+  share create|list|show|delete|confirm-delete
+                          manage shares (confirm-delete lets a held mass delete through)
+  device list|rename|revoke|remove
+                          see, rename, revoke and forget enrolled devices
   token create|list|revoke  single-use enrolment tokens
 Agent (on each machine):
   agent enroll            trade a token for a device identity

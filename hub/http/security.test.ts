@@ -40,6 +40,10 @@ const ADMIN_ROUTES: RouteUnderTest[] = [
   { method: "GET", path: "/v1/admin/shares/docs", okStatus: 200 },
   { method: "GET", path: "/v1/admin/devices", okStatus: 200 },
   { method: "POST", path: "/v1/admin/devices/dev_00000000000000000000/revoke", okStatus: 404 },
+  { method: "PATCH", path: "/v1/admin/devices/dev_00000000000000000000", body: { name: "x" }, okStatus: 404 },
+  { method: "DELETE", path: "/v1/admin/devices/dev_00000000000000000000", okStatus: 404 },
+  { method: "DELETE", path: "/v1/admin/shares/no-such-share", okStatus: 404 },
+  { method: "POST", path: "/v1/admin/shares/docs/confirm-delete", okStatus: 200 },
   { method: "GET", path: "/v1/admin/tokens", okStatus: 200 },
   {
     method: "POST",
