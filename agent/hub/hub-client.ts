@@ -24,6 +24,7 @@ import {
 } from "../../shared/protocol/messages.ts";
 
 type RequestOptions = {
+  headers?: Record<string, string>;
   json?: unknown;
   body?: Uint8Array;
   signal?: AbortSignal;
@@ -104,7 +105,7 @@ export class HubClient {
       method,
       path: url.pathname,
     });
-    const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+    const headers: Record<string, string> = { ...options.headers, authorization: `Bearer ${token}` };
     let body: string | Uint8Array | undefined;
     if (options.json !== undefined) {
       headers["content-type"] = "application/json";
@@ -130,8 +131,14 @@ export class HubClient {
     return response;
   }
 
-  async config() {
-    return parseBody(await this.request("GET", "/v1/config", "reading config"), DeviceConfigSchema, "config");
+  /** The device's shares. `touchLastSeen: false` (agent status) leaves the hub's "last seen" as it was. */
+  async config(options: { touchLastSeen?: boolean } = {}) {
+    const headers = options.touchLastSeen === false ? { "x-fleetsync-presence": "none" } : undefined;
+    return parseBody(
+      await this.request("GET", "/v1/config", "reading config", headers ? { headers } : {}),
+      DeviceConfigSchema,
+      "config",
+    );
   }
 
   async report(share: string, entries: Entry[]) {

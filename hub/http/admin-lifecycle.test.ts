@@ -13,7 +13,12 @@ afterEach(() => hub.close());
 const count = async (sql: string, args: string[] = []) =>
   Number((await hub.client.execute({ sql, args })).rows[0]?.n);
 const devicesListed = async () =>
-  (await hub.adminJson<{ devices: { id: string; name: string }[] }>("GET", "/v1/admin/devices")).devices;
+  (
+    await hub.adminJson<{ devices: { id: string; name: string; lastSeenAt: string | null }[] }>(
+      "GET",
+      "/v1/admin/devices",
+    )
+  ).devices;
 
 describe("device rename", () => {
   test("changes the name the hub lists", async () => {
@@ -165,5 +170,22 @@ describe("enrolment naming", () => {
     await expectError(response, 422, "invalid", /send "name" .* or "hostname".*the token was not used/);
     const { tokens } = await hub.adminJson<{ tokens: { state: string }[] }>("GET", "/v1/admin/tokens");
     expect(tokens.map((t) => t.state)).toEqual(["unused"]);
+  });
+});
+
+describe("last seen", () => {
+  test("is not refreshed by a look that says it is not the agent running (agent status)", async () => {
+    const device = await hub.enroll();
+    const enrolledAt = new Date(hub.clock.now()).toISOString();
+    hub.clock.advance(60_000);
+
+    const look = await hub.deviceFetch(device, "GET", "/v1/config", undefined, {
+      headers: { "x-fleetsync-presence": "none" },
+    });
+    expect(look.status).toBe(200);
+    expect((await devicesListed())[0]).toMatchObject({ lastSeenAt: enrolledAt });
+
+    await hub.deviceFetch(device, "GET", "/v1/config");
+    expect((await devicesListed())[0]).toMatchObject({ lastSeenAt: new Date(hub.clock.now()).toISOString() });
   });
 });

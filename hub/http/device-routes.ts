@@ -30,6 +30,8 @@ const FetchQuerySchema = z.object({
     .transform((s) => s.split(","))
     .pipe(z.array(HashSchema).min(1).max(MAX_HASHES_PER_FETCH)),
 });
+/** `x-fleetsync-presence: none` marks a request that is not the agent running (agent status). */
+export const PRESENCE_HEADER = "x-fleetsync-presence";
 const WaitQuerySchema = z.object({ wait: z.coerce.number().int().min(0).max(3600).default(0) });
 
 export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => string) {
@@ -53,6 +55,7 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
       authorization: c.req.header("authorization"),
       method: c.req.method,
       path: new URL(c.req.url).pathname,
+      touchLastSeen: c.req.header(PRESENCE_HEADER) !== "none",
     });
     c.set("deviceId", device.id);
     await next();

@@ -36,7 +36,13 @@ export async function authenticateAdmin(ctx: HubContext, header: string | undefi
 export type AuthenticatedDevice = { id: string; name: string };
 
 /** What a device token is checked against: the Authorization header and the request it came with. */
-export type DeviceRequest = { authorization: string | undefined; method: string; path: string };
+export type DeviceRequest = {
+  authorization: string | undefined;
+  method: string;
+  path: string;
+  /** False for a look that is not the agent running (`agent status`): "last seen" stays as it was. */
+  touchLastSeen?: boolean;
+};
 
 export async function authenticateDevice(
   ctx: HubContext,
@@ -103,7 +109,8 @@ export async function authenticateDevice(
   }
   await recordJti(ctx, device.id, jti, expiresAtSeconds);
   const nowMs = ctx.now();
-  if (device.lastSeenAt === null || nowMs - device.lastSeenAt > LAST_SEEN_RESOLUTION_MS) {
+  const isStale = device.lastSeenAt === null || nowMs - device.lastSeenAt > LAST_SEEN_RESOLUTION_MS;
+  if (request.touchLastSeen !== false && isStale) {
     await ctx.db.update(devices).set({ lastSeenAt: nowMs }).where(eq(devices.id, device.id));
   }
   return { id: device.id, name: device.name };

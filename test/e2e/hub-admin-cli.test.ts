@@ -54,6 +54,14 @@ describe("device rename and remove", () => {
     expect((await cli(["device", "list"])).stdout).not.toMatch(deviceId);
   });
 
+  test("a hub URL without a scheme is a usage error naming the flag and the fix", async () => {
+    const result = await runCliCaptured(["device", "list", "--hub", "hub.lan:8787", "--admin-token", "x"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(
+      /--hub hub\.lan:8787 is not an http\(s\) URL \(no scheme\); use --hub http:\/\/hub\.lan:8787 \(or https:\/\/hub\.lan:8787/,
+    );
+  });
+
   test("a rename without a name is a usage error (exit 2)", async () => {
     const result = await cli(["device", "rename", "dev_x"]);
     expect(result.code).toBe(2);
