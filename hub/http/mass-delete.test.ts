@@ -25,17 +25,28 @@ const show = () =>
 
 describe("isMassDelete", () => {
   test.each([
-    [10, 20, true],
-    [9, 18, false],
-    [10, 21, false],
-    [2, 2, true],
-    [1, 1, false],
-    [0, 0, false],
-    [5000, 100_000, false],
-    [50_000, 100_000, true],
-  ])("deleting %i of %i live entries: %s", (n, live, held) => {
-    expect(isMassDelete(n, live)).toBe(held);
+    [10, 20, 0, true],
+    [9, 18, 0, false],
+    [10, 21, 0, false],
+    [2, 2, 0, true],
+    [1, 1, 0, false],
+    [0, 0, 0, false],
+    [5000, 100_000, 0, false],
+    [50_000, 100_000, 0, true],
+    // A rename or move creates what it deletes: not a mass delete.
+    [3, 3, 3, false],
+    [20, 20, 20, false],
+    // Deleting nearly everything while creating a little still is.
+    [40, 40, 1, true],
+  ])("deleting %i of %i live entries while creating %i: %s", (deletes, live, creates, held) => {
+    expect(isMassDelete({ deletes, live, creates })).toBe(held);
   });
+});
+
+test("commits renaming every entry of a small share (as many created as deleted)", async () => {
+  await report(dirs(3));
+  const renamed = Array.from({ length: 3 }, (_, i) => ({ path: `renamed${i}`, type: "dir", mode: 0o755 }));
+  expect(await report([...deletes(3), ...renamed])).toMatchObject({ status: "accepted", accepted: 6 });
 });
 
 test("holds a report deleting half of a share's entries, commits nothing, and says how to confirm", async () => {

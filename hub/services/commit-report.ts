@@ -66,6 +66,10 @@ export async function commitReport(
     share,
     deviceId,
     deletes: changed.filter((e) => e.type === "deleted").length,
+    // New live paths (not live before): a rename or move creates as many as it deletes.
+    creates: changed.filter(
+      (e) => e.type !== "deleted" && (current.get(e.path)?.type ?? "deleted") === "deleted",
+    ).length,
   });
   if (guard.held) return guard.held;
 

@@ -13,11 +13,18 @@ export const MIN_MASS_DELETES = 10;
 /** How long `share confirm-delete` lets the next held-sized report through. */
 export const DELETE_CONFIRMATION_MS = 15 * 60 * 1000;
 
-/** True when deleting `deletes` of `live` entries is a mass delete (pure; the rule in one place). */
-export function isMassDelete(deletes: number, live: number): boolean {
+/**
+ * True when a report deleting `deletes` of `live` entries, and creating `creates` new ones, is a mass delete
+ * (pure; the rule in one place). Creations offset deletions, so renaming or moving a folder is not one:
+ * what counts is how much of the share would really be gone, or that it would be left empty.
+ */
+export function isMassDelete(change: { deletes: number; live: number; creates?: number }): boolean {
+  const { deletes, live } = change;
+  const creates = change.creates ?? 0;
   if (deletes === 0) return false;
-  if (live >= 2 && deletes >= live) return true;
-  return deletes >= MIN_MASS_DELETES && deletes >= live * MASS_DELETE_FRACTION;
+  if (live >= 2 && deletes >= live && creates === 0) return true;
+  const net = deletes - creates;
+  return net >= MIN_MASS_DELETES && net >= live * MASS_DELETE_FRACTION;
 }
 
 type Share = typeof shares.$inferSelect;
@@ -37,9 +44,9 @@ function clearStatement(ctx: HubContext, share: string, set: Partial<Share>) {
 /** Decides whether a report deleting `deletes` live entries of `share` is committed or held (and records a hold). */
 export async function guardMassDelete(
   ctx: HubContext,
-  input: { share: Share; deviceId: string; deletes: number },
+  input: { share: Share; deviceId: string; deletes: number; creates: number },
 ): Promise<GuardDecision> {
-  const { share, deviceId, deletes } = input;
+  const { share, deviceId, deletes, creates } = input;
   const nowMs = ctx.now();
   const clearHold = {
     heldDeleteDevice: null,
@@ -55,7 +62,7 @@ export async function guardMassDelete(
     .from(entries)
     .where(and(eq(entries.share, share.name), ne(entries.type, "deleted")));
   const live = row?.n ?? 0;
-  if (!isMassDelete(deletes, live)) return { held: undefined, statements: clearOwnHold };
+  if (!isMassDelete({ deletes, live, creates })) return { held: undefined, statements: clearOwnHold };
   if (share.deleteConfirmedUntil !== null && share.deleteConfirmedUntil > nowMs) {
     ctx.log.warn("confirmed mass delete let through", { share: share.name, device: deviceId, deletes, live });
     return {
