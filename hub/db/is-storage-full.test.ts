@@ -1,3 +1,4 @@
+// Which driver and file-system errors mean "the disk is full" (and which do not).
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import { describe, expect, test } from "vitest";
 import { isStorageFull } from "./is-storage-full.ts";
