@@ -1,4 +1,4 @@
-// Reports that would leave a tree no disk can hold (a file with entries below it) are refused, naming both paths.
+// Reports that would leave a tree no disk can hold, or an entry no replica can apply, are refused naming the paths.
 import { afterEach, beforeEach, expect, test } from "vitest";
 import { MIN_BLOCK_BYTES } from "../../shared/blocks/block-size.ts";
 import { contentHash } from "../../shared/blocks/content-hash.ts";
@@ -108,4 +108,17 @@ test("refuses a path whose segment is reserved for fleetsync's temp files", asyn
     "invalid",
     /entries\.0\.path": path segment "\.fleetsync\.9f2c1e\.tmp" is reserved for fleetsync's own files/,
   );
+});
+
+test("refuses a file whose hash is not the content hash of its size and blocks (no replica could apply it)", async () => {
+  const entry = { ...(await emptyFile("bad.txt")), hash: "0".repeat(64) };
+  const before = await hub.digest();
+  const response = await report([entry]);
+  await expectError(
+    response,
+    422,
+    "invalid",
+    /^entry "bad.txt": hash "0{64}" is not the content hash of its size and blocks \([0-9a-f]{64}\)/,
+  );
+  expect(await hub.digest()).toBe(before);
 });

@@ -1,5 +1,6 @@
 // A source's change report: answer with the blocks the hub lacks, or commit the entries in one batch.
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { contentHash } from "../../shared/blocks/content-hash.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { type Entry, isSameEntry } from "../../shared/protocol/entry.ts";
 import type { ReportResponse } from "../../shared/protocol/messages.ts";
@@ -35,6 +36,15 @@ export async function commitReport(
         "invalid",
         `entry "${entry.path}": ${entry.blocks.length} blocks do not cover ${entry.size} bytes`,
       );
+    }
+    if (entry.type === "file") {
+      const expected = await contentHash(entry.size, entry.blockSize, entry.blocks);
+      if (entry.hash !== expected) {
+        throw new FleetsyncError(
+          "invalid",
+          `entry "${entry.path}": hash ${JSON.stringify(entry.hash.slice(0, 64))} is not the content hash of its size and blocks (${expected}); no replica could verify it`,
+        );
+      }
     }
     if (entry.type === "symlink" && !entry.target) {
       throw new FleetsyncError(
