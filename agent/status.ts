@@ -1,5 +1,5 @@
 // `agent status`: whether the agent runs, and per share what this machine holds and how far behind the hub it is.
-import { PROBE_HEADER } from "../shared/protocol/messages.ts";
+import { PRESENCE_HEADER } from "../shared/protocol/messages.ts";
 import { loadAgentConfig, resolveShares } from "./config/agent-config.ts";
 import { HubClient } from "./hub/hub-client.ts";
 import { loadDeviceKey } from "./identity/device-identity.ts";
@@ -18,7 +18,7 @@ export async function agentStatus(stateDir: string, agent: AgentRunState) {
     deviceId: config.deviceId,
     key: await loadDeviceKey(stateDir),
     // A look is not a sign of life: the hub keeps "last seen" as the running agent left it.
-    headers: { [PROBE_HEADER]: "status" },
+    headers: { [PRESENCE_HEADER]: "none" },
   });
   let hubShares: Map<string, HubShare> | undefined;
   let hubError: string | undefined;

@@ -29,7 +29,11 @@ export async function resolveAdmin(flags: AdminFlags, env: NodeJS.ProcessEnv) {
   if (!hub)
     throw new UsageError("no hub given: use --hub URL, FLEETSYNC_HUB, or --data DIR on the hub's machine");
   if (!/^https?:\/\/[^/]/.test(hub) || !URL.canParse(hub))
-    throw new UsageError(`hub "${hub}" is not an http(s) URL; e.g. --hub http://hub.lan:8787`);
+    throw new UsageError(
+      /^[a-z][a-z0-9+.-]*:\/\//i.test(hub)
+        ? `--hub ${hub} is not an http(s) URL; e.g. --hub http://hub.lan:8787 (or https:// for a hub with --tls-cert)`
+        : `--hub ${hub} is not an http(s) URL (no scheme); use --hub http://${hub} (or https://${hub} for a hub with --tls-cert)`,
+    );
   if (!token)
     throw new UsageError(
       "no admin token: use --admin-token, FLEETSYNC_ADMIN_TOKEN, or --data DIR on the hub's machine",

@@ -17,6 +17,67 @@ or --data DIR (default ./data) on the hub's machine. --json prints the hub's ans
 type Row = Record<string, unknown>;
 export type Subcommand = { help: string; run(args: string[], env: NodeJS.ProcessEnv): Promise<number> };
 
+/** A byte count for people: 0 B, 15 B, 1.5 KiB, 2.0 GiB. */
+function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+function formatShare(share: Row & { members: Row[]; recentRuns: Row[]; heldDelete: Row | null }): string {
+  const lines = [
+    `share ${share.name}: ${share.kind}, deletes ${share.deletes}, conflicts ${share.conflicts}, head ${share.head}, ${share.entries} entries`,
+  ];
+  const held = share.heldDelete;
+  if (held) {
+    lines.push(
+      `held delete: ${held.deletes} entries (of ${held.live}) from device ${held.deviceId}, since ${held.since}; nothing was deleted. If intended, confirm with: ${held.confirm}`,
+    );
+  }
+  if (share.deleteConfirmedUntil)
+    lines.push(`mass delete confirmed: the next one is let through until ${share.deleteConfirmedUntil}`);
+  lines.push(
+    "",
+    formatTable(
+      ["DEVICE", "NAME", "ROLE", "LAST SEEN", "CURSOR", "LAG", "LAST ERROR"],
+      share.members.map((m) => [
+        m.deviceId as string,
+        `${m.name}${m.revoked ? " (revoked)" : ""}`,
+        `${m.role}${m.dryRun ? " (dry run)" : ""}`,
+        m.lastSeenAt as string | null,
+        m.cursor as number,
+        `${m.lag} (${m.lagFiles} files, ${formatBytes(Number(m.lagBytes))})`,
+        m.lastError ? `${m.lastError}${m.lastErrorAt ? ` (at ${m.lastErrorAt})` : ""}` : null,
+      ]),
+    ),
+  );
+  if (share.recentRuns.length > 0) {
+    lines.push(
+      "",
+      "recent runs (newest first):",
+      formatTable(
+        ["AT", "DEVICE", "KIND", "SEQ", "FILES", "BYTES", "RESULT", "ERROR"],
+        share.recentRuns.map((r) => [
+          r.at as string,
+          r.deviceId as string,
+          r.kind as string,
+          `${r.fromSeq}..${r.toSeq}`,
+          r.files as number,
+          formatBytes(Number(r.bytes)),
+          r.result as string,
+          r.error as string | null,
+        ]),
+      ),
+    );
+  }
+  return lines.join("\n");
+}
+
 export function print(json: boolean, value: unknown, table: () => string) {
   console.log(json ? JSON.stringify(value, null, 2) : table());
 }
@@ -125,7 +186,9 @@ Example:
   show: adminCommand(
     `Usage: fleetsync share show NAME [--json]
 
-Shows a share: policies, head, and per member its role, last seen, cursor, lag and last error.
+Shows a share: policies, head, a held mass delete if any, per member its role (revoked ones marked),
+last seen, cursor, lag (sequence numbers, files, bytes) and last error with its time, and the newest
+20 runs (newest first).
 ${ADMIN_FLAGS_HELP}
 
 Example:
@@ -137,27 +200,76 @@ Example:
         admin,
         "GET",
         `/v1/admin/shares/${encodeURIComponent(name)}`,
-      )) as Row & { members: Row[] };
-      print(values.json as boolean, share, () =>
-        [
-          `share ${share.name}: ${share.kind}, deletes ${share.deletes}, conflicts ${share.conflicts}, head ${share.head}, ${share.entries} entries`,
-          "",
-          formatTable(
-            ["DEVICE", "NAME", "ROLE", "LAST SEEN", "CURSOR", "LAG", "LAST ERROR"],
-            share.members.map(
-              (m) =>
-                [
-                  m.deviceId,
-                  m.name,
-                  m.role + (m.dryRun ? " (dry run)" : ""),
-                  m.lastSeenAt,
-                  m.cursor,
-                  m.lag,
-                  m.lastError,
-                ] as string[],
-            ),
-          ),
-        ].join("\n"),
+      )) as Row & {
+        members: Row[];
+        recentRuns: Row[];
+        heldDelete: Row | null;
+      };
+      print(values.json as boolean, share, () => formatShare(share));
+      return 0;
+    },
+  ),
+  delete: adminCommand(
+    `Usage: fleetsync share delete NAME --yes
+
+Deletes a share from the hub: its entries, members, instructions and block index. Files on the
+machines are not touched; blocks no other share uses go at the next garbage collection. Without
+--yes it only says what would be deleted.
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync share delete old-configs --yes`,
+    { yes: { type: "boolean", default: false } },
+    async (admin, values, positionals) => {
+      const name = one(positionals, "share name");
+      if (!values.yes) {
+        const share = (await adminRequest(
+          admin,
+          "GET",
+          `/v1/admin/shares/${encodeURIComponent(name)}`,
+        )) as Row & {
+          members: Row[];
+        };
+        throw new UsageError(
+          `share delete ${name} would delete share "${name}" from the hub: ${share.entries} entries, ${share.members.length} members and their pending instructions (files on the machines stay); run it again with --yes`,
+        );
+      }
+      const answer = (await adminRequest(
+        admin,
+        "DELETE",
+        `/v1/admin/shares/${encodeURIComponent(name)}`,
+      )) as Row;
+      print(
+        values.json as boolean,
+        answer,
+        () =>
+          `share "${name}" deleted (${answer.entries} entries, ${answer.members} members); files on the machines are untouched`,
+      );
+      return 0;
+    },
+  ),
+  "confirm-delete": adminCommand(
+    `Usage: fleetsync share confirm-delete NAME
+
+Lets the next report of share NAME through that would delete at least half of its entries (a mass
+delete the hub held; see share show). Valid for 15 minutes, used up by that one report.
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync share confirm-delete configs`,
+    {},
+    async (admin, values, positionals) => {
+      const name = one(positionals, "share name");
+      const answer = (await adminRequest(
+        admin,
+        "POST",
+        `/v1/admin/shares/${encodeURIComponent(name)}/confirm-delete`,
+      )) as Row;
+      print(
+        values.json as boolean,
+        answer,
+        () =>
+          `share "${name}": the next mass delete is allowed until ${answer.until}${answer.held ? ` (held: ${answer.held})` : ""}`,
       );
       return 0;
     },
@@ -219,6 +331,49 @@ Example:
         values.json as boolean,
         answer,
         () => `device ${id} approved; it starts syncing on its next poll`,
+      );
+      return 0;
+    },
+  ),
+  rename: adminCommand(
+    `Usage: fleetsync device rename ID NAME
+
+Changes the name the hub shows for a device (device list, share show).
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync device rename dev_3f2a9c pi-kitchen`,
+    {},
+    async (admin, values, positionals) => {
+      if (positionals.length !== 2) throw new UsageError("expected a device id and a new name; see --help");
+      const [id, name] = positionals as [string, string];
+      const answer = await adminRequest(admin, "PATCH", `/v1/admin/devices/${encodeURIComponent(id)}`, {
+        name,
+      });
+      print(values.json as boolean, answer, () => `device ${id} is now called ${name}`);
+      return 0;
+    },
+  ),
+  remove: adminCommand(
+    `Usage: fleetsync device remove ID
+
+Forgets a revoked device: its memberships, pending instructions and token records go; its
+history in the op log stays. Revoke it first (fleetsync device revoke ID).
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync device remove dev_3f2a9c`,
+    {},
+    async (admin, values, positionals) => {
+      const id = one(positionals, "device id");
+      const answer = (await adminRequest(admin, "DELETE", `/v1/admin/devices/${encodeURIComponent(id)}`)) as {
+        shares: string[];
+      };
+      print(
+        values.json as boolean,
+        answer,
+        () =>
+          `device ${id} removed${answer.shares.length > 0 ? ` (was in ${answer.shares.join(", ")})` : ""}; its history stays in the op log`,
       );
       return 0;
     },

@@ -7,7 +7,7 @@ import { HUB_INFO_FILE } from "./admin-client.ts";
 import { UsageError } from "./cli-error.ts";
 import { acquireProcessLock } from "./process-lock.ts";
 
-export const HUB_HELP = `Usage: fleetsync hub [--data DIR] [--host H] [--port P]
+export const HUB_HELP = `Usage: fleetsync hub [--data DIR] [--host H] [--port P] [--tls-cert FILE --tls-key FILE]
 
 Runs the hub: HTTP API for agents and admins, state in libSQL. Open its URL in a browser for the
 dashboard (log in with the admin token); Prometheus scrapes GET /metrics with the admin token or one
@@ -15,19 +15,24 @@ from 'fleetsync token create --metrics'. One hub per data dir: a second one on t
 to start, naming the first.
 
 Options:
-  --data DIR   where hub.db, admin.token and hub.json live (default ./data)
-  --host H     address to listen on (default 127.0.0.1)
-  --port P     port (default 8787; 0 picks a free one)
+  --data DIR        where hub.db, admin.token and hub.json live (default ./data)
+  --host H          address to listen on (default 127.0.0.1)
+  --port P          port (default 8787; 0 picks a free one)
+  --tls-cert FILE   serve HTTPS with this PEM certificate (chain); needs --tls-key
+  --tls-key FILE    the certificate's PEM private key
   --block-store file|db
-               where block content lives: file (DATA/blocks; the default with the embedded database) or db
-               (the libSQL table; the default with FLEETSYNC_DB_URL, where several hub processes share it)
+                    where block content lives: file (DATA/blocks; the default with the embedded database)
+                    or db (the libSQL table; the default with FLEETSYNC_DB_URL, shared by several hubs)
+Without --tls-* the hub speaks plain HTTP: run it behind a TLS-terminating proxy (Caddy, nginx)
+or give it a certificate whenever agents reach it over a network you do not trust.
 
 Environment:
   FLEETSYNC_DB_URL         use a remote libSQL database (sqld, Turso) instead of DIR/hub.db
   FLEETSYNC_DB_AUTH_TOKEN  its auth token
 
-Example:
-  npx fleetsync hub --data /var/lib/fleetsync --host 0.0.0.0 --port 8787`;
+Examples:
+  npx fleetsync hub --data /var/lib/fleetsync --host 0.0.0.0 --port 8787
+  npx fleetsync hub --host 0.0.0.0 --tls-cert /etc/fleetsync/hub.crt --tls-key /etc/fleetsync/hub.key`;
 
 export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({
@@ -37,6 +42,8 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "8787" },
       "block-store": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -50,6 +57,14 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
   const blockStore = values["block-store"];
   if (blockStore !== undefined && blockStore !== "file" && blockStore !== "db")
     throw new UsageError(`--block-store ${blockStore}: use file or db`);
+  if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined))
+    throw new UsageError(
+      "--tls-cert and --tls-key go together: give both PEM files, or neither for plain HTTP",
+    );
+  const tls =
+    values["tls-cert"] && values["tls-key"]
+      ? { certFile: values["tls-cert"], keyFile: values["tls-key"] }
+      : undefined;
   const started = Date.now();
   // One hub per data dir, taken before the database is opened; the kernel frees it if this process dies.
   const lock = await acquireProcessLock({ kind: "hub", dir: resolve(values.data) });
@@ -60,6 +75,7 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
     dbUrl: env.FLEETSYNC_DB_URL,
     dbAuthToken: env.FLEETSYNC_DB_AUTH_TOKEN,
     blockStore,
+    ...(tls ? { tls } : {}),
     onAdminToken: (token, file) => {
       console.log(`admin token (shown once, also saved to ${file}):\n  ${token}`);
     },

@@ -9,8 +9,10 @@ Usage: fleetsync <command> [options]
 Hub:
   hub                     run the hub (see: fleetsync hub --help)
 Admin (talk to a running hub):
-  share create|list|show  manage shares
-  device list|revoke|approve|deny  see, revoke, approve or deny devices
+  share create|list|show|delete|confirm-delete
+                          manage shares (confirm-delete lets a held mass delete through)
+  device list|rename|revoke|remove|approve|deny
+                          see, rename, revoke, forget, approve or deny devices
   token create|list|revoke  single-use enrolment tokens (--metrics: a /metrics token)
   alert add|list|remove   webhooks on error, offline, conflict, recovered
 Agent (on each machine):

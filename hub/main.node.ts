@@ -1,5 +1,6 @@
 // The hub on Node: open libSQL, initialize, serve the Hono app, and stop cleanly on SIGINT/SIGTERM.
-import { chmod, mkdir, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { createServer as createHttpsServer } from "node:https";
 import { join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
@@ -7,6 +8,7 @@ import { openLibsql } from "./db/open-libsql.ts";
 import { createApp } from "./http/create-app.ts";
 import { createFileBlockStore } from "./node/file-block-store.ts";
 import { createTableBlockStore } from "./ports/block-store.ts";
+import { alwaysHealthy, type HealthPort } from "./ports/health.ts";
 import { createJsonLogger, type Logger } from "./ports/logger.ts";
 import { createInProcessNotifier, createPollingNotifier } from "./ports/notifier.ts";
 import { createWindowRateLimiter } from "./ports/rate-limiter.ts";
@@ -31,6 +33,8 @@ export type HubOptions = {
   log?: Logger;
   /** How often alert rules are checked (default 5 s). */
   alertCheckIntervalMs?: number;
+  /** Serve HTTPS with this PEM certificate (chain) and key, both file paths; default plain HTTP. */
+  tls?: { certFile: string; keyFile: string };
   /** Called once with the admin token when this start created it. */
   onAdminToken?: (token: string, file: string) => void;
 };
@@ -42,6 +46,9 @@ const ALERT_CHECK_INTERVAL_MS = 5000;
 /** Events one alert may send per minute. */
 const ALERT_EVENTS_PER_MINUTE = 30;
 const STOP_GRACE_MS = 5000;
+/** How often the data dir is checked in the background; requests check it at most once a second. */
+const DATA_DIR_CHECK_INTERVAL_MS = 2000;
+const DATA_DIR_REQUEST_CHECK_MS = 1000;
 
 export async function startHub(options: HubOptions): Promise<RunningHub> {
   const dataDir = resolve(options.dataDir);
@@ -58,6 +65,17 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     options.onAdminToken?.(newAdminToken, file);
   }
 
+  const dataDirWatch = options.dbUrl
+    ? undefined
+    : await watchDataDir({ dataDir, file: join(dataDir, "hub.db"), log });
+  const tls = options.tls && {
+    cert: await readFile(options.tls.certFile).catch((error: Error) => {
+      throw new Error(`reading --tls-cert ${options.tls?.certFile}: ${error.message}`, { cause: error });
+    }),
+    key: await readFile(options.tls.keyFile).catch((error: Error) => {
+      throw new Error(`reading --tls-key ${options.tls?.keyFile}: ${error.message}`, { cause: error });
+    }),
+  };
   const stopping = new AbortController();
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const notifier = options.dbUrl
@@ -81,6 +99,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     limits,
     enrolLimiter: createWindowRateLimiter(20, 60_000),
     log,
+    health: dataDirWatch ?? alwaysHealthy,
+    storageLabel: dataDir,
     now: Date.now,
     stopping: stopping.signal,
   };
@@ -95,12 +115,23 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     return closing;
   };
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
-    const s = serve({ fetch, hostname: options.host, port: options.port }, () => resolveServer(s));
+    const s = serve(
+      tls
+        ? {
+            fetch,
+            hostname: options.host,
+            port: options.port,
+            createServer: createHttpsServer,
+            serverOptions: tls,
+          }
+        : { fetch, hostname: options.host, port: options.port },
+      () => resolveServer(s),
+    );
     s.once("error", reject);
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
-  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
+  const url = `${tls ? "https" : "http"}://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
 
   const gcTimer = setInterval(() => {
     collectGarbage(ctx).catch((error) => log.error("garbage collection failed", { error: String(error) }));
@@ -119,6 +150,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     stopped ??= (async () => {
       clearInterval(gcTimer);
       clearInterval(alertTimer);
+      dataDirWatch?.stop();
       stopping.abort();
       await new Promise<void>((done) => {
         server.close(() => done());
@@ -135,4 +167,35 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   };
   log.info("hub listening", { url, data: dataDir, db: options.dbUrl ? "remote libSQL" : dbUrl });
   return { url, port, ctx, stop };
+}
+
+/**
+ * Notices the data dir being deleted (or hub.db replaced) under the running hub: hub.db's inode gone or
+ * changed. Checked every couple of seconds, and before a request at most once a second; logged once.
+ */
+async function watchDataDir(options: {
+  dataDir: string;
+  file: string;
+  log: Logger;
+}): Promise<HealthPort & { stop(): void }> {
+  const initial = await stat(options.file);
+  let problem: string | undefined;
+  let lastCheck = Date.now();
+  const check = async () => {
+    lastCheck = Date.now();
+    if (problem) return;
+    const now = await stat(options.file).catch(() => undefined);
+    if (now && now.ino === initial.ino && now.dev === initial.dev) return;
+    problem ??= `the hub's data directory ${options.dataDir} was deleted (${options.file} is ${now ? "another file now" : "gone"}) while the hub was running; nothing more is accepted; restart the hub`;
+    options.log.error("data directory lost", { data: options.dataDir, problem });
+  };
+  const timer = setInterval(() => void check(), DATA_DIR_CHECK_INTERVAL_MS);
+  timer.unref();
+  return {
+    async problem() {
+      if (!problem && Date.now() - lastCheck >= DATA_DIR_REQUEST_CHECK_MS) await check();
+      return problem;
+    },
+    stop: () => clearInterval(timer),
+  };
 }

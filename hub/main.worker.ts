@@ -5,6 +5,7 @@ import type { Database } from "./db/database.ts";
 import * as schema from "./db/schema.ts";
 import { createApp } from "./http/create-app.ts";
 import { createTableBlockStore } from "./ports/block-store.ts";
+import { alwaysHealthy } from "./ports/health.ts";
 import { createJsonLogger } from "./ports/logger.ts";
 import { createPollingNotifier } from "./ports/notifier.ts";
 import { createWindowRateLimiter } from "./ports/rate-limiter.ts";
@@ -67,6 +68,9 @@ async function buildHub(env: WorkerEnv) {
     // Per isolate only: a rough bound, not a global one.
     enrolLimiter: createWindowRateLimiter(20, 60_000),
     log,
+    // D1 cannot vanish under an isolate the way a data dir can under a Node process.
+    health: alwaysHealthy,
+    storageLabel: "D1",
     now: Date.now,
   };
   const app = createApp(ctx, { clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown" });

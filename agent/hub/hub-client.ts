@@ -19,11 +19,14 @@ import {
   type EnrollRequest,
   EnrollResponseSchema,
   InstructionsResponseSchema,
+  PRESENCE_HEADER,
   ReportResponseSchema,
+  StatusResponseSchema,
 } from "../../shared/protocol/messages.ts";
 import { AGENT_USER_AGENT } from "./agent-user-agent.ts";
 
 type RequestOptions = {
+  headers?: Record<string, string>;
   json?: unknown;
   body?: Uint8Array;
   signal?: AbortSignal;
@@ -86,7 +89,7 @@ export type HubClientOptions = {
   hubId: string;
   deviceId: string;
   key: CryptoKey;
-  /** Sent with every request, e.g. `x-fleetsync-probe: status` so a look does not count as the device being seen. */
+  /** Sent with every request, e.g. `x-fleetsync-presence: none` so a look does not count as the device being seen. */
   headers?: Record<string, string>;
 };
 
@@ -109,9 +112,12 @@ export class HubClient {
       deviceId: this.options.deviceId,
       hubId: this.options.hubId,
       nowSeconds: Math.floor(Date.now() / 1000),
+      method,
+      path: url.pathname,
     });
     const headers: Record<string, string> = {
       ...this.options.headers,
+      ...options.headers,
       authorization: `Bearer ${token}`,
       "user-agent": AGENT_USER_AGENT,
     };
@@ -140,8 +146,14 @@ export class HubClient {
     return response;
   }
 
-  async config() {
-    return parseBody(await this.request("GET", "/v1/config", "reading config"), DeviceConfigSchema, "config");
+  /** The device's shares. `touchLastSeen: false` (agent status) leaves the hub's "last seen" as it was. */
+  async config(options: { touchLastSeen?: boolean } = {}) {
+    const headers = options.touchLastSeen === false ? { [PRESENCE_HEADER]: "none" } : undefined;
+    return parseBody(
+      await this.request("GET", "/v1/config", "reading config", headers ? { headers } : {}),
+      DeviceConfigSchema,
+      "config",
+    );
   }
 
   async report(share: string, entries: Entry[]) {
@@ -189,16 +201,13 @@ export class HubClient {
     return parseBody(response, AckResponseSchema, "ack");
   }
 
-  /** Tells the hub why this share is not syncing here (root missing, operations failing), or that it is again. */
+  /** Tells the hub why this device is not syncing `share` (shown in `share show`), or null once it is again. */
   async reportStatus(share: string, lastError: string | null) {
-    await this.request(
-      "PUT",
-      `/v1/shares/${encodeURIComponent(share)}/status`,
-      `reporting the status of "${share}"`,
-      {
-        json: { lastError },
-      },
-    );
+    const what = `reporting the status of "${share}"`;
+    const response = await this.request("PUT", `/v1/shares/${encodeURIComponent(share)}/status`, what, {
+      json: { lastError },
+    });
+    return parseBody(response, StatusResponseSchema, what);
   }
 
   async setCursor(share: string, cursor: number, dryRun: boolean) {

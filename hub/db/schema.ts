@@ -62,6 +62,13 @@ export const shares = sqliteTable("shares", {
   approval: text("approval", { enum: ["none", "required"] })
     .notNull()
     .default("none"),
+  /** A report held by the mass-delete guard: who sent it, how many deletes of how many live entries, when. */
+  heldDeleteDevice: text("held_delete_device"),
+  heldDeletes: integer("held_deletes"),
+  heldLive: integer("held_live"),
+  heldAt: integer("held_at"),
+  /** Until when (ms) the next held-sized report is let through (`share confirm-delete`); consumed on use. */
+  deleteConfirmedUntil: integer("delete_confirmed_until"),
 });
 
 export const members = sqliteTable(
@@ -80,6 +87,7 @@ export const members = sqliteTable(
     lastReportAt: integer("last_report_at"),
     lastApplyAt: integer("last_apply_at"),
     lastError: text("last_error"),
+    lastErrorAt: integer("last_error_at"),
   },
   (t) => [primaryKey({ columns: [t.share, t.deviceId] }), index("members_by_device").on(t.deviceId)],
 );
@@ -102,6 +110,32 @@ export const entries = sqliteTable(
     updatedAt: integer("updated_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.share, t.path] }), index("entries_by_share_seq").on(t.share, t.seq)],
+);
+
+/**
+ * Which share references which block: what a member may download, and what GC keeps. A row stays while a
+ * current entry of the share references the block, and for the GC grace period after (instructions in flight).
+ */
+export const shareBlocks = sqliteTable(
+  "share_blocks",
+  {
+    share: text("share").notNull(),
+    hash: text("hash").notNull(),
+    /** The last commit (ms) that referenced the block in this share. */
+    seenAt: integer("seen_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.share, t.hash] }), index("share_blocks_by_hash").on(t.hash)],
+);
+
+/** Every device JWT the hub accepted, until it expires: a `jti` seen again is a replay. */
+export const deviceJtis = sqliteTable(
+  "device_jtis",
+  {
+    deviceId: text("device_id").notNull(),
+    jti: text("jti").notNull(),
+    expiresAt: integer("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deviceId, t.jti] }), index("device_jtis_by_expiry").on(t.expiresAt)],
 );
 
 export const blocks = sqliteTable("blocks", {

@@ -12,10 +12,11 @@ import {
 import { parseDurationMs } from "../../shared/time/parse-duration.ts";
 import { authenticateAdmin } from "../services/authenticate.ts";
 import { collectGarbage } from "../services/collect-garbage.ts";
-import { listDevices, revokeDevice } from "../services/devices.ts";
+import { listDevices, removeDevice, renameDevice, revokeDevice } from "../services/devices.ts";
 import { createEnrolmentToken, listTokens, revokeToken } from "../services/enrolment.ts";
 import type { HubContext } from "../services/hub-context.ts";
-import { createShare, listShares, showShare } from "../services/shares.ts";
+import { confirmMassDelete } from "../services/mass-delete-guard.ts";
+import { createShare, deleteShare, listShares, showShare } from "../services/shares.ts";
 import { fleetAdminRoutes } from "./fleet-admin-routes.ts";
 import { readJson, validate } from "./validate.ts";
 
@@ -26,6 +27,8 @@ export const CreateShareRequestSchema = z.strictObject({
   conflicts: z.enum(CONFLICT_POLICIES).default("keep-both"),
   approval: z.enum(["none", "required"]).default("none"),
 });
+
+export const RenameDeviceRequestSchema = z.strictObject({ name: z.string().trim().min(1).max(128) });
 
 const MAX_TOKEN_TTL_MS = 365 * 86_400_000;
 
@@ -54,8 +57,17 @@ export function adminRoutes(ctx: HubContext) {
     c.json(await createShare(ctx, await readJson(c, CreateShareRequestSchema)), 201),
   );
   app.get("/shares/:name", async (c) => c.json(await showShare(ctx, c.req.param("name"))));
+  app.delete("/shares/:name", async (c) => c.json(await deleteShare(ctx, c.req.param("name"))));
+  app.post("/shares/:name/confirm-delete", async (c) =>
+    c.json(await confirmMassDelete(ctx, c.req.param("name"))),
+  );
 
   app.get("/devices", async (c) => c.json({ devices: await listDevices(ctx) }));
+  app.patch("/devices/:id", async (c) => {
+    const { name } = await readJson(c, RenameDeviceRequestSchema);
+    return c.json(await renameDevice(ctx, c.req.param("id"), name));
+  });
+  app.delete("/devices/:id", async (c) => c.json(await removeDevice(ctx, c.req.param("id"))));
   app.post("/devices/:id/revoke", async (c) => c.json(await revokeDevice(ctx, c.req.param("id"))));
 
   app.get("/tokens", async (c) => c.json({ tokens: await listTokens(ctx) }));

@@ -5,6 +5,7 @@ import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { requestId } from "hono/request-id";
 import { type ErrorBody, FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import { isStorageFull } from "../db/is-storage-full.ts";
 import type { HubContext } from "../services/hub-context.ts";
 import { createHttpMetricsRecorder } from "../services/metrics-http-recorder.ts";
 import { adminRoutes } from "./admin-routes.ts";
@@ -41,7 +42,18 @@ export function createApp(ctx: HubContext, options: AppOptions = {}) {
     })(c, next);
   });
 
-  app.get("/healthz", (c) => c.json({ ok: true, hubId: ctx.identity.hubId }));
+  // Nothing more is accepted (or served from a stale copy) once the storage is gone.
+  app.use("/v1/*", async (_c, next) => {
+    const problem = await ctx.health.problem();
+    if (problem) throw new FleetsyncError("unavailable", problem, { retryable: false });
+    await next();
+  });
+
+  app.get("/healthz", async (c) => {
+    const problem = await ctx.health.problem();
+    if (problem) throw new FleetsyncError("unavailable", problem, { retryable: false });
+    return c.json({ ok: true, hubId: ctx.identity.hubId });
+  });
   app.get("/.well-known/jwks.json", (c) => c.json(ctx.identity.jwks));
   app.route("/v1/admin", adminRoutes(ctx));
   app.route("/v1", deviceRoutes(ctx, clientAddress));
@@ -58,6 +70,10 @@ export function createApp(ctx: HubContext, options: AppOptions = {}) {
       failure = new FleetsyncError("payload_too_large", "request body is too large");
     } else if (error instanceof HTTPException && error.status < 500) {
       failure = new FleetsyncError("bad_request", error.message || "bad request");
+    } else if (isStorageFull(error)) {
+      const message = `the hub is out of disk space (DATA=${ctx.storageLabel}); free space on the hub`;
+      ctx.log.error(message, { requestId: c.get("requestId"), path: c.req.path });
+      failure = new FleetsyncError("insufficient_storage", message);
     } else {
       ctx.log.error("request failed", {
         requestId: c.get("requestId"),
@@ -69,7 +85,7 @@ export function createApp(ctx: HubContext, options: AppOptions = {}) {
     const body: ErrorBody = {
       error: { code: failure.code, message: failure.message, requestId: c.get("requestId") ?? "" },
     };
-    if (failure.code === "rate_limited") c.header("Retry-After", "60");
+    if (failure.retryAfterSeconds !== undefined) c.header("Retry-After", String(failure.retryAfterSeconds));
     return c.json(body, failure.status as 400);
   });
   return app;

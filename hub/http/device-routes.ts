@@ -9,8 +9,9 @@ import {
   CursorRequestSchema,
   EnrollRequestSchema,
   MAX_HASHES_PER_FETCH,
-  PROBE_HEADER,
+  PRESENCE_HEADER,
   ReportRequestSchema,
+  StatusRequestSchema,
 } from "../../shared/protocol/messages.ts";
 import { ShareNameSchema } from "../../shared/protocol/shares.ts";
 import { recordAgentVersion } from "../services/agent-version.ts";
@@ -20,6 +21,7 @@ import { commitReport } from "../services/commit-report.ts";
 import { enrollDevice } from "../services/enrolment.ts";
 import type { HubContext } from "../services/hub-context.ts";
 import { acknowledgeInstruction, nextInstructions, setCursor } from "../services/instructions.ts";
+import { reportMemberStatus } from "../services/member-status.ts";
 import { listDeviceShares } from "../services/shares.ts";
 import type { HubEnv } from "./create-app.ts";
 import { readJson, validate } from "./validate.ts";
@@ -41,6 +43,7 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
       throw new FleetsyncError(
         "rate_limited",
         `too many enrolment attempts from this address; retry in ${retryAfter} s`,
+        { retryAfterSeconds: retryAfter },
       );
     }
     return c.json(await enrollDevice(ctx, await readJson(c, EnrollRequestSchema)), 201);
@@ -48,9 +51,11 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
 
   const authenticated = new Hono<HubEnv>();
   authenticated.use(async (c, next) => {
-    const device = await authenticateDevice(ctx, c.req.header("authorization"), {
-      // `agent status` looks without counting as the device being seen (a stopped agent stays stale).
-      touchLastSeen: c.req.header(PROBE_HEADER) !== "status",
+    const device = await authenticateDevice(ctx, {
+      authorization: c.req.header("authorization"),
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      touchLastSeen: c.req.header(PRESENCE_HEADER) !== "none",
     });
     c.set("deviceId", device.id);
     await recordAgentVersion(ctx, device.id, c.req.header("user-agent"));
@@ -76,15 +81,22 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
     return c.json(await setCursor(ctx, c.get("deviceId"), share, await readJson(c, CursorRequestSchema)));
   });
 
+  authenticated.put("/shares/:share/status", async (c) => {
+    const share = validate(ShareNameSchema, c.req.param("share"), "path parameter share");
+    const body = await readJson(c, StatusRequestSchema);
+    return c.json(await reportMemberStatus(ctx, { deviceId: c.get("deviceId"), share, ...body }));
+  });
+
   authenticated.post("/blocks", async (c) => {
     const body = c.req.raw.body;
     if (!body) throw new FleetsyncError("bad_request", "block upload has no body");
-    return c.json(await storeBlocks(ctx, body));
+    return c.json(await storeBlocks(ctx, { deviceId: c.get("deviceId"), body }));
   });
 
-  authenticated.get("/blocks", (c) => {
+  authenticated.get("/blocks", async (c) => {
     const { hashes } = validate(FetchQuerySchema, c.req.query(), "query");
-    return c.body(streamBlocks(ctx, hashes), 200, { "content-type": BLOCKS_CONTENT_TYPE });
+    const stream = await streamBlocks(ctx, { deviceId: c.get("deviceId"), hashes });
+    return c.body(stream, 200, { "content-type": BLOCKS_CONTENT_TYPE });
   });
 
   authenticated.get("/instructions", async (c) => {

@@ -308,7 +308,7 @@ describe("enrolment attempts from one address", () => {
     }
   });
 
-  test("are allowed again once the window has passed", async () => {
+  test("are allowed again once the window has passed, and Retry-After counts down to it", async () => {
     const limited = await createTestHub({ enrolAttemptsPerMinute: 1 });
     try {
       await limited.createShare("docs");
@@ -316,7 +316,9 @@ describe("enrolment attempts from one address", () => {
       await limited.enrollRequest("garbage");
       await expectError((await limited.enrollRequest(token)).response, 429, "rate_limited", /retry in 60 s/);
       limited.clock.advance(45_000);
-      await expectError((await limited.enrollRequest(token)).response, 429, "rate_limited", /retry in 15 s/);
+      const later = (await limited.enrollRequest(token)).response;
+      expect(later.headers.get("retry-after")).toBe("15");
+      await expectError(later, 429, "rate_limited", /retry in 15 s/);
 
       limited.clock.advance(15_000);
       expect((await limited.enrollRequest(token)).response.status).toBe(201);

@@ -285,14 +285,10 @@ describe("public endpoints", () => {
   });
 
   test("block downloads use the block content type", async () => {
-    const bytes = new TextEncoder().encode("x");
-    await hub.deviceFetch(
-      source,
-      "POST",
-      "/v1/blocks",
-      encodeBlockFrames([{ hash: await sha256Hex(bytes), bytes }]),
-    );
-    const response = await hub.deviceFetch(source, "GET", `/v1/blocks?hashes=${await sha256Hex(bytes)}`);
+    const { blockHash } = await hub.commitFile(source, "docs", "x.txt", "x");
+    const replica = await hub.enroll(await hub.mintToken([{ name: "docs", role: "replica" }]));
+    const response = await hub.deviceFetch(replica, "GET", `/v1/blocks?hashes=${blockHash}`);
+    expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toBe(BLOCKS_CONTENT_TYPE);
   });
 });

@@ -77,7 +77,9 @@ describe("GET /metrics", () => {
     const device = await hub.enroll();
     await expectError(
       await hub.request("GET", "/metrics", undefined, {
-        headers: { authorization: await hub.deviceAuthorization(device) },
+        headers: {
+          authorization: await hub.deviceAuthorization(device, { method: "GET", path: "/metrics" }),
+        },
       }),
       401,
       "unauthenticated",

@@ -17,6 +17,7 @@ const DEVICE_ROUTES: RouteUnderTest[] = [
     okStatus: 200,
   },
   { method: "PUT", path: "/v1/shares/docs/cursor", body: { cursor: 0 }, okStatus: 200 },
+  { method: "PUT", path: "/v1/shares/docs/status", body: { lastError: "root is missing" }, okStatus: 200 },
   {
     method: "POST",
     path: "/v1/blocks",
@@ -39,6 +40,10 @@ const ADMIN_ROUTES: RouteUnderTest[] = [
   { method: "GET", path: "/v1/admin/shares/docs", okStatus: 200 },
   { method: "GET", path: "/v1/admin/devices", okStatus: 200 },
   { method: "POST", path: "/v1/admin/devices/dev_00000000000000000000/revoke", okStatus: 404 },
+  { method: "PATCH", path: "/v1/admin/devices/dev_00000000000000000000", body: { name: "x" }, okStatus: 404 },
+  { method: "DELETE", path: "/v1/admin/devices/dev_00000000000000000000", okStatus: 404 },
+  { method: "DELETE", path: "/v1/admin/shares/no-such-share", okStatus: 404 },
+  { method: "POST", path: "/v1/admin/shares/docs/confirm-delete", okStatus: 200 },
   { method: "GET", path: "/v1/admin/tokens", okStatus: 200 },
   {
     method: "POST",
@@ -55,6 +60,9 @@ beforeAll(async () => {
   // Many enrolments from one address: the limit is not what these tests are about.
   hub = await createTestHub({ enrolAttemptsPerMinute: 10_000 });
   await hub.createShare("docs");
+  // The block the download route asks for belongs to "docs", which every test device receives as a peer.
+  const owner = await hub.enroll(await hub.mintToken([{ name: "docs", role: "peer" }]));
+  await hub.commitFile(owner, "docs", "block-owner.txt", BLOCK);
 });
 afterAll(() => hub.close());
 

@@ -1,6 +1,6 @@
-// GET /v1/config with `x-fleetsync-probe: status` (agent status) answers without counting as the device being seen.
+// GET /v1/config with `x-fleetsync-presence: none` (agent status) answers without counting as the device being seen.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { PROBE_HEADER } from "../../shared/protocol/messages.ts";
+import { PRESENCE_HEADER } from "../../shared/protocol/messages.ts";
 import { createTestHub, type TestDevice, type TestHub } from "../../test/support/test-hub-context.ts";
 
 describe("the status probe header", () => {
@@ -24,7 +24,7 @@ describe("the status probe header", () => {
     const enrolledAt = await lastSeen();
     hub.clock.advance(3_600_000);
     const probe = await hub.deviceFetch(device, "GET", "/v1/config", undefined, {
-      headers: { [PROBE_HEADER]: "status" },
+      headers: { [PRESENCE_HEADER]: "none" },
     });
     expect(probe.status).toBe(200);
     expect(await probe.json()).toMatchObject({ deviceId: device.deviceId });

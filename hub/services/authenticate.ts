@@ -1,15 +1,18 @@
 // Who is calling: the admin (by token hash) or an enrolled device (by a JWT its own key signed).
-import { eq } from "drizzle-orm";
+import { eq, lt } from "drizzle-orm";
 import { decodeJwt, errors, importJWK, type JWK, jwtVerify } from "jose";
 import { DEVICE_JWT_MAX_LIFETIME_SECONDS } from "../../shared/auth/device-jwt.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
-import { devices } from "../db/schema.ts";
+import { deviceJtis, devices } from "../db/schema.ts";
 import { requireApproved } from "./approval.ts";
 import type { HubContext } from "./hub-context.ts";
 import { hashSecret, readSetting } from "./initialize-hub.ts";
 
 const CLOCK_SKEW_SECONDS = 30;
 const LAST_SEEN_RESOLUTION_MS = 15_000;
+/** Expired jtis are pruned at most this often per hub process. */
+const JTI_PRUNE_INTERVAL_MS = 60_000;
+const lastJtiPrune = new WeakMap<HubContext, number>();
 
 export function bearerToken(header: string | undefined): string {
   if (!header)
@@ -33,12 +36,20 @@ export async function authenticateAdmin(ctx: HubContext, header: string | undefi
 
 export type AuthenticatedDevice = { id: string; name: string };
 
+/** What a device token is checked against: the Authorization header and the request it came with. */
+export type DeviceRequest = {
+  authorization: string | undefined;
+  method: string;
+  path: string;
+  /** False for a look that is not the agent running (`agent status`): "last seen" stays as it was. */
+  touchLastSeen?: boolean;
+};
+
 export async function authenticateDevice(
   ctx: HubContext,
-  header: string | undefined,
-  options: { touchLastSeen?: boolean } = {},
+  request: DeviceRequest,
 ): Promise<AuthenticatedDevice> {
-  const token = bearerToken(header);
+  const token = bearerToken(request.authorization);
   let subject: string | undefined;
   try {
     subject = decodeJwt(token).sub;
@@ -55,6 +66,8 @@ export async function authenticateDevice(
     );
   }
   const nowSeconds = Math.floor(ctx.now() / 1000);
+  let jti: string;
+  let expiresAtSeconds: number;
   try {
     const key = await importJWK(JSON.parse(device.publicJwk) as JWK, "EdDSA");
     const { payload } = await jwtVerify(token, key, {
@@ -62,20 +75,29 @@ export async function authenticateDevice(
       audience: ctx.identity.hubId,
       currentDate: new Date(nowSeconds * 1000),
       clockTolerance: CLOCK_SKEW_SECONDS,
-      requiredClaims: ["exp", "iat", "jti", "sub", "aud"],
+      requiredClaims: ["exp", "iat", "jti", "sub", "aud", "htm", "htu"],
     });
+    if ((payload.iat ?? 0) > nowSeconds + CLOCK_SKEW_SECONDS) {
+      throw new FleetsyncError(
+        "unauthenticated",
+        `device token was issued ${(payload.iat ?? 0) - nowSeconds} s in the future (more than ${CLOCK_SKEW_SECONDS} s); is the device clock right?`,
+      );
+    }
     if ((payload.exp ?? 0) - (payload.iat ?? 0) > DEVICE_JWT_MAX_LIFETIME_SECONDS) {
       throw new FleetsyncError(
         "unauthenticated",
         `device token lives longer than ${DEVICE_JWT_MAX_LIFETIME_SECONDS} s`,
       );
     }
-    if ((payload.exp ?? 0) > nowSeconds + DEVICE_JWT_MAX_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
+    const method = request.method.toUpperCase();
+    if (payload.htm !== method || payload.htu !== request.path) {
       throw new FleetsyncError(
         "unauthenticated",
-        "device token expires too far in the future; is the device clock right?",
+        `device token is bound to another request: expected ${method} ${request.path}, got ${String(payload.htm)} ${String(payload.htu)}`,
       );
     }
+    jti = String(payload.jti);
+    expiresAtSeconds = payload.exp ?? nowSeconds;
   } catch (error) {
     if (error instanceof FleetsyncError) throw error;
     if (error instanceof errors.JWTExpired) {
@@ -86,14 +108,31 @@ export async function authenticateDevice(
     }
     throw new FleetsyncError("unauthenticated", `device token does not verify: ${(error as Error).message}`);
   }
+  await recordJti(ctx, device.id, jti, expiresAtSeconds);
   const nowMs = ctx.now();
-  const touch = options.touchLastSeen ?? true;
-  if (touch && (device.lastSeenAt === null || nowMs - device.lastSeenAt > LAST_SEEN_RESOLUTION_MS)) {
+  const isStale = device.lastSeenAt === null || nowMs - device.lastSeenAt > LAST_SEEN_RESOLUTION_MS;
+  if (request.touchLastSeen !== false && isStale) {
     await ctx.db.update(devices).set({ lastSeenAt: nowMs }).where(eq(devices.id, device.id));
   }
   // After last-seen, so the dashboard shows a pending device as online while it waits.
   requireApproved(device);
   return { id: device.id, name: device.name };
+}
+
+/** Records a token's jti until it expires (plus the skew); a second use of it, on any hub process, is a replay. */
+async function recordJti(ctx: HubContext, deviceId: string, jti: string, expiresAtSeconds: number) {
+  const nowMs = ctx.now();
+  if (nowMs - (lastJtiPrune.get(ctx) ?? 0) > JTI_PRUNE_INTERVAL_MS) {
+    lastJtiPrune.set(ctx, nowMs);
+    await ctx.db.delete(deviceJtis).where(lt(deviceJtis.expiresAt, nowMs));
+  }
+  const inserted = await ctx.db
+    .insert(deviceJtis)
+    .values({ deviceId, jti, expiresAt: (expiresAtSeconds + CLOCK_SKEW_SECONDS) * 1000 })
+    .onConflictDoNothing()
+    .returning({ jti: deviceJtis.jti });
+  if (inserted.length === 0)
+    throw new FleetsyncError("unauthenticated", "device token was already used (replayed?)");
 }
 
 function timingSafeEqual(a: string, b: string): boolean {

@@ -2,12 +2,18 @@
 import { decodeBlockFrames, encodeBlockFrameHeader } from "../../shared/blocks/block-frames.ts";
 import { sha256Hex } from "../../shared/blocks/hex.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import { requireBlockRead, requireBlockUpload } from "./block-access.ts";
 import type { HubContext } from "./hub-context.ts";
 
 /** Verified blocks are written in batches of about this many bytes: few transactions, bounded memory. */
 const STORE_BATCH_BYTES = 8 * 1024 * 1024;
 
-export async function storeBlocks(ctx: HubContext, body: ReadableStream<Uint8Array>) {
+export async function storeBlocks(
+  ctx: HubContext,
+  input: { deviceId: string; body: ReadableStream<Uint8Array> },
+) {
+  await requireBlockUpload(ctx, input.deviceId);
+  const body = input.body;
   let stored = 0;
   let bytes = 0;
   let pending: { hash: string; bytes: Uint8Array }[] = [];
@@ -42,8 +48,16 @@ export async function storeBlocks(ctx: HubContext, body: ReadableStream<Uint8Arr
   return { stored, bytes };
 }
 
-/** Streams the requested blocks that the store has, in request order; absent ones are simply left out. */
-export function streamBlocks(ctx: HubContext, hashes: string[]): ReadableStream<Uint8Array> {
+/**
+ * Streams the requested blocks that the store has, in request order; absent ones are simply left out.
+ * Refused (403) when any of them belongs to no share the device receives.
+ */
+export async function streamBlocks(
+  ctx: HubContext,
+  input: { deviceId: string; hashes: string[] },
+): Promise<ReadableStream<Uint8Array>> {
+  const { hashes } = input;
+  await requireBlockRead(ctx, input.deviceId, hashes);
   let index = 0;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {

@@ -1,17 +1,21 @@
-// Deletes blocks that no current entry references (after a grace period covering uploads in flight).
+// Deletes blocks no share references any more (after a grace period covering uploads and instructions in flight).
 import { sql } from "drizzle-orm";
+import { shareBlocks } from "../db/schema.ts";
 import type { HubContext } from "./hub-context.ts";
 
 export const DEFAULT_GC_GRACE_MS = 60 * 60 * 1000;
 
 export async function collectGarbage(ctx: HubContext, graceMs = DEFAULT_GC_GRACE_MS) {
+  const cutoff = ctx.now() - graceMs;
+  // A share keeps a block it no longer references for the grace period: replicas may still be applying it.
+  await ctx.db.run(
+    sql`delete from ${shareBlocks} where ${shareBlocks.seenAt} < ${cutoff} and (${shareBlocks.share}, ${shareBlocks.hash}) not in (select e.share, j.value from entries e, json_each(e.blocks) j where e.type = 'file')`,
+  );
   const referenced = async () => {
-    const rows = await ctx.db.all<{ hash: string }>(
-      sql`select distinct j.value as hash from entries e, json_each(e.blocks) j where e.type = 'file'`,
-    );
+    const rows = await ctx.db.selectDistinct({ hash: shareBlocks.hash }).from(shareBlocks);
     return new Set(rows.map((r) => r.hash));
   };
-  const deleted = await ctx.blockStore.deleteUnreferenced(referenced, ctx.now() - graceMs);
+  const deleted = await ctx.blockStore.deleteUnreferenced(referenced, cutoff);
   if (deleted > 0) ctx.log.info("garbage-collected blocks", { deleted });
   return { deleted };
 }

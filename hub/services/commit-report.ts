@@ -1,12 +1,16 @@
 // A source's change report: answer with the blocks the hub lacks, or commit the entries in one batch.
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { contentHash } from "../../shared/blocks/content-hash.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { type Entry, isSameEntry } from "../../shared/protocol/entry.ts";
 import type { ReportResponse } from "../../shared/protocol/messages.ts";
 import { chunkForParams } from "../db/database.ts";
 import { entries, members, shares, syncOps, syncRuns } from "../db/schema.ts";
+import { shareBlockStatements } from "./block-access.ts";
+import { checkTree } from "./check-tree.ts";
 import { entryToRow, rowToEntry } from "./entry-rows.ts";
 import type { HubContext } from "./hub-context.ts";
+import { guardMassDelete } from "./mass-delete-guard.ts";
 import { requireMembership } from "./shares.ts";
 
 const ENTRY_COLUMNS = 15;
@@ -33,6 +37,21 @@ export async function commitReport(
         `entry "${entry.path}": ${entry.blocks.length} blocks do not cover ${entry.size} bytes`,
       );
     }
+    if (entry.type === "file") {
+      const expected = await contentHash(entry.size, entry.blockSize, entry.blocks);
+      if (entry.hash !== expected) {
+        throw new FleetsyncError(
+          "invalid",
+          `entry "${entry.path}": hash ${JSON.stringify(entry.hash.slice(0, 64))} is not the content hash of its size and blocks (${expected}); no replica could verify it`,
+        );
+      }
+    }
+    if (entry.type === "symlink" && !entry.target) {
+      throw new FleetsyncError(
+        "invalid",
+        `entry "${entry.path}": a symlink needs a non-empty target; report the link with its target`,
+      );
+    }
     latest.set(entry.path, entry);
   }
 
@@ -49,8 +68,20 @@ export async function commitReport(
     if (existing) return !isSameEntry(existing, entry);
     return entry.type !== "deleted";
   });
+  await checkTree(ctx, { share: shareName, changed, reported: latest, committed: current });
   const [share] = await ctx.db.select().from(shares).where(eq(shares.name, shareName));
-  if (changed.length === 0) return { status: "accepted", accepted: 0, head: share?.headSeq ?? 0 };
+  if (!share) throw new FleetsyncError("not_found", `share "${shareName}" does not exist`);
+  if (changed.length === 0) return { status: "accepted", accepted: 0, head: share.headSeq };
+  const guard = await guardMassDelete(ctx, {
+    share,
+    deviceId,
+    deletes: changed.filter((e) => e.type === "deleted").length,
+    // New live paths (not live before): a rename or move creates as many as it deletes.
+    creates: changed.filter(
+      (e) => e.type !== "deleted" && (current.get(e.path)?.type ?? "deleted") === "deleted",
+    ).length,
+  });
+  if (guard.held) return guard.held;
 
   const needed = [...new Set(changed.flatMap((e) => (e.type === "file" ? e.blocks : [])))];
   const stored = await ctx.blockStore.has(needed);
@@ -117,9 +148,11 @@ export async function commitReport(
     ...chunkForParams(opRows, OP_COLUMNS, ctx.limits.sqlParamLimit).map((chunk) =>
       ctx.db.insert(syncOps).values(chunk),
     ),
+    ...shareBlockStatements(ctx, shareName, needed, nowMs),
+    ...guard.statements,
     ctx.db
       .update(members)
-      .set({ lastReportAt: nowMs, lastError: null })
+      .set({ lastReportAt: nowMs, lastError: null, lastErrorAt: null })
       .where(and(eq(members.share, shareName), eq(members.deviceId, deviceId))),
   ]);
   const head = (first[0]?.fromSeq ?? 1) - 1 + changed.length;

@@ -71,7 +71,7 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
   const nowMs = ctx.now();
   let jti: string;
   let grants: ShareGrant[];
-  let label: string | undefined;
+  let label: string;
   try {
     const { payload } = await jwtVerify(input.token, createLocalJWKSet(ctx.identity.jwks), {
       algorithms: ["EdDSA"],
@@ -83,7 +83,7 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
     });
     jti = payload.jti!;
     grants = GrantsSchema.parse(payload.shares);
-    label = typeof payload.label === "string" && payload.label !== "" ? payload.label : undefined;
+    label = typeof payload.label === "string" ? payload.label.trim() : "";
   } catch (error) {
     if (error instanceof errors.JWTExpired) {
       throw new FleetsyncError(
@@ -97,8 +97,15 @@ export async function enrollDevice(ctx: HubContext, input: EnrollRequest): Promi
     );
   }
 
+  // An explicit name wins, then the token's label (set by the admin for this machine), then the host name.
+  const name = (input.name ?? (label || input.hostname) ?? "").slice(0, 128);
+  if (!name) {
+    throw new FleetsyncError(
+      "invalid",
+      'body: send "name" (agent enroll --name) or "hostname", or mint the token with --label; the token was not used',
+    );
+  }
   const deviceId = `dev_${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
-  const name = input.name ?? label ?? input.hostname ?? deviceId;
   // The conditional update is the single point where two racing enrolments are told apart.
   const claimed = await ctx.db
     .update(enrolmentTokens)

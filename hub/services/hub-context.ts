@@ -2,6 +2,7 @@
 import type { CryptoKey, JSONWebKeySet } from "jose";
 import type { Database } from "../db/database.ts";
 import type { BlockStore } from "../ports/block-store.ts";
+import type { HealthPort } from "../ports/health.ts";
 import type { Logger } from "../ports/logger.ts";
 import type { Notifier } from "../ports/notifier.ts";
 import type { RateLimiter } from "../ports/rate-limiter.ts";
@@ -44,6 +45,10 @@ export type HubContext = {
   limits: HubLimits;
   enrolLimiter: RateLimiter;
   log: Logger;
+  /** Whether the hub's storage is still there; a reason stops every request but /healthz with 503. */
+  health: HealthPort;
+  /** Where the hub keeps its state, for messages a person reads (the data dir on Node, "D1" on Workers). */
+  storageLabel: string;
   /** Milliseconds since the epoch; a fixed clock in tests. */
   now: () => number;
   /** Aborts when the hub is shutting down, so long-polls end at once. */

@@ -207,6 +207,7 @@ export async function acknowledgeInstruction(
               cursor: ack.reachedSeq,
               lastApplyAt: nowMs,
               lastError: failed[0] ? `${failed[0].path}: ${failed[0].error ?? "failed"}` : null,
+              lastErrorAt: failed[0] ? nowMs : null,
             })
             .where(memberWhere),
         ]),

@@ -1,8 +1,8 @@
 // Shares and their members: create, list, show (with each member's cursor and lag), and a device's view.
-import { count, eq } from "drizzle-orm";
+import { and, count, desc, eq, gt, sql } from "drizzle-orm";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import type { DeviceShare, SharePolicy } from "../../shared/protocol/shares.ts";
-import { devices, entries, members, shares, syncRuns } from "../db/schema.ts";
+import { devices, entries, instructions, members, shareBlocks, shares, syncRuns } from "../db/schema.ts";
 import { auditStatement } from "./audit.ts";
 import type { HubContext } from "./hub-context.ts";
 
@@ -17,6 +17,25 @@ export async function createShare(ctx: HubContext, input: CreateShareInput) {
   if (inserted.length === 0) throw new FleetsyncError("conflict", `share "${input.name}" already exists`);
   await auditStatement(ctx, "admin", "share.create", input.name, input);
   return { ...input, head: 0 };
+}
+
+/** Removes a share from the hub: entries, members, instructions, block index. Blocks are left to GC. */
+export async function deleteShare(ctx: HubContext, name: string) {
+  const [share] = await ctx.db.select().from(shares).where(eq(shares.name, name));
+  if (!share)
+    throw new FleetsyncError("not_found", `share "${name}" does not exist; see fleetsync share list`);
+  const [entryCount] = await ctx.db.select({ n: count() }).from(entries).where(eq(entries.share, name));
+  const [memberCount] = await ctx.db.select({ n: count() }).from(members).where(eq(members.share, name));
+  await ctx.db.batch([
+    ctx.db.delete(entries).where(eq(entries.share, name)),
+    ctx.db.delete(members).where(eq(members.share, name)),
+    ctx.db.delete(instructions).where(eq(instructions.share, name)),
+    ctx.db.delete(shareBlocks).where(eq(shareBlocks.share, name)),
+    ctx.db.delete(shares).where(eq(shares.name, name)),
+    auditStatement(ctx, "admin", "share.delete", name),
+  ]);
+  ctx.notifier.notify(name);
+  return { name, deleted: true, entries: entryCount?.n ?? 0, members: memberCount?.n ?? 0 };
 }
 
 export async function listShares(ctx: HubContext) {
@@ -51,8 +70,27 @@ export async function showShare(ctx: HubContext, name: string) {
     .select()
     .from(syncRuns)
     .where(eq(syncRuns.share, name))
-    .orderBy(syncRuns.id)
-    .limit(1000);
+    .orderBy(desc(syncRuns.id))
+    .limit(RECENT_RUNS);
+  const shown = [];
+  for (const { member, device } of rows) {
+    const cursor = member.role === "source" ? share.headSeq : member.cursor;
+    const lag = await lagOf(ctx, name, cursor);
+    shown.push({
+      deviceId: device.id,
+      name: device.name,
+      role: member.role,
+      revoked: device.revokedAt !== null,
+      lastSeenAt: isoOrNull(device.lastSeenAt),
+      cursor,
+      lag: share.headSeq - cursor,
+      lagFiles: lag.files,
+      lagBytes: lag.bytes,
+      dryRun: member.dryRun,
+      lastError: member.lastError,
+      lastErrorAt: member.lastError === null ? null : isoOrNull(member.lastErrorAt),
+    });
+  }
   return {
     name: share.name,
     kind: share.kind,
@@ -60,19 +98,37 @@ export async function showShare(ctx: HubContext, name: string) {
     conflicts: share.conflicts,
     head: share.headSeq,
     entries: files?.n ?? 0,
-    members: rows.map(({ member, device }) => ({
-      deviceId: device.id,
-      name: device.name,
-      role: member.role,
-      revoked: device.revokedAt !== null,
-      lastSeenAt: device.lastSeenAt === null ? null : new Date(device.lastSeenAt).toISOString(),
-      cursor: member.role === "source" ? share.headSeq : member.cursor,
-      lag: member.role === "source" ? 0 : share.headSeq - member.cursor,
-      dryRun: member.dryRun,
-      lastError: member.lastError,
-    })),
-    recentRuns: recentRuns.slice(-20).map((run) => ({ ...run, at: new Date(run.at).toISOString() })),
+    heldDelete:
+      share.heldAt === null
+        ? null
+        : {
+            deviceId: share.heldDeleteDevice,
+            deletes: share.heldDeletes,
+            live: share.heldLive,
+            since: new Date(share.heldAt).toISOString(),
+            confirm: `fleetsync share confirm-delete ${share.name}`,
+          },
+    deleteConfirmedUntil:
+      share.deleteConfirmedUntil !== null && share.deleteConfirmedUntil > ctx.now()
+        ? new Date(share.deleteConfirmedUntil).toISOString()
+        : null,
+    members: shown,
+    /** Newest first. */
+    recentRuns: recentRuns.map((run) => ({ ...run, at: new Date(run.at).toISOString() })),
   };
+}
+
+const RECENT_RUNS = 20;
+
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/** What a member at `cursor` still lacks: changed entries after it, and the bytes of those that are files. */
+async function lagOf(ctx: HubContext, share: string, cursor: number) {
+  const [row] = await ctx.db
+    .select({ files: count(), bytes: sql<number>`coalesce(sum(${entries.size}), 0)` })
+    .from(entries)
+    .where(and(eq(entries.share, share), gt(entries.seq, cursor)));
+  return { files: row?.files ?? 0, bytes: Number(row?.bytes ?? 0) };
 }
 
 export async function listDeviceShares(ctx: HubContext, deviceId: string): Promise<DeviceShare[]> {

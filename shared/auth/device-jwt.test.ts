@@ -4,10 +4,10 @@ import { DEVICE_JWT_LIFETIME_SECONDS, DEVICE_JWT_MAX_LIFETIME_SECONDS, signDevic
 
 const NOW = 1_750_000_000;
 const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519" });
-const claims = { deviceId: "dev-1", hubId: "hub-1", nowSeconds: NOW };
+const claims = { deviceId: "dev-1", hubId: "hub-1", nowSeconds: NOW, method: "get", path: "/v1/config" };
 
 describe("signDeviceJwt", () => {
-  test("signs sub, aud, iat, exp and jti with the device key, verifiable with its public JWK", async () => {
+  test("signs sub, aud, iat, exp, jti, htm and htu with the device key, verifiable with its public JWK", async () => {
     const token = await signDeviceJwt(privateKey, claims);
     const key = await importJWK(await exportJWK(publicKey), "EdDSA");
     const { payload } = await jwtVerify(token, key, {
@@ -20,6 +20,7 @@ describe("signDeviceJwt", () => {
     expect(payload.iat).toBe(NOW);
     expect(payload.exp).toBe(NOW + DEVICE_JWT_LIFETIME_SECONDS);
     expect(payload.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect({ htm: payload.htm, htu: payload.htu }).toEqual({ htm: "GET", htu: "/v1/config" });
     expect(decodeProtectedHeader(token)).toEqual({ alg: "EdDSA", typ: "JWT" });
   });
 

@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   "rate_limited",
   "internal",
   "unavailable",
+  "insufficient_storage",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
@@ -32,13 +33,20 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
+  insufficient_storage: 507,
 };
 
 export class FleetsyncError extends Error {
   readonly code: ErrorCode;
   readonly retryable: boolean;
+  /** How long the caller should wait before trying again (sent as Retry-After), when that is known. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; retryable?: boolean; retryAfterSeconds?: number } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = "FleetsyncError";
     this.code = code;
@@ -47,7 +55,10 @@ export class FleetsyncError extends Error {
       (code === "internal" ||
         code === "unavailable" ||
         code === "rate_limited" ||
-        code === "awaiting_approval");
+        code === "awaiting_approval" ||
+        code === "insufficient_storage");
+
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   get status(): number {

@@ -68,8 +68,12 @@ describe("normalizeSharePath", () => {
     ["a\\b", "backslash"],
     ["a\0b", "NUL"],
     ["", "empty"],
-    [".fleetsync/x", ".fleetsync/ is reserved"],
-    [".fleetsync", ".fleetsync/ is reserved"],
+    [".fleetsync/x", "is reserved for fleetsync's own files"],
+    [".fleetsync", "is reserved for fleetsync's own files"],
+    ["x/.fleetsync/y", 'segment ".fleetsync" is reserved'],
+    ["etc/.fleetsync.3f9a1c.tmp", 'segment ".fleetsync.3f9a1c.tmp" is reserved'],
+    [".fleetsync-not-ours/x", 'segment ".fleetsync-not-ours" is reserved'],
+    ["a/b/.fleetsyncX", "is reserved for fleetsync's own files"],
     [`${"a".repeat(200)}/${"b".repeat(200)}/${"c".repeat(4097 - 402)}`, "longer than 4096 bytes"],
     ["x".repeat(256), "segment is longer than 255 bytes"],
     ["a\uD800b", "not well-formed Unicode"],
@@ -111,8 +115,9 @@ describe("normalizeSharePath", () => {
     ["..x/x.."],
     ["ab:c"],
     ["x/a:b"],
-    [".fleetsync-not-ours/x"],
-    ["x/.fleetsync/y"],
+    ["fleetsync/.x"],
+    ["x/a.fleetsync"],
+    ["x/.fleetsyn"],
   ])("accepts %j unchanged", (input) => {
     expect(accepted(input)).toBe(input);
   });
@@ -151,7 +156,7 @@ describe("normalizeSharePath", () => {
           expect(["", ".", ".."]).not.toContain(segment);
           expect(bytes(segment)).toBeLessThanOrEqual(MAX_SEGMENT_BYTES);
         }
-        expect(path.split("/")[0]).not.toBe(".fleetsync");
+        for (const segment of path.split("/")) expect(segment.startsWith(".fleetsync")).toBe(false);
         // Survives the UTF-8 round trip a file name makes through the disk and the wire.
         expect(new TextDecoder().decode(new TextEncoder().encode(path))).toBe(path);
       }),
@@ -162,7 +167,7 @@ describe("normalizeSharePath", () => {
   test("accepts every path made of ordinary segments, changing it only by NFC", () => {
     const plainSegment = fc
       .string({ unit: "grapheme", minLength: 1, maxLength: 12 })
-      .filter((s) => !/[/\\\0]/.test(s) && s !== "." && s !== ".." && s !== ".fleetsync");
+      .filter((s) => !/[/\\\0]/.test(s) && s !== "." && s !== ".." && !s.startsWith(".fleetsync"));
     fc.assert(
       fc.property(
         fc.array(plainSegment, { minLength: 1, maxLength: 6 }).map((s) => s.join("/")),

@@ -4,6 +4,8 @@ export const MAX_PATH_BYTES = 4096;
 export const MAX_SEGMENT_BYTES = 255;
 /** The folder inside every share root that fleetsync owns (marker, trash, temp state). Never synced. */
 export const SHARE_META_DIR = ".fleetsync";
+/** Any path segment starting with this is fleetsync's own (meta dir, `.fleetsync.<random>.tmp` temp files). */
+export const RESERVED_SEGMENT_PREFIX = ".fleetsync";
 
 export type PathCheck = { ok: true; path: string } | { ok: false; reason: string };
 
@@ -29,9 +31,19 @@ export function normalizeSharePath(input: string): PathCheck {
     if (encoder.encode(segment).length > MAX_SEGMENT_BYTES) {
       return { ok: false, reason: `path segment is longer than ${MAX_SEGMENT_BYTES} bytes` };
     }
+    if (isReservedSegment(segment)) {
+      return {
+        ok: false,
+        reason: `path segment ${JSON.stringify(segment.slice(0, 64))} is reserved for fleetsync's own files`,
+      };
+    }
   }
-  if (segments[0] === SHARE_META_DIR) return { ok: false, reason: `${SHARE_META_DIR}/ is reserved` };
   return { ok: true, path };
+}
+
+/** True for a name fleetsync keeps for itself: `.fleetsync`, `.fleetsync.<random>.tmp`, `.fleetsync-…`. */
+export function isReservedSegment(segment: string): boolean {
+  return segment.startsWith(RESERVED_SEGMENT_PREFIX);
 }
 
 /** True when `path` is `ancestor` itself or lies below it (both normalized). */

@@ -5,7 +5,8 @@ import { DeviceShareSchema } from "./shares.ts";
 
 export const MAX_ENTRIES_PER_REPORT = 5000;
 /** A device request with this header set to "status" is a look (`agent status`), not a sign that the agent runs. */
-export const PROBE_HEADER = "x-fleetsync-probe";
+/** `x-fleetsync-presence: none` marks a request that is not the agent running (agent status): last seen stays. */
+export const PRESENCE_HEADER = "x-fleetsync-presence";
 /** Kept small enough that the hash list fits in a URL (Node and Workers refuse headers over 16 KiB). */
 export const MAX_HASHES_PER_FETCH = 100;
 
@@ -18,9 +19,10 @@ export const PublicJwkSchema = z.object({
 export const EnrollRequestSchema = z.strictObject({
   token: z.string().min(1).max(8192),
   publicKey: PublicJwkSchema,
-  /** Sent only when the person chose a name (--name); else the hub names the device by token label or hostname. */
+  /** An explicit device name (`agent enroll --name`); without it the token's label, then `hostname`, names it. */
   name: z.string().min(1).max(128).optional(),
-  hostname: z.string().min(1).max(128).optional(),
+  /** The machine's host name: the device's name when neither `name` nor the token's label gives one. */
+  hostname: z.string().min(1).max(255).optional(),
 });
 export type EnrollRequest = z.infer<typeof EnrollRequestSchema>;
 
@@ -51,6 +53,7 @@ export type ReportRequest = z.infer<typeof ReportRequestSchema>;
 export const ReportResponseSchema = z.discriminatedUnion("status", [
   z.object({ status: z.literal("missing"), missing: z.array(z.string()) }),
   z.object({ status: z.literal("accepted"), accepted: z.number().int(), head: z.number().int() }),
+  /** A mass delete the hub held: nothing was committed; the agent keeps the paths pending and retries. */
   z.object({
     status: z.literal("held"),
     deletes: z.number().int(),
@@ -94,3 +97,14 @@ export const CursorRequestSchema = z.strictObject({
 export type CursorRequest = z.infer<typeof CursorRequestSchema>;
 
 export const CursorResponseSchema = z.object({ cursor: z.number().int(), head: z.number().int() });
+
+/** PUT /v1/shares/:share/status: why the agent is not syncing this share (a paused root), or null once it is. */
+export const StatusRequestSchema = z.strictObject({ lastError: z.string().min(1).max(2000).nullable() });
+export type StatusRequest = z.infer<typeof StatusRequestSchema>;
+
+export const StatusResponseSchema = z.object({
+  share: z.string(),
+  lastError: z.string().nullable(),
+  lastErrorAt: z.string().nullable(),
+});
+export type StatusResponse = z.infer<typeof StatusResponseSchema>;

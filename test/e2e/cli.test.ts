@@ -203,7 +203,9 @@ describe("fleetsync CLI against a real hub process", () => {
     const showText = expectOk(show);
     expect(showText).toMatch(/^share docs: folder, deletes propagate, conflicts keep-both, head 0/);
     expect(showText).toMatch(/DEVICE\s+NAME\s+ROLE\s+LAST SEEN\s+CURSOR\s+LAG\s+LAST ERROR/);
-    expect(showText).toMatch(new RegExp(`${deviceId}\\s+pi-1\\s+replica\\s+\\S+\\s+0\\s+0\\s+-`));
+    expect(showText).toMatch(
+      new RegExp(`${deviceId}\\s+pi-1\\s+replica\\s+\\S+\\s+0\\s+0 \\(0 files, 0 B\\)\\s+-`),
+    );
 
     const tokenRow = lines(expectOk(tokens)).find((line) => line.startsWith(jtiOf(token)));
     expect(tokenRow).toMatch(/\spi-1\s+docs:replica\s+used\s/);

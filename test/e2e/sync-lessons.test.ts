@@ -186,7 +186,12 @@ describe("3. delete then re-create the same path (ordering of versions)", () => 
   test("deleted in one debounce window and re-created in a later one: every replica, including one that was offline throughout, ends with the new content", async () => {
     fleet = await startFleet({ replicas: 2 });
     const f = fleet;
-    await writeFiles(f.sourceRoot, { "phoenix.txt": "first life\n", "dir/inner.txt": "inner 1\n" });
+    // "stays.txt" keeps the share from being emptied, which the hub would hold as a mass delete.
+    await writeFiles(f.sourceRoot, {
+      "phoenix.txt": "first life\n",
+      "dir/inner.txt": "inner 1\n",
+      "stays.txt": "kept\n",
+    });
     await waitForConvergence(f);
     const offline = f.replicas[1]!;
     await offline.agent.stop();

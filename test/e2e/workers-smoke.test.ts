@@ -180,6 +180,8 @@ describe("the hub on Cloudflare Workers (wrangler dev, local D1)", () => {
       deviceId: device.deviceId,
       hubId: device.hubId,
       nowSeconds: Math.floor(Date.now() / 1000),
+      method: "GET",
+      path: "/v1/config",
     });
     const config = await fetch(`${baseUrl}/v1/config`, { headers: { authorization: `Bearer ${jwt}` } });
     expect(config.status).toBe(200);

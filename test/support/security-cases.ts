@@ -4,7 +4,13 @@ import { describe, expect, test } from "vitest";
 import { readSetting } from "../../hub/services/initialize-hub.ts";
 import { signDeviceJwt } from "../../shared/auth/device-jwt.ts";
 import { type ErrorBody, ErrorBodySchema, type ErrorCode } from "../../shared/errors/fleetsync-error.ts";
-import { createTestHub, type RequestBody, type TestDevice, type TestHub } from "./test-hub-context.ts";
+import {
+  createTestHub,
+  type RequestBody,
+  requestPath,
+  type TestDevice,
+  type TestHub,
+} from "./test-hub-context.ts";
 
 export type RouteUnderTest = {
   method: string;
@@ -16,8 +22,8 @@ export type RouteUnderTest = {
 
 export type AuthCase = {
   name: string;
-  /** Prepares the case on `hub` (revoking `device`, say) and returns the Authorization value, if any. */
-  authorization: (hub: TestHub, device: TestDevice) => Promise<string | undefined>;
+  /** Prepares the case on `hub` (revoking `device`, say) and returns the Authorization value for `route`, if any. */
+  authorization: (hub: TestHub, device: TestDevice, route: RouteUnderTest) => Promise<string | undefined>;
   code: ErrorCode;
   /** What the message must say, so a person knows which credential problem it is. */
   message: RegExp;
@@ -43,6 +49,8 @@ export async function expectError(
 }
 
 const nowSeconds = (hub: TestHub) => Math.floor(hub.clock.now() / 1000);
+/** The request a device token is bound to (claims htm and htu). */
+const boundTo = (route: RouteUnderTest) => ({ method: route.method, path: requestPath(route.path) });
 
 /** A JWT with exactly these claims, signed by the device's key (or another one). */
 function signClaims(key: CryptoKey, claims: JWTPayload, alg = "EdDSA") {
@@ -95,9 +103,10 @@ export function deviceAuthCases(): AuthCase[] {
     },
     {
       name: "a JWT for a device this hub never enrolled",
-      authorization: async (hub) => {
+      authorization: async (hub, _device, route) => {
         const stranger = await hub.newDeviceKey();
         const jwt = await signDeviceJwt(stranger.privateKey, {
+          ...boundTo(route),
           deviceId: "dev_00000000000000000000",
           hubId: hub.hubId,
           nowSeconds: nowSeconds(hub),
@@ -109,11 +118,11 @@ export function deviceAuthCases(): AuthCase[] {
     },
     {
       name: "a device of another hub (foreign credential)",
-      authorization: async () => {
+      authorization: async (_hub, _device, route) => {
         const other = await createTestHub();
         try {
           const foreign = await other.enroll();
-          return await other.deviceAuthorization(foreign);
+          return await other.deviceAuthorization(foreign, route);
         } finally {
           await other.close();
         }
@@ -123,18 +132,26 @@ export function deviceAuthCases(): AuthCase[] {
     },
     {
       name: "a JWT forged with another key for an enrolled device",
-      authorization: async (hub, device) => {
+      authorization: async (hub, device, route) => {
         const forger = await hub.newDeviceKey();
-        return hub.deviceAuthorization({ deviceId: device.deviceId, privateKey: forger.privateKey });
+        return hub.deviceAuthorization({ deviceId: device.deviceId, privateKey: forger.privateKey }, route);
       },
       code: "unauthenticated",
       message: /does not verify: signature verification failed/,
     },
     {
       name: "an unsigned JWT (alg none)",
-      authorization: async (hub, device) => {
+      authorization: async (hub, device, route) => {
         const now = nowSeconds(hub);
-        const claims = { sub: device.deviceId, aud: hub.hubId, iat: now, exp: now + 60, jti: "x" };
+        const claims = {
+          sub: device.deviceId,
+          aud: hub.hubId,
+          iat: now,
+          exp: now + 60,
+          jti: "x",
+          htm: route.method,
+          htu: requestPath(route.path),
+        };
         return `Bearer ${base64url({ alg: "none", typ: "JWT" })}.${base64url(claims)}.`;
       },
       code: "unauthenticated",
@@ -142,9 +159,9 @@ export function deviceAuthCases(): AuthCase[] {
     },
     {
       name: "an HS256 JWT keyed with the device's public key (algorithm confusion)",
-      authorization: async (hub, device) => {
+      authorization: async (hub, device, route) => {
         const now = nowSeconds(hub);
-        const jwt = await new SignJWT({})
+        const jwt = await new SignJWT({ htm: route.method, htu: requestPath(route.path) })
           .setProtectedHeader({ alg: "HS256", typ: "JWT" })
           .setSubject(device.deviceId)
           .setAudience(hub.hubId)
@@ -159,8 +176,9 @@ export function deviceAuthCases(): AuthCase[] {
     },
     {
       name: "an expired JWT",
-      authorization: async (hub, device) => {
+      authorization: async (hub, device, route) => {
         const jwt = await signDeviceJwt(device.privateKey, {
+          ...boundTo(route),
           deviceId: device.deviceId,
           hubId: hub.hubId,
           nowSeconds: nowSeconds(hub) - 600,
@@ -172,8 +190,9 @@ export function deviceAuthCases(): AuthCase[] {
     },
     {
       name: "a JWT whose exp is more than 5 minutes after its iat",
-      authorization: async (hub, device) => {
+      authorization: async (hub, device, route) => {
         const jwt = await signDeviceJwt(device.privateKey, {
+          ...boundTo(route),
           deviceId: device.deviceId,
           hubId: hub.hubId,
           nowSeconds: nowSeconds(hub),
@@ -186,8 +205,9 @@ export function deviceAuthCases(): AuthCase[] {
     },
     {
       name: "a JWT issued an hour in the future",
-      authorization: async (hub, device) => {
+      authorization: async (hub, device, route) => {
         const jwt = await signDeviceJwt(device.privateKey, {
+          ...boundTo(route),
           deviceId: device.deviceId,
           hubId: hub.hubId,
           nowSeconds: nowSeconds(hub) + 3600,
@@ -195,12 +215,27 @@ export function deviceAuthCases(): AuthCase[] {
         return `Bearer ${jwt}`;
       },
       code: "unauthenticated",
-      message: /expires too far in the future/,
+      message: /issued 3600 s in the future \(more than 30 s\); is the device clock right\?/,
+    },
+    {
+      name: "a JWT issued 60 s in the future (within its lifetime, beyond the skew)",
+      authorization: async (hub, device, route) => {
+        const jwt = await signDeviceJwt(device.privateKey, {
+          ...boundTo(route),
+          deviceId: device.deviceId,
+          hubId: hub.hubId,
+          nowSeconds: nowSeconds(hub) + 60,
+        });
+        return `Bearer ${jwt}`;
+      },
+      code: "unauthenticated",
+      message: /issued 60 s in the future/,
     },
     {
       name: "a JWT for another hub (wrong audience)",
-      authorization: async (hub, device) => {
+      authorization: async (hub, device, route) => {
         const jwt = await signDeviceJwt(device.privateKey, {
+          ...boundTo(route),
           deviceId: device.deviceId,
           hubId: crypto.randomUUID(),
           nowSeconds: nowSeconds(hub),
@@ -212,13 +247,15 @@ export function deviceAuthCases(): AuthCase[] {
     },
     {
       name: "a JWT without a jti",
-      authorization: async (hub, device) => {
+      authorization: async (hub, device, route) => {
         const now = nowSeconds(hub);
         const jwt = await signClaims(device.privateKey, {
           sub: device.deviceId,
           aud: hub.hubId,
           iat: now,
           exp: now + 60,
+          htm: route.method,
+          htu: requestPath(route.path),
         });
         return `Bearer ${jwt}`;
       },
@@ -227,12 +264,56 @@ export function deviceAuthCases(): AuthCase[] {
     },
     {
       name: "a valid JWT of a revoked device",
-      authorization: async (hub, device) => {
+      authorization: async (hub, device, route) => {
         await hub.adminJson("POST", `/v1/admin/devices/${device.deviceId}/revoke`);
-        return hub.deviceAuthorization(device);
+        return hub.deviceAuthorization(device, route);
       },
       code: "unauthenticated",
       message: /device dev_\w+ was revoked at .*enroll it again/,
+    },
+    {
+      name: "a JWT without the request binding (no htm, no htu)",
+      authorization: async (hub, device) => {
+        const now = nowSeconds(hub);
+        const jwt = await signClaims(device.privateKey, {
+          sub: device.deviceId,
+          aud: hub.hubId,
+          iat: now,
+          exp: now + 60,
+          jti: crypto.randomUUID(),
+        });
+        return `Bearer ${jwt}`;
+      },
+      code: "unauthenticated",
+      message: /does not verify: missing required "ht[mu]" claim/,
+    },
+    {
+      name: "a JWT signed for another HTTP method",
+      authorization: async (hub, device, route) =>
+        hub.deviceAuthorization(device, {
+          method: route.method === "DELETE" ? "PATCH" : "DELETE",
+          path: route.path,
+        }),
+      code: "unauthenticated",
+      message: /bound to another request: expected [A-Z]+ \/v1\/\S+, got (DELETE|PATCH) \/v1\//,
+    },
+    {
+      name: "a JWT signed for another path",
+      authorization: async (hub, device, route) =>
+        hub.deviceAuthorization(device, { method: route.method, path: "/v1/elsewhere" }),
+      code: "unauthenticated",
+      message: /bound to another request: expected [A-Z]+ \/v1\/\S+, got [A-Z]+ \/v1\/elsewhere$/,
+    },
+    {
+      name: "a JWT already used once for this very request (replayed)",
+      authorization: async (hub, device, route) => {
+        const authorization = await hub.deviceAuthorization(device, route);
+        const first = await hub.request(route.method, route.path, route.body, { headers: { authorization } });
+        expect(first.status, await first.text()).toBe(route.okStatus);
+        return authorization;
+      },
+      code: "unauthenticated",
+      message: /^device token was already used \(replayed\?\)$/,
     },
   ];
 }
@@ -284,11 +365,17 @@ export function adminAuthCases(): AuthCase[] {
     },
     {
       name: "a valid device JWT",
-      authorization: async (hub, device) => hub.deviceAuthorization(device),
+      authorization: async (hub, device, route) => hub.deviceAuthorization(device, route),
       code: "unauthenticated",
       message: notValid,
     },
   ];
+}
+
+/** Accepted device tokens recorded (a refused credential must not add one). */
+async function countJtis(hub: TestHub): Promise<number> {
+  const result = await hub.client.execute("select count(*) as n from device_jtis");
+  return Number(result.rows[0]?.n);
 }
 
 export type AuthSuite = {
@@ -312,13 +399,15 @@ export function testAuthentication(kind: "device" | "admin", routes: RouteUnderT
         async (_, authCase) => {
           const hub = suite.hub();
           const device = await suite.newDevice(hub);
-          const authorization = await authCase.authorization(hub, device);
+          const authorization = await authCase.authorization(hub, device, route);
           const before = await hub.digest();
+          const jtisBefore = await countJtis(hub);
           const response = await hub.request(route.method, route.path, route.body, {
             headers: authorization === undefined ? {} : { authorization },
           });
           await expectError(response, 401, authCase.code, authCase.message);
           expect(await hub.digest()).toBe(before);
+          expect(await countJtis(hub)).toBe(jtisBefore);
         },
       );
 
@@ -326,7 +415,7 @@ export function testAuthentication(kind: "device" | "admin", routes: RouteUnderT
         const hub = suite.hub();
         const device = await suite.newDevice(hub);
         const authorization =
-          kind === "device" ? await hub.deviceAuthorization(device) : `Bearer ${hub.adminToken}`;
+          kind === "device" ? await hub.deviceAuthorization(device, route) : `Bearer ${hub.adminToken}`;
         const response = await hub.request(route.method, route.path, route.body, {
           headers: { authorization },
         });

@@ -7,13 +7,17 @@ import { type CryptoKey, exportJWK, generateKeyPair, type JWK } from "jose";
 import { openLibsql } from "../../hub/db/open-libsql.ts";
 import { createApp } from "../../hub/http/create-app.ts";
 import { createTableBlockStore } from "../../hub/ports/block-store.ts";
+import { alwaysHealthy, type HealthPort } from "../../hub/ports/health.ts";
 import { type Logger, silentLogger } from "../../hub/ports/logger.ts";
 import { createInProcessNotifier, type Notifier } from "../../hub/ports/notifier.ts";
 import { createWindowRateLimiter } from "../../hub/ports/rate-limiter.ts";
 import { DEFAULT_LIMITS, type HubContext, type HubLimits } from "../../hub/services/hub-context.ts";
 import { initializeHub } from "../../hub/services/initialize-hub.ts";
 import { signDeviceJwt } from "../../shared/auth/device-jwt.ts";
-import { BLOCKS_CONTENT_TYPE } from "../../shared/blocks/block-frames.ts";
+import { BLOCKS_CONTENT_TYPE, encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
+import { MIN_BLOCK_BYTES } from "../../shared/blocks/block-size.ts";
+import { contentHash } from "../../shared/blocks/content-hash.ts";
+import { sha256Hex } from "../../shared/blocks/hex.ts";
 import type { EnrollResponse } from "../../shared/protocol/messages.ts";
 import type { ShareGrant } from "../../shared/protocol/shares.ts";
 
@@ -30,6 +34,8 @@ export type TestHubOptions = {
   enrolAttemptsPerMinute?: number;
   clientAddress?: (c: Context) => string;
   log?: Logger;
+  /** The hub's health port (default: always healthy). */
+  health?: HealthPort;
   startMs?: number;
   /** Open the database file of this hub instead of a new one: a second hub process over one database. */
   sameDatabaseAs?: { dir: string; adminToken: string; clock: TestClock };
@@ -71,6 +77,8 @@ export async function createTestHub(options: TestHubOptions = {}) {
     limits,
     enrolLimiter: createWindowRateLimiter(options.enrolAttemptsPerMinute ?? 20, 60_000),
     log: options.log ?? silentLogger,
+    health: options.health ?? alwaysHealthy,
+    storageLabel: dir,
     now: clock.now,
   };
   const app = createApp(ctx, { clientAddress: options.clientAddress ?? (() => TEST_CLIENT_ADDRESS) });
@@ -158,12 +166,17 @@ export async function createTestHub(options: TestHubOptions = {}) {
     return device;
   }
 
-  /** A valid `Authorization` value for `device`, signed now by the hub's clock. */
-  async function deviceAuthorization(device: Pick<TestDevice, "deviceId" | "privateKey">) {
+  /** A valid `Authorization` value for `device` and one request (method and path; a query is ignored), signed now. */
+  async function deviceAuthorization(
+    device: Pick<TestDevice, "deviceId" | "privateKey">,
+    target: { method: string; path: string },
+  ) {
     const jwt = await signDeviceJwt(device.privateKey, {
       deviceId: device.deviceId,
       hubId: identity.hubId,
       nowSeconds: Math.floor(clock.now() / 1000),
+      method: target.method,
+      path: requestPath(target.path),
     });
     return `Bearer ${jwt}`;
   }
@@ -178,14 +191,55 @@ export async function createTestHub(options: TestHubOptions = {}) {
   ) {
     return request(method, path, body, {
       ...init,
-      headers: { authorization: await deviceAuthorization(device), ...init.headers },
+      headers: { authorization: await deviceAuthorization(device, { method, path }), ...init.headers },
     });
   }
 
-  /** Every row of every table, as text: equal before and after a refused request means it changed nothing. */
+  /**
+   * A small file (one block) committed to `share` by a source or peer: report, upload the block, report again.
+   * Returns the committed entry and its block's hash.
+   */
+  async function commitFile(
+    device: Pick<TestDevice, "deviceId" | "privateKey">,
+    share: string,
+    path: string,
+    content: string | Uint8Array,
+  ) {
+    const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
+    const blockHash = await sha256Hex(bytes);
+    const blocks = bytes.length === 0 ? [] : [blockHash];
+    const entry = {
+      path,
+      type: "file" as const,
+      size: bytes.length,
+      mode: 0o644,
+      mtimeMs: 1_700_000_000_000,
+      blockSize: MIN_BLOCK_BYTES,
+      blocks,
+      hash: await contentHash(bytes.length, MIN_BLOCK_BYTES, blocks),
+    };
+    const reportPath = `/v1/shares/${share}/reports`;
+    await deviceFetch(device, "POST", reportPath, { entries: [entry] });
+    if (blocks.length > 0) {
+      const frames = encodeBlockFrames([{ hash: blockHash, bytes }]);
+      const uploaded = await deviceFetch(device, "POST", "/v1/blocks", frames);
+      if (uploaded.status !== 200)
+        throw new Error(`upload failed: ${uploaded.status} ${await uploaded.text()}`);
+    }
+    const committed = await deviceFetch(device, "POST", reportPath, { entries: [entry] });
+    const text = await committed.text();
+    if (committed.status !== 200 || !text.includes('"accepted"'))
+      throw new Error(`commit failed: ${committed.status} ${text}`);
+    return { entry, blockHash, bytes };
+  }
+
+  /**
+   * Every row of every table, as text: equal before and after a refused request means it changed nothing.
+   * Leaves out device_jtis: an authenticated request records its token there even when the route refuses it.
+   */
   async function digest(): Promise<string> {
     const tables = await opened.client.execute(
-      "select name from sqlite_master where type = 'table' and name not like '\\_\\_%' escape '\\' and name not like 'sqlite_%' order by name",
+      "select name from sqlite_master where type = 'table' and name not like '\\_\\_%' escape '\\' and name not like 'sqlite_%' and name <> 'device_jtis' order by name",
     );
     const parts: string[] = [];
     for (const { name } of tables.rows) {
@@ -227,9 +281,15 @@ export async function createTestHub(options: TestHubOptions = {}) {
     enroll,
     deviceAuthorization,
     deviceFetch,
+    commitFile,
     digest,
     close,
   };
+}
+
+/** The path of a request target, without its query (what a device token's `htu` claim names). */
+export function requestPath(target: string): string {
+  return new URL(target, "http://hub.test").pathname;
 }
 
 export function createTestClock(startMs: number): TestClock {

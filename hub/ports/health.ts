@@ -1,0 +1,9 @@
+// Whether the hub can still keep what it accepts: a port each runtime fills (Node watches its data dir).
+
+export interface HealthPort {
+  /** Why the hub must not accept requests now (it reads at most a cheap, rate-limited probe), or undefined. */
+  problem(): Promise<string | undefined>;
+}
+
+/** For runtimes whose storage cannot vanish under the process (Workers, remote libSQL). */
+export const alwaysHealthy: HealthPort = { problem: async () => undefined };
