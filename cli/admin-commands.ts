@@ -40,7 +40,7 @@ function formatShare(share: Row & { members: Row[]; recentRuns: Row[]; heldDelet
     );
   }
   if (share.deleteConfirmedUntil)
-    lines.push(`mass delete confirmed: the next one is let through until ${share.deleteConfirmedUntil}`);
+    lines.push(`mass delete confirmed: mass deletes are let through until ${share.deleteConfirmedUntil}`);
   lines.push(
     "",
     formatTable(
@@ -251,8 +251,8 @@ Example:
   "confirm-delete": adminCommand(
     `Usage: fleetsync share confirm-delete NAME
 
-Lets the next report of share NAME through that would delete at least half of its entries (a mass
-delete the hub held; see share show). Valid for 15 minutes, used up by that one report.
+Lets reports of share NAME through that would delete at least half of its entries (a mass delete
+the hub held; see share show), for the next 15 minutes: a large delete may arrive in several reports.
 ${ADMIN_FLAGS_HELP}
 
 Example:

@@ -21,6 +21,7 @@ import {
   InstructionsResponseSchema,
   PRESENCE_HEADER,
   ReportResponseSchema,
+  type ScanTotals,
   StatusResponseSchema,
 } from "../../shared/protocol/messages.ts";
 import { AGENT_USER_AGENT } from "./agent-user-agent.ts";
@@ -156,10 +157,10 @@ export class HubClient {
     );
   }
 
-  async report(share: string, entries: Entry[]) {
+  async report(share: string, entries: Entry[], scan?: ScanTotals) {
     const what = `reporting ${entries.length} changes to "${share}"`;
     const response = await this.request("POST", `/v1/shares/${encodeURIComponent(share)}/reports`, what, {
-      json: { entries },
+      json: scan ? { entries, scan } : { entries },
     });
     return parseBody(response, ReportResponseSchema, what);
   }

@@ -3,6 +3,7 @@ import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
 import type { Entry } from "../../shared/protocol/entry.ts";
+import type { ScanTotals } from "../../shared/protocol/messages.ts";
 import { openNoFollow } from "../apply/open-no-follow.ts";
 import type { HubClient } from "../hub/hub-client.ts";
 import type { AgentLogger } from "../log/agent-logger.ts";
@@ -67,9 +68,15 @@ export async function reportChanges(
   for (const [path, entry] of scan.updates) if (!scan.changed.has(path) && entry) state.index[path] = entry;
 
   const entries = [...scan.changed].sort().map((path) => indexEntryToEntry(path, scan.updates.get(path)));
+  // What this scan deletes and creates from each entry on: a mass delete spread over several reports is still
+  // judged whole by the hub (its guard sees the rest of the scan with every report).
+  const remaining = remainingTotals(entries, (path) => state.index[path] !== undefined);
+  let position = 0;
   for (let chunk of chunkEntries(entries)) {
+    const scanTotals = remaining[position]!;
+    position += chunk.length;
     for (let round = 0; ; round++) {
-      const answer = await client.report(share, chunk);
+      const answer = await client.report(share, chunk, scanTotals);
       if (answer.status === "held") {
         const rest = entries.slice(entries.indexOf(chunk[0]!));
         outcome.held = { reason: answer.reason, paths: rest.map((e) => e.path) };
@@ -104,6 +111,21 @@ export async function reportChanges(
     }
   }
   return outcome;
+}
+
+/** For each position, the deletions and new paths from there to the end (index `entries.length` is zero). */
+function remainingTotals(entries: Entry[], wasLive: (path: string) => boolean): ScanTotals[] {
+  const totals: ScanTotals[] = new Array(entries.length + 1);
+  totals[entries.length] = { deletes: 0, creates: 0 };
+  for (let i = entries.length - 1; i >= 0; i--) {
+    const entry = entries[i]!;
+    const after = totals[i + 1]!;
+    totals[i] = {
+      deletes: after.deletes + (entry.type === "deleted" ? 1 : 0),
+      creates: after.creates + (entry.type !== "deleted" && !wasLive(entry.path) ? 1 : 0),
+    };
+  }
+  return totals;
 }
 
 async function uploadBlocks(client: HubClient, root: string, chunk: Entry[], missing: string[]) {

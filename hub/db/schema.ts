@@ -67,7 +67,7 @@ export const shares = sqliteTable("shares", {
   heldDeletes: integer("held_deletes"),
   heldLive: integer("held_live"),
   heldAt: integer("held_at"),
-  /** Until when (ms) the next held-sized report is let through (`share confirm-delete`); consumed on use. */
+  /** Until when (ms) held-sized reports are let through (`share confirm-delete`). */
   deleteConfirmedUntil: integer("delete_confirmed_until"),
 });
 

@@ -73,7 +73,7 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
   authenticated.post("/shares/:share/reports", async (c) => {
     const share = validate(ShareNameSchema, c.req.param("share"), "path parameter share");
     const body = await readJson(c, ReportRequestSchema);
-    return c.json(await commitReport(ctx, c.get("deviceId"), share, body.entries));
+    return c.json(await commitReport(ctx, c.get("deviceId"), share, body.entries, body.scan));
   });
 
   authenticated.put("/shares/:share/cursor", async (c) => {

@@ -3,7 +3,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import { contentHash } from "../../shared/blocks/content-hash.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { type Entry, isSameEntry } from "../../shared/protocol/entry.ts";
-import type { ReportResponse } from "../../shared/protocol/messages.ts";
+import type { ReportResponse, ScanTotals } from "../../shared/protocol/messages.ts";
 import { chunkForParams } from "../db/database.ts";
 import { entries, members, shares, syncOps, syncRuns } from "../db/schema.ts";
 import { shareBlockStatements } from "./block-access.ts";
@@ -21,6 +21,8 @@ export async function commitReport(
   deviceId: string,
   shareName: string,
   reported: Entry[],
+  /** The totals of the whole scan this report is part of (see ScanTotalsSchema), when the agent sends them. */
+  scan?: ScanTotals,
 ): Promise<ReportResponse> {
   const { member } = await requireMembership(ctx, deviceId, shareName);
   if (member.role === "replica") {
@@ -72,14 +74,17 @@ export async function commitReport(
   const [share] = await ctx.db.select().from(shares).where(eq(shares.name, shareName));
   if (!share) throw new FleetsyncError("not_found", `share "${shareName}" does not exist`);
   if (changed.length === 0) return { status: "accepted", accepted: 0, head: share.headSeq };
+  const deletes = changed.filter((e) => e.type === "deleted").length;
+  // New live paths (not live before): a rename or move creates as many as it deletes.
+  const creates = changed.filter(
+    (e) => e.type !== "deleted" && (current.get(e.path)?.type ?? "deleted") === "deleted",
+  ).length;
+  // A scan's deletions may span several reports: judge what the rest of the scan deletes, not one slice.
   const guard = await guardMassDelete(ctx, {
     share,
     deviceId,
-    deletes: changed.filter((e) => e.type === "deleted").length,
-    // New live paths (not live before): a rename or move creates as many as it deletes.
-    creates: changed.filter(
-      (e) => e.type !== "deleted" && (current.get(e.path)?.type ?? "deleted") === "deleted",
-    ).length,
+    deletes: Math.max(deletes, scan?.deletes ?? 0),
+    creates: scan && scan.deletes > deletes ? scan.creates : creates,
   });
   if (guard.held) return guard.held;
 

@@ -10,7 +10,10 @@ import type { HubContext } from "./hub-context.ts";
 /** A report deleting at least this share of the live entries, and at least MIN_DELETES of them, is held. */
 export const MASS_DELETE_FRACTION = 0.5;
 export const MIN_MASS_DELETES = 10;
-/** How long `share confirm-delete` lets the next held-sized report through. */
+/**
+ * How long `share confirm-delete` lets mass deletes of the share through. A window, not one report: an emptied
+ * large share deletes in several reports, and each of them is as large as the rest of the share.
+ */
 export const DELETE_CONFIRMATION_MS = 15 * 60 * 1000;
 
 /**
@@ -68,7 +71,7 @@ export async function guardMassDelete(
     return {
       held: undefined,
       statements: [
-        clearStatement(ctx, share.name, { ...clearHold, deleteConfirmedUntil: null }),
+        clearStatement(ctx, share.name, clearHold),
         auditStatement(ctx, `device:${deviceId}`, "share.mass-delete", share.name, { deletes, live }),
       ],
     };
@@ -83,7 +86,7 @@ export async function guardMassDelete(
   return { held: { status: "held", deletes, live, reason } };
 }
 
-/** `share confirm-delete`: the next held-sized report of the share is let through for 15 minutes. */
+/** `share confirm-delete`: mass deletes of the share are let through for the next 15 minutes. */
 export async function confirmMassDelete(ctx: HubContext, name: string) {
   const until = ctx.now() + DELETE_CONFIRMATION_MS;
   const updated = await ctx.db

@@ -45,8 +45,19 @@ export const DeviceConfigSchema = z.object({
 });
 export type DeviceConfig = z.infer<typeof DeviceConfigSchema>;
 
+/**
+ * What the whole scan a report belongs to still deletes and creates (this report and the ones after it): a
+ * large change arrives in several reports, and the mass-delete guard must judge all of it, not one slice.
+ */
+export const ScanTotalsSchema = z.strictObject({
+  deletes: z.number().int().min(0),
+  creates: z.number().int().min(0),
+});
+export type ScanTotals = z.infer<typeof ScanTotalsSchema>;
+
 export const ReportRequestSchema = z.strictObject({
   entries: z.array(EntrySchema).min(1).max(MAX_ENTRIES_PER_REPORT),
+  scan: ScanTotalsSchema.optional(),
 });
 export type ReportRequest = z.infer<typeof ReportRequestSchema>;
 

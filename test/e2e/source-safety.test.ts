@@ -4,7 +4,10 @@ import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
 import {
   type Fleet,
+  listTrash,
   makeTempDir,
+  runCliCaptured,
+  snapshotTree,
   startAgent,
   startFleet,
   updateAgentConfig,
@@ -106,4 +109,65 @@ test("changes made while a source agent is starting are reported at once, over m
     }
     await expectOnHub(made);
   }
+});
+
+async function liveEntries(f: Fleet): Promise<number> {
+  const [row] = await queryHubDb(
+    f.hub.dataDir,
+    "select count(*) as n from entries where share = ? and type != 'deleted'",
+    [f.share],
+  );
+  return Number(row?.n);
+}
+
+async function emptyRoot(root: string): Promise<void> {
+  for (const name of await readdir(root)) {
+    if (name !== ".fleetsync") await rm(join(root, name), { recursive: true, force: true });
+  }
+}
+
+test("emptying a source root (marker kept) deletes nothing anywhere until someone confirms it", async () => {
+  fleet = await startFleet({ replicas: 1 });
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 12; i++) files[`docs/file-${i}.txt`] = `${i}\n`;
+  await writeFiles(fleet.sourceRoot, files);
+  await waitForConvergence(fleet);
+  const replica = fleet.replicas[0]!;
+
+  await emptyRoot(fleet.sourceRoot);
+  await waitFor(() => /would delete 13 of 13 entries of share docs/.test(fleet!.source.agent.output()), {
+    what: "the source to say the mass delete is held",
+  });
+  const admin = ["--hub", fleet.hub.url, "--admin-token", fleet.hub.adminToken];
+  const shown = await runCliCaptured(["share", "show", fleet.share, "--json", ...admin]);
+  expect(JSON.parse(shown.stdout).heldDelete).toMatchObject({ deletes: 13, live: 13 });
+  const status = await runCliCaptured(["agent", "status", "--state", fleet.source.stateDir, "--json"]);
+  expect(JSON.parse(status.stdout).shares[0].lastError).toMatch(/fleetsync share confirm-delete docs/);
+  // Nothing was deleted: not on the hub, not on the replica.
+  expect(await liveEntries(fleet)).toBe(13);
+  expect(Object.keys(await snapshotTree(replica.root))).toHaveLength(13);
+
+  const confirmed = await runCliCaptured(["share", "confirm-delete", fleet.share, ...admin]);
+  expect(confirmed.code).toBe(0);
+  await waitForConvergence(fleet, 40_000);
+  expect(await snapshotTree(replica.root)).toEqual({});
+  expect((await listTrash(replica.root)).map((t) => t.path)).toContain("docs/file-0.txt");
+});
+
+test("a mass delete spread over several reports is held as a whole, not let through slice by slice", async () => {
+  fleet = await startFleet({ replicas: 0 });
+  // 5,000 entries: a source reports at most 2,000 per request, and 2,000 of 5,000 alone is no mass delete.
+  const files: Record<string, string> = {};
+  for (let d = 0; d < 50; d++) for (let f = 0; f < 99; f++) files[`d${d}/f${f}.txt`] = `${d}.${f}\n`;
+  await writeFiles(fleet.sourceRoot, files);
+  await waitFor(async () => (await liveEntries(fleet!)) === 5000, {
+    timeoutMs: 60_000,
+    what: "all 5,000 entries on the hub",
+  });
+  await emptyRoot(fleet.sourceRoot);
+  await waitFor(() => /would delete 5000 of 5000 entries/.test(fleet!.source.agent.output()), {
+    timeoutMs: 30_000,
+    what: "the hold",
+  });
+  expect(await liveEntries(fleet)).toBe(5000);
 });
