@@ -107,7 +107,7 @@ export async function openReplicaShare(
         if (check.reason !== lastProblem) {
           log.error(check.reason);
           // A fresh share whose root cannot be made has no state to keep yet; one that synced shows why it waits.
-          if (!opened.isNew) await persist().catch(() => {});
+          if (root !== undefined || !opened.isNew) await persist().catch(() => {});
           await tellHub(check.reason);
         }
         lastProblem = check.reason;

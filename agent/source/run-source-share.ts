@@ -95,7 +95,7 @@ export async function runSourceShare({
         if (check.reason !== lastRootProblem) {
           log.error(check.reason);
           // A share that never synced here has no state yet (creating one would make the next start not a first run).
-          if (!opened.isNew) await persist().catch(() => {});
+          if (root !== undefined || !opened.isNew) await persist().catch(() => {});
           await tellHub(check.reason);
         }
         lastRootProblem = check.reason;

@@ -138,15 +138,24 @@ export async function listDeviceShares(ctx: HubContext, deviceId: string): Promi
     .innerJoin(shares, eq(shares.name, members.share))
     .where(eq(members.deviceId, deviceId))
     .orderBy(shares.name);
-  return rows.map(({ share, role, cursor }) => ({
-    name: share.name,
-    role,
-    kind: share.kind,
-    deletes: share.deletes,
-    conflicts: share.conflicts,
-    head: share.headSeq,
-    cursor: role === "source" ? share.headSeq : cursor,
-  }));
+  const out: DeviceShare[] = [];
+  for (const { share, role, cursor } of rows) {
+    const reached = role === "source" ? share.headSeq : cursor;
+    // What the device still lacks, in files and bytes as well as sequence numbers (agent status shows it).
+    const lag = reached < share.headSeq ? await lagOf(ctx, share.name, reached) : { files: 0, bytes: 0 };
+    out.push({
+      name: share.name,
+      role,
+      kind: share.kind,
+      deletes: share.deletes,
+      conflicts: share.conflicts,
+      head: share.headSeq,
+      cursor: reached,
+      lagFiles: lag.files,
+      lagBytes: lag.bytes,
+    });
+  }
+  return out;
 }
 
 /** The device's membership in a share, or a 403 naming what is wrong. */

@@ -96,7 +96,7 @@ describe("share show and confirm-delete", () => {
 
     const shown = await cli(["share", "show", "media"]);
     expect(shown.code).toBe(0);
-    expect(shown.stdout).toMatch(/mass delete confirmed: the next one is let through until \d{4}-/);
+    expect(shown.stdout).toMatch(/mass delete confirmed: mass deletes are let through until \d{4}-/);
     expect(shown.stdout).toMatch(
       new RegExp(`${deviceId}\\s+replica-\\S+\\s+replica\\s+\\S+\\s+0\\s+0 \\(0 files, 0 B\\)`),
     );

@@ -10,6 +10,7 @@ import {
   findTempFiles,
   listTrash,
   makeTempDir,
+  runCliCaptured,
   setAgentHub,
   startAgent,
   startFleet,
@@ -234,3 +235,45 @@ test.skipIf(!canMount)(
     expect(fleet.replicas[0]!.agent.output()).toMatch(/all applied now/);
   },
 );
+
+test("a replica paused by a missing marker says so in agent status and share show, with its lag in files and bytes", async () => {
+  fleet = await startFleet({ replicas: 1 });
+  const replica = fleet.replicas[0]!;
+  await writeFiles(fleet.sourceRoot, { "a.txt": "a\n" });
+  await waitForConvergence(fleet);
+  await rm(join(replica.root, ".fleetsync"), { recursive: true });
+  await writeFiles(fleet.sourceRoot, { "b.txt": "four" });
+
+  const admin = ["--hub", fleet.hub.url, "--admin-token", fleet.hub.adminToken];
+  const member = await waitFor(
+    async () => {
+      const shown = JSON.parse(
+        (await runCliCaptured(["share", "show", fleet!.share, "--json", ...admin])).stdout,
+      );
+      const row = shown.members.find((m: { deviceId: string }) => m.deviceId === replica.deviceId);
+      return /\.fleetsync is missing/.test(row?.lastError ?? "") ? row : undefined;
+    },
+    { what: "share show to name the missing marker" },
+  );
+  expect(member).toMatchObject({ lagFiles: 1, lagBytes: 4 });
+  const status = JSON.parse(
+    (await runCliCaptured(["agent", "status", "--state", replica.stateDir, "--json"])).stdout,
+  );
+  expect(status.shares[0]).toMatchObject({ lagFiles: 1, lagBytes: 4 });
+  expect(status.shares[0].lastError).toMatch(/\.fleetsync is missing.*mkdir/);
+  expect(await readdir(replica.root)).not.toContain("b.txt");
+
+  await mkdir(join(replica.root, ".fleetsync"));
+  await waitForConvergence(fleet);
+  await waitFor(
+    async () => {
+      const shown = JSON.parse(
+        (await runCliCaptured(["share", "show", fleet!.share, "--json", ...admin])).stdout,
+      );
+      return (
+        shown.members.find((m: { deviceId: string }) => m.deviceId === replica.deviceId)?.lastError === null
+      );
+    },
+    { what: "the error to clear once the marker is back" },
+  );
+});
