@@ -36,6 +36,8 @@ describe("a valid token", () => {
         conflicts: "keep-both",
         head: 0,
         cursor: 0,
+        lagFiles: 0,
+        lagBytes: 0,
       },
       {
         name: "media",
@@ -45,6 +47,8 @@ describe("a valid token", () => {
         conflicts: "keep-both",
         head: 0,
         cursor: 0,
+        lagFiles: 0,
+        lagBytes: 0,
       },
     ]);
   });

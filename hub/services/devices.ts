@@ -34,7 +34,16 @@ export async function revokeDevice(ctx: HubContext, id: string) {
   return { id, revoked: true };
 }
 
-export async function renameDevice(ctx: HubContext, id: string, name: string) {
+export const MAX_DEVICE_NAME_LENGTH = 128;
+
+export async function renameDevice(ctx: HubContext, id: string, newName: string) {
+  const name = newName.trim();
+  if (name.length === 0 || name.length > MAX_DEVICE_NAME_LENGTH) {
+    throw new FleetsyncError(
+      "invalid",
+      `field "name": use 1-${MAX_DEVICE_NAME_LENGTH} characters for the device's new name`,
+    );
+  }
   const updated = await ctx.db
     .update(devices)
     .set({ name })

@@ -234,6 +234,7 @@ test.skipIf(!canMount)(
     await waitForConvergence(fleet, 90_000);
     expect(fleet.replicas[0]!.agent.output()).toMatch(/all applied now/);
   },
+  180_000,
 );
 
 test("a replica paused by a missing marker says so in agent status and share show, with its lag in files and bytes", async () => {

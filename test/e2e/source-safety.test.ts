@@ -75,7 +75,7 @@ test("changes made while a source agent is starting are reported at once, over m
   const tree: Record<string, string> = {};
   for (let d = 0; d < 300; d++) for (let f = 0; f < 8; f++) tree[`dir${d}/file${f}.txt`] = `${d}/${f}\n`;
   await writeFiles(fleet.sourceRoot, tree);
-  const expectOnHub = async (paths: string[]) =>
+  const expectOnHub = async (paths: string[], timeoutMs = 15_000) =>
     waitFor(
       async () => {
         const rows = await queryHubDb(
@@ -85,9 +85,9 @@ test("changes made while a source agent is starting are reported at once, over m
         );
         return rows.length === paths.length;
       },
-      { timeoutMs: 15_000, what: `the hub to have ${paths.join(", ")}` },
+      { timeoutMs, what: `the hub to have ${paths.join(", ")}` },
     );
-  await expectOnHub(["dir299/file7.txt"]);
+  await expectOnHub(["dir299/file7.txt"], 60_000);
 
   // The scan walks directories last-listed first, the watcher first-listed first: the last ones listed are
   // scanned early and watched late, so changes there are what a watcher started alongside the scan misses.

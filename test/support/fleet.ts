@@ -334,7 +334,9 @@ export async function waitForConvergence(fleet: Fleet, timeoutMs = 30_000): Prom
     async () => {
       const want = JSON.stringify(await snapshotTree(fleet.sourceRoot));
       for (const replica of fleet.replicas) {
-        if (JSON.stringify(await snapshotTree(replica.root).catch(() => ({}))) !== want) return false;
+        // A walk that fails (a file vanished under it while the replica applies) is "not yet", never "empty".
+        const got = await snapshotTree(replica.root).catch(() => undefined);
+        if (got === undefined || JSON.stringify(got) !== want) return false;
       }
       return true;
     },

@@ -4,10 +4,9 @@
 import { type Context, Hono } from "hono";
 import { approveDevice, denyDevice } from "../../services/approval.ts";
 import { readDeviceDetail } from "../../services/dashboard-device.ts";
-import { removeDevice, renameDevice } from "../../services/dashboard-device-edits.ts";
 import { readFleet } from "../../services/dashboard-fleet.ts";
 import { readShareDetail } from "../../services/dashboard-share.ts";
-import { revokeDevice } from "../../services/devices.ts";
+import { removeDevice, renameDevice, revokeDevice } from "../../services/devices.ts";
 import type { HubContext } from "../../services/hub-context.ts";
 import { field, localPath, type PageRenderer } from "./page-renderer.tsx";
 import { DevicePage } from "./pages/device-page.tsx";
@@ -67,7 +66,7 @@ export function fleetPageRoutes(ctx: HubContext, render: PageRenderer) {
     return `device ${id} revoked`;
   });
   post("/devices/:id/rename", async (id, form) => {
-    const renamed = await renameDevice(ctx, { id, name: field(form, "name") });
+    const renamed = await renameDevice(ctx, id, field(form, "name"));
     return `device ${id} renamed to ${renamed.name}`;
   });
   post(
