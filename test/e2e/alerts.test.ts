@@ -3,7 +3,7 @@
 // The tmpfs part needs root to mount (CI runs as root).
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
 import { hasChromium, launchBrowser } from "../support/browser.ts";
@@ -18,21 +18,10 @@ import {
   waitForConvergence,
   writeFiles,
 } from "../support/fleet.ts";
+import { canMountTmpfs, tryMount } from "../support/tmpfs.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../support/webhook-receiver.ts";
 
-function tryMount(dir: string, size: string): boolean {
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const probe = await makeTempDir("fleetsync-mount-probe-");
-const canMount = tryMount(probe, "1m");
-if (canMount) execFileSync("umount", [probe]);
-await rm(probe, { recursive: true, force: true });
+const canMount = await canMountTmpfs();
 
 let fleet: Fleet | undefined;
 let receiver: WebhookReceiver | undefined;

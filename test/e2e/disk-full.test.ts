@@ -2,7 +2,7 @@
 // converges once there is room again. Needs root to mount a small tmpfs (CI runs as root).
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
 import {
@@ -17,20 +17,9 @@ import {
   writeFiles,
 } from "../support/fleet.ts";
 import { queryHubDb } from "../support/hub-secrets.ts";
+import { canMountTmpfs, tryMount } from "../support/tmpfs.ts";
 
-function tryMount(dir: string, size: string): boolean {
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const probe = await makeTempDir("fleetsync-mount-probe-");
-const canMount = tryMount(probe, "1m");
-if (canMount) execFileSync("umount", [probe]);
-await rm(probe, { recursive: true, force: true });
+const canMount = await canMountTmpfs();
 
 let fleet: Fleet | undefined;
 let mounted: string | undefined;

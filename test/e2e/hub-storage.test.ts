@@ -17,20 +17,9 @@ import {
   type TestHub,
   waitFor,
 } from "../support/fleet.ts";
+import { canMountTmpfs, tryMount } from "../support/tmpfs.ts";
 
-function tryMount(dir: string, size: string): boolean {
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const probe = await makeTempDir("fleetsync-mount-probe-");
-const canMount = tryMount(probe, "1m");
-if (canMount) execFileSync("umount", [probe]);
-await rm(probe, { recursive: true, force: true });
+const canMount = await canMountTmpfs();
 
 let hub: TestHub | undefined;
 let mounted: string | undefined;

@@ -21,6 +21,7 @@ import {
 } from "../support/fleet.ts";
 import { queryHubDb } from "../support/hub-secrets.ts";
 import { startTamperProxy, type TamperProxy } from "../support/tamper-proxy.ts";
+import { canMountTmpfs, tryMount } from "../support/tmpfs.ts";
 
 let fleet: Fleet | undefined;
 let proxy: TamperProxy | undefined;
@@ -174,19 +175,7 @@ test("a damaged replica state file is moved aside, named in the log, and the sha
   expect(replica.agent.proc.exitCode).toBeNull();
 });
 
-function tryMount(dir: string, size: string): boolean {
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const probe = await makeTempDir("fleetsync-mount-probe-");
-const canMount = tryMount(probe, "1m");
-if (canMount) execFileSync("umount", [probe]);
-await rm(probe, { recursive: true, force: true });
+const canMount = await canMountTmpfs();
 
 test.skipIf(!canMount)(
   "a file the replica cannot write, followed by more than one instruction's worth of changes, stalls nothing and heals",

@@ -109,7 +109,7 @@ test("changes made while a source agent is starting are reported at once, over m
     }
     await expectOnHub(made);
   }
-});
+}, 180_000);
 
 async function liveEntries(f: Fleet): Promise<number> {
   const [row] = await queryHubDb(
