@@ -67,7 +67,12 @@ export async function reportChanges(
   // Refreshes (same content, new inode) need no report.
   for (const [path, entry] of scan.updates) if (!scan.changed.has(path) && entry) state.index[path] = entry;
 
-  const entries = [...scan.changed].sort().map((path) => indexEntryToEntry(path, scan.updates.get(path)));
+  // Deletions first: when a large change spans several reports, what it removes is gone before what replaces
+  // it arrives (a directory of thousands of entries turned into a file is then never a file with live children).
+  const entries = [...scan.changed]
+    .sort()
+    .map((path) => indexEntryToEntry(path, scan.updates.get(path)))
+    .sort((a, b) => Number(b.type === "deleted") - Number(a.type === "deleted"));
   // What this scan deletes and creates from each entry on: a mass delete spread over several reports is still
   // judged whole by the hub (its guard sees the rest of the scan with every report).
   const remaining = remainingTotals(entries, (path) => state.index[path] !== undefined);

@@ -171,3 +171,27 @@ test("a mass delete spread over several reports is held as a whole, not let thro
   });
   expect(await liveEntries(fleet)).toBe(5000);
 });
+
+test("a directory of more entries than one report holds, replaced by a file, is reported and committed", async () => {
+  fleet = await startFleet({ replicas: 0 });
+  const files: Record<string, string> = {};
+  for (let f = 0; f < 2100; f++) files[`big/f${String(f).padStart(4, "0")}.txt`] = `${f}\n`;
+  await writeFiles(fleet.sourceRoot, files);
+  await waitFor(async () => (await liveEntries(fleet!)) === 2101, {
+    timeoutMs: 60_000,
+    what: "2,101 entries",
+  });
+  // Deleting 2,100 of 2,101 entries is a mass delete: confirm it, as a person would, before making it.
+  const admin = ["--hub", fleet.hub.url, "--admin-token", fleet.hub.adminToken];
+  expect((await runCliCaptured(["share", "confirm-delete", fleet.share, ...admin])).code).toBe(0);
+  await rm(join(fleet.sourceRoot, "big"), { recursive: true });
+  await writeFile(join(fleet.sourceRoot, "big"), "now a file\n");
+  await waitFor(
+    async () => {
+      const [row] = await queryHubDb(fleet!.hub.dataDir, "select type from entries where path = 'big'");
+      return row?.type === "file" && (await liveEntries(fleet!)) === 1;
+    },
+    { timeoutMs: 60_000, what: "big to be a file with nothing live below it" },
+  );
+  expect(fleet.source.agent.output()).not.toMatch(/422/);
+}, 180_000);
