@@ -1,0 +1,67 @@
+// The port every share kind implements (folder, pihole): how a share's data is checked, scanned, read, applied, watched.
+import type { SequencedEntry } from "../../shared/protocol/entry.ts";
+import type { OperationResult } from "../../shared/protocol/messages.ts";
+import type { AgentLogger } from "../log/agent-logger.ts";
+import type { IndexEntry } from "../state/share-state.ts";
+
+/** What the session remembers per share-relative path: the last state it reported or applied. */
+export type ShareIndex = Record<string, IndexEntry>;
+
+export type KindScanResult = {
+  /** New index state per path (undefined: gone). Includes refreshes that need no report. */
+  updates: Map<string, IndexEntry | undefined>;
+  /** Paths whose change other machines must hear about. */
+  changed: Set<string>;
+  /** Paths that changed while being read: scan them again later. */
+  unstable: Set<string>;
+  hashedBytes: number;
+};
+
+export type ScanRequest = {
+  /** Share-relative paths that may have changed; "" means everything. */
+  dirty: ReadonlySet<string>;
+  index: Readonly<ShareIndex>;
+  /** Called with the changes found so far, so a large scan is reported while the rest is still read. */
+  flush?: (part: KindScanResult) => Promise<void>;
+};
+
+/** Block contents by SHA-256, fetched from the hub and verified; a hash the hub lacks is simply absent. */
+export type FetchBlocks = (hashes: string[], signal?: AbortSignal) => Promise<Map<string, Uint8Array>>;
+
+export type ApplyRequest = {
+  /** The operations to bring about, in sequence order. */
+  ops: SequencedEntry[];
+  /** The session's index: the kind records here what it applied (and forgets what it removed). */
+  index: ShareIndex;
+  fetchBlocks: FetchBlocks;
+  deletes: "propagate" | "keep";
+  dryRun: boolean;
+  signal: AbortSignal;
+};
+
+export type PrepareResult = { ok: true } | { ok: false; reason: string };
+
+export type KindWatcher = {
+  /** Settles once the watcher sees everything it watches. */
+  ready: Promise<void>;
+  close(): Promise<void>;
+};
+
+export type ShareKind = {
+  readonly kind: string;
+  /**
+   * Checks the share can run now (a folder's root and marker, a Pi-hole's API and password). Not ok: the session
+   * says why, tells the hub, and tries again later; nothing is scanned or applied meanwhile.
+   */
+  prepare(context: { isFirstRun: boolean; role: "source" | "replica" | "peer" }): Promise<PrepareResult>;
+  scan(request: ScanRequest): Promise<KindScanResult>;
+  /** Bytes `offset`..`offset + length` of the current content of `path` (for uploading a block the hub lacks). */
+  readBlock(request: { path: string; offset: number; length: number }): Promise<Uint8Array>;
+  /** One result per operation; a failed operation has `ok: false` and an error saying what and what to do. */
+  apply(request: ApplyRequest): Promise<OperationResult[]>;
+  /** Calls `onDirty` with a share-relative path ("" for everything) whenever local data may have changed. */
+  watch(onDirty: (path: string) => void): KindWatcher;
+  close(): Promise<void>;
+};
+
+export type KindDeps = { shareName: string; stateDir: string; log: AgentLogger };
