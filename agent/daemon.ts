@@ -1,56 +1,67 @@
-// The agent daemon's composition root: config, identity and hub client, then one supervised task per share until aborted.
+// The agent daemon's composition root: config, identity and hub client, then one session per share until aborted.
 import { loadAgentConfig, resolveShares } from "./config/agent-config.ts";
 import { checkSharePaths } from "./config/check-share-paths.ts";
-import { guardReplicaShare } from "./guard-replica-share.ts";
 import { HubClient } from "./hub/hub-client.ts";
 import { runHeartbeat } from "./hub/run-heartbeat.ts";
 import { loadDeviceKey, loadPinnedJwks } from "./identity/device-identity.ts";
+import { createShareKind } from "./kinds/registry.ts";
+import type { ShareKind } from "./kinds/share-kind.ts";
 import { createAgentLogger } from "./log/agent-logger.ts";
-import { runInstructionLoop } from "./replica/run-instruction-loop.ts";
-import { runSourceShare } from "./source/run-source-share.ts";
+import { guardReceivingSide } from "./session/guard-share-session.ts";
+import type { ReceivingSide } from "./session/receive-instructions.ts";
+import { runInstructionLoop } from "./session/run-instruction-loop.ts";
+import { createShareSession } from "./session/share-session.ts";
 import { superviseTask } from "./supervise-task.ts";
 
 /** Rejects (one readable FleetsyncError) only for what stops the whole agent: config, identity, share paths. */
 export async function runAgent(stateDir: string, signal: AbortSignal): Promise<void> {
   const config = await loadAgentConfig(stateDir);
   const shares = resolveShares(config);
-  await checkSharePaths({ stateDir, shares: Object.fromEntries(shares.map((s) => [s.name, s.path])) });
+  await checkSharePaths({
+    stateDir,
+    shares: Object.fromEntries(shares.filter((s) => s.kind === "folder").map((s) => [s.name, s.path])),
+  });
   const key = await loadDeviceKey(stateDir);
   const jwks = await loadPinnedJwks(stateDir);
   const log = createAgentLogger(config.log.level, config.log.destination, { device: config.deviceId });
   const client = new HubClient({ hubUrl: config.hub, hubId: config.hubId, deviceId: config.deviceId, key });
   const tasks: Promise<void>[] = [];
+  const receivers: ReceivingSide[] = [];
 
   for (const share of shares) {
     const shareLog = log.child({ share: share.name });
-    if (share.kind === "pihole") {
-      shareLog.error("Pi-hole shares are not supported by this agent version yet; skipping this share");
-    } else if (share.role === "peer") {
+    if (share.role === "peer") {
       shareLog.error(
         "two-way (peer) shares are not supported by this agent version yet; skipping this share",
       );
-    } else if (share.role === "source") {
-      tasks.push(
-        superviseTask(() => runSourceShare({ client, share, stateDir, log: shareLog, signal }), {
-          name: share.name,
-          log: shareLog,
-          signal,
-        }),
+      continue;
+    }
+    let kind: ShareKind;
+    try {
+      kind = createShareKind(share, { shareName: share.name, stateDir, log: shareLog });
+    } catch (error) {
+      // One share this agent cannot run (an unknown kind, bad kind settings) never stops the others.
+      shareLog.error(`${(error as Error).message}; skipping this share`);
+      continue;
+    }
+    const session = createShareSession(share, kind, { client, stateDir, log: shareLog, signal });
+    if (session.policy.sends) {
+      tasks.push(superviseTask(() => session.runSending(), { name: share.name, log: shareLog, signal }));
+    }
+    if (session.policy.receives) {
+      // Each share opens itself inside the loop, so one that cannot open is retried without holding up the rest.
+      receivers.push(
+        guardReceivingSide(share, { log: shareLog, signal, open: async () => session.receiving }),
       );
     }
   }
-  const replicaShares = shares.filter((s) => s.role === "replica" && s.kind === "folder");
-  if (replicaShares.length > 0) {
-    // Each replica opens itself inside the loop, so one that cannot open is retried without holding up the rest.
-    const replicas = replicaShares.map((share) =>
-      guardReplicaShare(share, { client, stateDir, log: log.child({ share: share.name }), signal }),
-    );
+  if (receivers.length > 0) {
     tasks.push(
       superviseTask(
         () =>
           runInstructionLoop({
             client,
-            replicas,
+            replicas: receivers,
             jwks,
             hubId: config.hubId,
             deviceId: config.deviceId,

@@ -70,12 +70,15 @@ export async function enrollDevice(options: EnrollOptions) {
     shares: Object.fromEntries(
       answer.shares.map((share) => [
         share.name,
-        {
-          path: options.paths[share.name] ? resolve(options.paths[share.name]!) : "",
-          role: share.role,
-          kind: share.kind,
-          deletes: share.deletes,
-        },
+        share.kind === "pihole"
+          ? // The local Pi-hole's API settings are the device's own (its password never goes to the hub).
+            { kind: "pihole" as const, role: share.role, deletes: share.deletes, path: "", pihole: {} }
+          : {
+              kind: "folder" as const,
+              path: options.paths[share.name] ? resolve(options.paths[share.name]!) : "",
+              role: share.role,
+              deletes: share.deletes,
+            },
       ]),
     ),
   };

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { z } from "zod";
 import { describeZodError, FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
-import { DELETE_POLICIES, ROLES, SHARE_KINDS, ShareNameSchema } from "../../shared/protocol/shares.ts";
+import { DELETE_POLICIES, ROLES, type SHARE_KINDS, ShareNameSchema } from "../../shared/protocol/shares.ts";
 
 export const CONFIG_FILE = "agent.yaml";
 
@@ -19,12 +19,23 @@ const SyncSettingsSchema = z.strictObject({
   specialModeBits: z.boolean().optional(),
 });
 
-const ShareConfigSchema = SyncSettingsSchema.extend({
-  path: z.string(),
+const ShareBaseSchema = SyncSettingsSchema.extend({
   role: z.enum(ROLES),
-  kind: z.enum(SHARE_KINDS).default("folder"),
   deletes: z.enum(DELETE_POLICIES).default("propagate"),
 });
+
+/** A share's config is a union on `kind`; each kind's own block (`pihole:`) is checked by that kind. */
+const ShareConfigSchema = z.preprocess(
+  (raw) => (raw && typeof raw === "object" && !("kind" in raw) ? { ...raw, kind: "folder" } : raw),
+  z.discriminatedUnion("kind", [
+    ShareBaseSchema.extend({ kind: z.literal("folder"), path: z.string() }),
+    ShareBaseSchema.extend({
+      kind: z.literal("pihole"),
+      path: z.string().default(""),
+      pihole: z.record(z.string(), z.unknown()).default({}),
+    }),
+  ]),
+);
 
 export const AgentConfigSchema = z.strictObject({
   hub: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL, e.g. http://hub.lan:8787" }),
@@ -55,6 +66,8 @@ export type ResolvedShare = {
   ignore: string[];
   dryRun: boolean;
   specialModeBits: boolean;
+  /** The kind's own settings block (`pihole:` for a Pi-hole share), checked by the kind when it is created. */
+  settings?: Record<string, unknown>;
 };
 
 export const SHARE_DEFAULTS = {
@@ -83,6 +96,7 @@ export function resolveShares(config: AgentConfig): ResolvedShare[] {
     dryRun: share.dryRun ?? config.defaults.dryRun ?? SHARE_DEFAULTS.dryRun,
     specialModeBits:
       share.specialModeBits ?? config.defaults.specialModeBits ?? SHARE_DEFAULTS.specialModeBits,
+    ...(share.kind === "pihole" ? { settings: share.pihole } : {}),
   }));
 }
 

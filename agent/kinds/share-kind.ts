@@ -1,4 +1,5 @@
 // The port every share kind implements (folder, pihole): how a share's data is checked, scanned, read, applied, watched.
+import type { BlockFrame } from "../../shared/blocks/block-frames.ts";
 import type { SequencedEntry } from "../../shared/protocol/entry.ts";
 import type { OperationResult } from "../../shared/protocol/messages.ts";
 import type { AgentLogger } from "../log/agent-logger.ts";
@@ -25,8 +26,11 @@ export type ScanRequest = {
   flush?: (part: KindScanResult) => Promise<void>;
 };
 
-/** Block contents by SHA-256, fetched from the hub and verified; a hash the hub lacks is simply absent. */
-export type FetchBlocks = (hashes: string[], signal?: AbortSignal) => Promise<Map<string, Uint8Array>>;
+/**
+ * Streams block contents from the hub, at most MAX_HASHES_PER_FETCH hashes per call. Blocks are NOT verified here:
+ * the kind checks each block's SHA-256 before using it. A hash the hub lacks is simply not in the stream.
+ */
+export type FetchBlocks = (hashes: string[], signal?: AbortSignal) => AsyncIterable<BlockFrame>;
 
 export type ApplyRequest = {
   /** The operations to bring about, in sequence order. */
@@ -61,6 +65,8 @@ export type ShareKind = {
   apply(request: ApplyRequest): Promise<OperationResult[]>;
   /** Calls `onDirty` with a share-relative path ("" for everything) whenever local data may have changed. */
   watch(onDirty: (path: string) => void): KindWatcher;
+  /** Periodic housekeeping (a folder's trash past its retention); called after prepare and about hourly. */
+  maintain?(): Promise<void>;
   close(): Promise<void>;
 };
 

@@ -1,29 +1,27 @@
-// One replica share that fails to open or prepare (a damaged state file, an unreadable root) never stops the others.
-import { FleetsyncError } from "../shared/errors/fleetsync-error.ts";
-import type { ResolvedShare } from "./config/agent-config.ts";
-import { backoffMs } from "./hub/backoff.ts";
-import type { HubClient } from "./hub/hub-client.ts";
-import type { AgentLogger } from "./log/agent-logger.ts";
-import { openReplicaShare, type ReplicaShare } from "./replica/replica-share.ts";
-import { TASK_RESTART_BACKOFF } from "./supervise-task.ts";
+// One receiving share that fails to open or prepare (an unreadable state file or root) never stops the others.
+import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import type { ResolvedShare } from "../config/agent-config.ts";
+import { backoffMs } from "../hub/backoff.ts";
+import type { AgentLogger } from "../log/agent-logger.ts";
+import { TASK_RESTART_BACKOFF } from "../supervise-task.ts";
+import type { ReceivingSide } from "./receive-instructions.ts";
 
-export type GuardReplicaDeps = {
-  client: HubClient;
-  stateDir: string;
+export type GuardReceivingDeps = {
   log: AgentLogger;
   signal: AbortSignal;
-  open?: typeof openReplicaShare;
+  /** Opens the share's receiving side (its session loads the state on first use). */
+  open: (share: ResolvedShare) => Promise<ReceivingSide>;
   now?: () => number;
 };
 
 /**
- * A replica share that opens itself on its first prepare(), and again after a backoff when opening fails; a local
+ * A receiving share that opens itself on its first prepare(), and again after a backoff when opening fails; a local
  * error in prepare() is logged with the share's name and retried the same way. Hub errors go to the caller.
  */
-export function guardReplicaShare(share: ResolvedShare, deps: GuardReplicaDeps): ReplicaShare {
-  const open = deps.open ?? openReplicaShare;
+export function guardReceivingSide(share: ResolvedShare, deps: GuardReceivingDeps): ReceivingSide {
+  const open = deps.open;
   const now = deps.now ?? Date.now;
-  let inner: ReplicaShare | undefined;
+  let inner: ReceivingSide | undefined;
   let attempt = 0;
   let nextAttemptAt = 0;
 
@@ -54,7 +52,7 @@ export function guardReplicaShare(share: ResolvedShare, deps: GuardReplicaDeps):
       if (now() < nextAttemptAt) return false;
       if (!inner) {
         try {
-          inner = await open(share, deps);
+          inner = await open(share);
         } catch (error) {
           return failed("opening the share", error);
         }
@@ -78,8 +76,8 @@ export function guardReplicaShare(share: ResolvedShare, deps: GuardReplicaDeps):
     retryDueInMs(nowMs) {
       return inner ? inner.retryDueInMs(nowMs) : Number.POSITIVE_INFINITY;
     },
-    async cleanTrash() {
-      await inner?.cleanTrash();
+    async maintain() {
+      await inner?.maintain();
     },
   };
 }

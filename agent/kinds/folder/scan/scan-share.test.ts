@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { isSameOrBelow } from "../../shared/paths/normalize-share-path.ts";
+import { isSameOrBelow } from "../../../../shared/paths/normalize-share-path.ts";
 import { collapsePaths, scanRootFor } from "./scan-share.ts";
 
 describe("collapsePaths", () => {
@@ -79,7 +79,7 @@ describe("scanShare reporting as it goes", () => {
     const { join } = await import("node:path");
     const { scanShare } = await import("./scan-share.ts");
     const { compileIgnoreRules } = await import("./ignore-rules.ts");
-    const { createAgentLogger } = await import("../log/agent-logger.ts");
+    const { createAgentLogger } = await import("../../../log/agent-logger.ts");
     const root = await mkdtemp(join(tmpdir(), "fleetsync-scan-"));
     try {
       for (let d = 0; d < 3; d++) {

@@ -1,14 +1,10 @@
 // Splits a file into fixed-size blocks and hashes each with SHA-256, reading one block at a time.
-import { createHash } from "node:crypto";
-import { blockSizeFor } from "../../shared/blocks/block-size.ts";
-import { contentHash } from "../../shared/blocks/content-hash.ts";
+import { blockSizeFor } from "../../../../shared/blocks/block-size.ts";
+import { contentHash } from "../../../../shared/blocks/content-hash.ts";
+import { type BlockHashes, sha256 } from "../../../blocks/hash-blocks.ts";
 import { openNoFollow } from "../apply/open-no-follow.ts";
 
-export type FileHashes = { size: number; blockSize: number; blocks: string[]; hash: string };
-
-export function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
+export type FileHashes = BlockHashes;
 
 export async function hashFile(path: string, size: number): Promise<FileHashes> {
   const blockSize = blockSizeFor(size);

@@ -1,6 +1,6 @@
 // Removes temp files an interrupted apply left behind (our .fleetsync.*.tmp names only), before anything else runs.
 import { opendir, rm } from "node:fs/promises";
-import { SHARE_META_DIR } from "../../shared/paths/normalize-share-path.ts";
+import { SHARE_META_DIR } from "../../../../shared/paths/normalize-share-path.ts";
 import { openShareDir } from "./confined-path.ts";
 import { isTempName } from "./temp-name.ts";
 

@@ -1,12 +1,12 @@
 // Fetches the blocks of many small files in a few batched requests, so 10,000 small files are not 10,000 fetches.
 import { lstat } from "node:fs/promises";
 import { join } from "node:path";
-import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
-import type { SequencedEntry } from "../../shared/protocol/entry.ts";
-import { MAX_HASHES_PER_FETCH } from "../../shared/protocol/messages.ts";
-import type { HubClient } from "../hub/hub-client.ts";
-import { sha256 } from "../scan/hash-file.ts";
-import type { IndexEntry } from "../state/share-state.ts";
+import { FleetsyncError } from "../../../../shared/errors/fleetsync-error.ts";
+import type { SequencedEntry } from "../../../../shared/protocol/entry.ts";
+import { MAX_HASHES_PER_FETCH } from "../../../../shared/protocol/messages.ts";
+import { sha256 } from "../../../blocks/hash-blocks.ts";
+import type { IndexEntry } from "../../../state/share-state.ts";
+import type { FetchBlocks } from "../../share-kind.ts";
 import type { LocalBlocks } from "./write-file-atomically.ts";
 
 const SMALL_FILE_BYTES = 1024 * 1024;
@@ -21,7 +21,7 @@ export class BlockPrefetcher {
     private readonly ops: SequencedEntry[],
     private readonly index: Record<string, IndexEntry>,
     private readonly localBlocks: LocalBlocks,
-    private readonly client: HubClient,
+    private readonly fetchBlocks: FetchBlocks,
     private readonly signal?: AbortSignal,
   ) {}
 
@@ -52,7 +52,7 @@ export class BlockPrefetcher {
     const hashes = [...wanted];
     for (let i = 0; i < hashes.length; i += MAX_HASHES_PER_FETCH) {
       const batch = new Set(hashes.slice(i, i + MAX_HASHES_PER_FETCH));
-      for await (const frame of this.client.fetchBlocks([...batch], this.signal)) {
+      for await (const frame of this.fetchBlocks([...batch], this.signal)) {
         // A block that does not match its hash is dropped here; the file that needs it fails verifiably later.
         if (batch.has(frame.hash) && sha256(frame.bytes) === frame.hash)
           this.cache.set(frame.hash, frame.bytes);

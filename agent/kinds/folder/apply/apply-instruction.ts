@@ -1,16 +1,16 @@
 // Applies a verified instruction to a replica share: every write atomic, everything replaced or deleted kept in trash.
 import { lstat, mkdir, open, readlink, rename, rm, symlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { contentHash } from "../../shared/blocks/content-hash.ts";
-import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
-import type { Instruction } from "../../shared/instructions/instruction.ts";
-import { isSameOrBelow } from "../../shared/paths/normalize-share-path.ts";
-import type { SequencedEntry } from "../../shared/protocol/entry.ts";
-import type { OperationResult } from "../../shared/protocol/messages.ts";
-import type { HubClient } from "../hub/hub-client.ts";
-import type { AgentLogger } from "../log/agent-logger.ts";
+import { contentHash } from "../../../../shared/blocks/content-hash.ts";
+import { FleetsyncError } from "../../../../shared/errors/fleetsync-error.ts";
+import type { Instruction } from "../../../../shared/instructions/instruction.ts";
+import { isSameOrBelow } from "../../../../shared/paths/normalize-share-path.ts";
+import type { SequencedEntry } from "../../../../shared/protocol/entry.ts";
+import type { OperationResult } from "../../../../shared/protocol/messages.ts";
+import type { AgentLogger } from "../../../log/agent-logger.ts";
+import type { IndexEntry } from "../../../state/share-state.ts";
+import type { FetchBlocks, ShareIndex } from "../../share-kind.ts";
 import { hashFile } from "../scan/hash-file.ts";
-import type { IndexEntry, ShareState } from "../state/share-state.ts";
 import { BlockPrefetcher } from "./block-prefetcher.ts";
 import { type ConfinedPath, type CreateParent, confinePath, NotADirectoryError } from "./confined-path.ts";
 import { openNoFollow } from "./open-no-follow.ts";
@@ -28,8 +28,9 @@ export type ApplyContext = {
   /** Which mode bits of an operation are applied (PERMISSION_BITS unless the share opts in to special bits). */
   modeMask: number;
   dryRun: boolean;
-  state: ShareState;
-  client: HubClient;
+  /** The session's index: what is applied is recorded here, what is removed forgotten. */
+  index: ShareIndex;
+  fetchBlocks: FetchBlocks;
   log: AgentLogger;
   signal?: AbortSignal;
   now?: () => Date;
@@ -61,7 +62,7 @@ export async function applyInstruction(
   ctx: ApplyContext,
   instruction: Pick<Instruction, "fromSeq" | "toSeq" | "ops">,
 ): Promise<ApplyOutcome> {
-  const localBlocks = buildLocalBlockIndex(ctx.state.index);
+  const localBlocks = buildLocalBlockIndex(ctx.index);
   const run: ApplyRun = {
     stamp: trashStamp((ctx.now ?? (() => new Date()))()),
     localBlocks,
@@ -72,9 +73,9 @@ export async function applyInstruction(
   const prefetcher = new BlockPrefetcher(
     ctx.root,
     ordered,
-    ctx.state.index,
+    ctx.index,
     localBlocks,
-    ctx.client,
+    ctx.fetchBlocks,
     ctx.signal,
   );
   const applyOne = async (op: SequencedEntry, prefetched: Map<string, Uint8Array>) => {
@@ -215,8 +216,8 @@ async function fsyncDir(dir: string): Promise<void> {
   await handle?.close();
 }
 
-function forgetBelow(state: ShareState, path: string): void {
-  for (const key of Object.keys(state.index)) if (isSameOrBelow(key, path)) delete state.index[key];
+function forgetBelow(index: ShareIndex, path: string): void {
+  for (const key of Object.keys(index)) if (isSameOrBelow(key, path)) delete index[key];
 }
 
 async function applyFile(
@@ -238,7 +239,7 @@ async function applyFile(
   const abs = at.abs;
   const st = await lstat(abs).catch(() => undefined);
   if (st?.isFile()) {
-    const known = ctx.state.index[op.path];
+    const known = ctx.index[op.path];
     const sameStat =
       known?.type === "file" &&
       known.size === st.size &&
@@ -249,7 +250,7 @@ async function applyFile(
       const modeOk = (st.mode & 0o7777) === mode;
       const mtimeOk = Math.floor(st.mtimeMs) === op.mtimeMs;
       if (modeOk && mtimeOk) {
-        ctx.state.index[op.path] = fileIndexEntry(op, mode, expected, st.ino);
+        ctx.index[op.path] = fileIndexEntry(op, mode, expected, st.ino);
         return "unchanged";
       }
       if (ctx.dryRun) return "metadata";
@@ -261,7 +262,7 @@ async function applyFile(
       } finally {
         await handle.close();
       }
-      ctx.state.index[op.path] = fileIndexEntry(op, mode, expected, st.ino);
+      ctx.index[op.path] = fileIndexEntry(op, mode, expected, st.ino);
       return "metadata";
     }
   }
@@ -273,7 +274,7 @@ async function applyFile(
     dir: at.dir,
     op,
     mode,
-    client: ctx.client,
+    fetchBlocks: ctx.fetchBlocks,
     localBlocks,
     prefetched,
     signal: ctx.signal,
@@ -283,7 +284,7 @@ async function applyFile(
     if (current?.isFile()) await copyToTrash(ctx.root, op.path, stamp);
     else if (current) {
       await moveToTrash(ctx.root, op.path, stamp);
-      forgetBelow(ctx.state, op.path);
+      forgetBelow(ctx.index, op.path);
     }
     await rename(temp, abs);
   } catch (error) {
@@ -292,7 +293,7 @@ async function applyFile(
   }
   run.renamedInto.add(dirname(join(ctx.root, op.path)));
   const after = await lstat(abs);
-  ctx.state.index[op.path] = fileIndexEntry(op, mode, expected, after.ino);
+  ctx.index[op.path] = fileIndexEntry(op, mode, expected, after.ino);
   return action;
 }
 
@@ -330,22 +331,22 @@ async function applyDir(
   });
   if (st?.isDirectory()) {
     if ((st.mode & 0o7777) === mode) {
-      ctx.state.index[op.path] = entry(st.ino);
+      ctx.index[op.path] = entry(st.ino);
       return "unchanged";
     }
     if (ctx.dryRun) return "metadata";
     await chmodDirNoFollow(abs, mode);
-    ctx.state.index[op.path] = entry(st.ino);
+    ctx.index[op.path] = entry(st.ino);
     return "metadata";
   }
   if (ctx.dryRun) return "mkdir";
   if (st) {
     await moveToTrash(ctx.root, op.path, stamp);
-    forgetBelow(ctx.state, op.path);
+    forgetBelow(ctx.index, op.path);
   }
   await mkdir(abs, { mode: 0o700 });
   await chmodDirNoFollow(abs, mode);
-  ctx.state.index[op.path] = entry((await lstat(abs)).ino);
+  ctx.index[op.path] = entry((await lstat(abs)).ino);
   return "mkdir";
 }
 
@@ -379,7 +380,7 @@ async function applySymlink(
     target,
   });
   if (st?.isSymbolicLink() && (await readlink(abs)) === target) {
-    ctx.state.index[op.path] = entry(st.ino);
+    ctx.index[op.path] = entry(st.ino);
     return "unchanged";
   }
   if (ctx.dryRun) return "symlink";
@@ -388,10 +389,10 @@ async function applySymlink(
   await symlink(target, temp);
   if (st) {
     await moveToTrash(ctx.root, op.path, stamp);
-    forgetBelow(ctx.state, op.path);
+    forgetBelow(ctx.index, op.path);
   }
   await rename(temp, abs);
-  ctx.state.index[op.path] = entry((await lstat(abs)).ino);
+  ctx.index[op.path] = entry((await lstat(abs)).ino);
   return "symlink";
 }
 
@@ -405,11 +406,11 @@ async function applyDelete(
   const abs = at.abs;
   const st = await lstat(abs).catch(() => undefined);
   if (!st) {
-    forgetBelow(ctx.state, op.path);
+    forgetBelow(ctx.index, op.path);
     return "unchanged";
   }
   if (ctx.dryRun) return "delete";
   await moveToTrash(ctx.root, op.path, stamp);
-  forgetBelow(ctx.state, op.path);
+  forgetBelow(ctx.index, op.path);
   return "delete";
 }

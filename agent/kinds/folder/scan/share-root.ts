@@ -1,7 +1,7 @@
 // The share root's marker (<root>/.fleetsync/): proof that the right disk is mounted before anything is synced.
 import { lstat, mkdir, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { SHARE_META_DIR } from "../../shared/paths/normalize-share-path.ts";
+import { SHARE_META_DIR } from "../../../../shared/paths/normalize-share-path.ts";
 
 export type RootCheck = { ok: true; root: string } | { ok: false; reason: string };
 

@@ -1,14 +1,11 @@
 // Sends a scan's changes to the hub: report, upload exactly the blocks it lacks (batched), report again.
-import type { FileHandle } from "node:fs/promises";
-import { join } from "node:path";
 import { encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
 import type { Entry } from "../../shared/protocol/entry.ts";
 import type { ScanTotals } from "../../shared/protocol/messages.ts";
-import { openNoFollow } from "../apply/open-no-follow.ts";
+import { sha256 } from "../blocks/hash-blocks.ts";
 import type { HubClient } from "../hub/hub-client.ts";
+import type { KindScanResult, ShareKind } from "../kinds/share-kind.ts";
 import type { AgentLogger } from "../log/agent-logger.ts";
-import { sha256 } from "../scan/hash-file.ts";
-import type { ScanResult } from "../scan/scan-share.ts";
 import { indexEntryToEntry, type ShareState } from "../state/share-state.ts";
 
 const MAX_ENTRIES_PER_CHUNK = 2000;
@@ -57,9 +54,9 @@ function chunkEntries(entries: Entry[]): Entry[][] {
 export async function reportChanges(
   client: HubClient,
   share: string,
-  root: string,
+  readBlock: ShareKind["readBlock"],
   state: ShareState,
-  scan: ScanResult,
+  scan: KindScanResult,
   log: AgentLogger,
   persist: () => Promise<void>,
 ): Promise<ReportOutcome> {
@@ -103,7 +100,7 @@ export async function reportChanges(
           `hub still lacks ${answer.missing.length} blocks after uploading them; giving up this round`,
         );
       try {
-        const sent = await uploadBlocks(client, root, chunk, answer.missing);
+        const sent = await uploadBlocks(client, readBlock, chunk, answer.missing);
         outcome.uploadedBlocks += sent.blocks;
         outcome.uploadedBytes += sent.bytes;
       } catch (error) {
@@ -133,7 +130,12 @@ function remainingTotals(entries: Entry[], wasLive: (path: string) => boolean): 
   return totals;
 }
 
-async function uploadBlocks(client: HubClient, root: string, chunk: Entry[], missing: string[]) {
+async function uploadBlocks(
+  client: HubClient,
+  readBlock: ShareKind["readBlock"],
+  chunk: Entry[],
+  missing: string[],
+) {
   const locations = new Map<string, BlockLocation>();
   for (const entry of chunk) {
     if (entry.type !== "file") continue;
@@ -166,28 +168,16 @@ async function uploadBlocks(client: HubClient, root: string, chunk: Entry[], mis
       (a, b) =>
         (a.at?.path ?? "").localeCompare(b.at?.path ?? "") || (a.at?.offset ?? 0) - (b.at?.offset ?? 0),
     );
-  let openPath: string | undefined;
-  let handle: FileHandle | undefined;
-  try {
-    for (const { hash, at } of ordered) {
-      if (!at) throw new Error(`hub asked for block ${hash}, which this report does not contain`);
-      if (openPath !== at.path) {
-        await handle?.close();
-        handle = await openNoFollow(join(root, at.path)).catch(() => {
-          throw new FileChangedError(at.path);
-        });
-        openPath = at.path;
-      }
-      const buffer = Buffer.allocUnsafe(at.length);
-      const { bytesRead } = await handle!.read(buffer, 0, at.length, at.offset);
-      if (bytesRead !== at.length || sha256(buffer) !== hash) throw new FileChangedError(at.path);
-      if (batchBytes + at.length > UPLOAD_BATCH_BYTES) await flush();
-      frames.push({ hash, bytes: buffer });
-      batchBytes += at.length;
-    }
-    await flush();
-  } finally {
-    await handle?.close();
+  for (const { hash, at } of ordered) {
+    if (!at) throw new Error(`hub asked for block ${hash}, which this report does not contain`);
+    const bytes = await readBlock(at).catch(() => {
+      throw new FileChangedError(at.path);
+    });
+    if (bytes.byteLength !== at.length || sha256(bytes) !== hash) throw new FileChangedError(at.path);
+    if (batchBytes + at.length > UPLOAD_BATCH_BYTES) await flush();
+    frames.push({ hash, bytes });
+    batchBytes += at.length;
   }
+  await flush();
   return { blocks, bytes };
 }

@@ -3,9 +3,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { blockCount, blockSizeFor } from "../../shared/blocks/block-size.ts";
-import { contentHash } from "../../shared/blocks/content-hash.ts";
-import { hashFile, sha256 } from "./hash-file.ts";
+import { blockCount, blockSizeFor } from "../../../../shared/blocks/block-size.ts";
+import { contentHash } from "../../../../shared/blocks/content-hash.ts";
+import { sha256 } from "../../../blocks/hash-blocks.ts";
+import { hashFile } from "./hash-file.ts";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;

@@ -1,7 +1,7 @@
 import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { makeTempDir } from "../../test/support/fleet.ts";
+import { makeTempDir } from "../../../../test/support/fleet.ts";
 import { cleanTrash, copyToTrash, moveToTrash, TRASH_DIR, trashStamp } from "./trash.ts";
 
 let root: string;

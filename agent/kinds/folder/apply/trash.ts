@@ -1,7 +1,7 @@
 // The share's trash (<root>/.fleetsync/trash/<stamp>/<path>): where replaced and deleted things go, kept retentionDays.
 import { link, lstat, mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { SHARE_META_DIR } from "../../shared/paths/normalize-share-path.ts";
+import { SHARE_META_DIR } from "../../../../shared/paths/normalize-share-path.ts";
 import { openShareDir, withConfinedPath } from "./confined-path.ts";
 import { createExclusive, openNoFollow } from "./open-no-follow.ts";
 

@@ -1,11 +1,11 @@
 // Builds a file's new content in a temp file beside it (local blocks reused, the rest fetched and verified), then fsyncs.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
-import type { SequencedEntry } from "../../shared/protocol/entry.ts";
-import { MAX_HASHES_PER_FETCH } from "../../shared/protocol/messages.ts";
-import type { HubClient } from "../hub/hub-client.ts";
-import { sha256 } from "../scan/hash-file.ts";
+import { FleetsyncError } from "../../../../shared/errors/fleetsync-error.ts";
+import type { SequencedEntry } from "../../../../shared/protocol/entry.ts";
+import { MAX_HASHES_PER_FETCH } from "../../../../shared/protocol/messages.ts";
+import { sha256 } from "../../../blocks/hash-blocks.ts";
+import type { FetchBlocks } from "../../share-kind.ts";
 import { createExclusive, openNoFollow } from "./open-no-follow.ts";
 import { mtimeSeconds } from "./set-mtime.ts";
 import { newTempName } from "./temp-name.ts";
@@ -24,7 +24,7 @@ export type WriteTempFileOptions = {
   op: SequencedEntry;
   /** The permission bits to give the file (the op's mode, already masked by the share's policy). */
   mode: number;
-  client: HubClient;
+  fetchBlocks: FetchBlocks;
   localBlocks: LocalBlocks;
   prefetched: Map<string, Uint8Array>;
   signal?: AbortSignal;
@@ -38,7 +38,7 @@ export type WriteTempFileOptions = {
 export async function writeTempFile(
   options: WriteTempFileOptions,
 ): Promise<{ temp: string; stats: WriteStats }> {
-  const { root, op, client, localBlocks, prefetched, signal } = options;
+  const { root, op, fetchBlocks, localBlocks, prefetched, signal } = options;
   // A fresh, unpredictable name in the file's own directory, so the final rename is atomic.
   const temp = `${options.dir}/${newTempName()}`;
   const stats: WriteStats = { fetchedBlocks: 0, fetchedBytes: 0, reusedBlocks: 0 };
@@ -84,7 +84,7 @@ export async function writeTempFile(
     );
     for (let i = 0; i < toFetch.length; i += maxPerBatch) {
       const batch = new Set(toFetch.slice(i, i + maxPerBatch));
-      for await (const frame of client.fetchBlocks([...batch], signal)) {
+      for await (const frame of fetchBlocks([...batch], signal)) {
         if (!batch.has(frame.hash))
           throw new FleetsyncError("invalid", `hub sent block ${frame.hash}, which was not asked for`);
         if (sha256(frame.bytes) !== frame.hash) {

@@ -1,7 +1,7 @@
 // Reaches a path in a share through handles on its real parent directories (O_NOFOLLOW, one level at a time).
 import { constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
-import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import { FleetsyncError } from "../../../../shared/errors/fleetsync-error.ts";
 
 const { O_DIRECTORY, O_NOFOLLOW, O_RDONLY } = constants;
 const DIR_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW;

@@ -5,7 +5,7 @@ import { verifyInstruction } from "../../shared/instructions/instruction.ts";
 import { backoffMs, sleep } from "../hub/backoff.ts";
 import type { HubClient } from "../hub/hub-client.ts";
 import type { AgentLogger } from "../log/agent-logger.ts";
-import type { ReplicaShare } from "./replica-share.ts";
+import type { ReceivingSide } from "./receive-instructions.ts";
 
 export const LONG_POLL_SECONDS = 25;
 const ROOT_RECHECK_MS = 5000;
@@ -13,7 +13,7 @@ const TRASH_CLEAN_INTERVAL_MS = 24 * 3_600_000;
 
 export type InstructionLoopDeps = {
   client: HubClient;
-  replicas: ReplicaShare[];
+  replicas: ReceivingSide[];
   jwks: JSONWebKeySet;
   hubId: string;
   deviceId: string;
@@ -37,7 +37,7 @@ export async function runInstructionLoop(deps: InstructionLoopDeps): Promise<voi
       }
       if (Date.now() - lastTrashClean > TRASH_CLEAN_INTERVAL_MS) {
         lastTrashClean = Date.now();
-        for (const replica of replicas) await replica.cleanTrash();
+        for (const replica of replicas) await replica.maintain();
       }
       for (const replica of replicas) await replica.retryFailed();
       const nextRescanMs = Math.min(

@@ -1,7 +1,7 @@
 import { lstat, mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
-import { makeTempDir } from "../../test/support/fleet.ts";
+import { makeTempDir } from "../../../../test/support/fleet.ts";
 import { confinePath, NotADirectoryError, withConfinedPath } from "./confined-path.ts";
 
 let base: string;

@@ -1,10 +1,10 @@
 // Finds what changed under some paths of a share: stat cache first, hashing only what moved, re-stat after hashing.
 import type { Dirent, Stats } from "node:fs";
 import { type FileHandle, lstat, opendir, readlink, rename } from "node:fs/promises";
-import { isSameOrBelow, normalizeSharePath } from "../../shared/paths/normalize-share-path.ts";
+import { isSameOrBelow, normalizeSharePath } from "../../../../shared/paths/normalize-share-path.ts";
+import type { AgentLogger } from "../../../log/agent-logger.ts";
+import type { IndexEntry } from "../../../state/share-state.ts";
 import { confinePath, openShareDir } from "../apply/confined-path.ts";
-import type { AgentLogger } from "../log/agent-logger.ts";
-import type { IndexEntry } from "../state/share-state.ts";
 import { hashFile } from "./hash-file.ts";
 import type { IgnoreRules } from "./ignore-rules.ts";
 

@@ -1,44 +1,20 @@
-// A source share's life: full scan at start, then watch → debounce → scan dirty paths → report; hourly rescan.
+// The sending side of a session (source, peer): full scan at start, then watch → debounce → scan dirty paths → report.
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
-import type { ResolvedShare } from "../config/agent-config.ts";
 import { backoffMs, sleep } from "../hub/backoff.ts";
-import type { HubClient } from "../hub/hub-client.ts";
-import type { AgentLogger } from "../log/agent-logger.ts";
-import { compileIgnoreRules } from "../scan/ignore-rules.ts";
-import { type ScanResult, scanShare } from "../scan/scan-share.ts";
-import { checkShareRoot } from "../scan/share-root.ts";
-import { openShareState, saveShareState } from "../state/share-state.ts";
-import { ChangeBatcher, systemClock } from "../watch/change-batcher.ts";
-import { type ShareWatcher, watchShare } from "../watch/watch-share.ts";
+import type { KindScanResult, KindWatcher } from "../kinds/share-kind.ts";
+import { ChangeBatcher, systemClock } from "./change-batcher.ts";
 import { reportChanges } from "./report-changes.ts";
+import type { SessionCore } from "./share-session.ts";
 
 const ROOT_RECHECK_MS = 5000;
 /** How often a report the hub held as a mass delete is offered again (it passes once someone confirms it). */
 const HELD_RETRY_MS = 10_000;
 
-export type SourceShareDeps = {
-  client: HubClient;
-  share: ResolvedShare;
-  stateDir: string;
-  log: AgentLogger;
-  signal: AbortSignal;
-};
-
-export async function runSourceShare({
-  client,
-  share,
-  stateDir,
-  log,
-  signal,
-}: SourceShareDeps): Promise<void> {
-  const opened = await openShareState(stateDir, share.name, {
-    now: () => new Date(),
-    onDamaged: (error, movedTo) =>
-      log.error(`${error.message}; moved it to ${movedTo} and rebuilding the share's state by rescanning`),
-  });
+export async function runSendingSide(session: SessionCore): Promise<void> {
+  const { client, share, kind, log, signal } = session;
+  const opened = await session.open();
   const { state } = opened;
-  const persist = () => saveShareState(stateDir, share.name, state);
-  const isIgnored = compileIgnoreRules(share.ignore);
+  const persist = () => session.persist();
   const pending = new Set<string>([""]);
   let wake: (() => void) | undefined;
   const poke = () => {
@@ -54,7 +30,7 @@ export async function runSourceShare({
       poke();
     },
   });
-  let watcher: ShareWatcher | undefined;
+  let watcher: KindWatcher | undefined;
   const rescan =
     share.rescanMinutes > 0
       ? setInterval(() => {
@@ -66,14 +42,9 @@ export async function runSourceShare({
   let attempt = 0;
   let lastRootProblem: string | undefined;
   let lastHeld: string | undefined;
-  /** The root's real path, resolved once at start (a symlinked root is followed then, and never again). */
-  let root: string | undefined;
-  const tellHub = (lastError: string | null) =>
-    client
-      .reportStatus(share.name, lastError)
-      .catch((error: Error) =>
-        log.debug("could not tell the hub this share's status", { error: error.message }),
-      );
+  /** Whether the kind was usable once since start (a share that never was has no state worth saving yet). */
+  let wasReady = false;
+  const tellHub = session.tellHub;
 
   try {
     while (!signal.aborted) {
@@ -83,19 +54,16 @@ export async function runSourceShare({
         });
         continue;
       }
-      const check = await checkShareRoot({
-        share: share.name,
-        path: share.path,
-        resolved: root,
+      const check = await kind.prepare({
         isFirstRun: opened.isNew && Object.keys(state.index).length === 0,
-        role: "source",
+        role: session.policy.role,
       });
       if (!check.ok) {
         state.lastError = check.reason;
         if (check.reason !== lastRootProblem) {
           log.error(check.reason);
           // A share that never synced here has no state yet (creating one would make the next start not a first run).
-          if (root !== undefined || !opened.isNew) await persist().catch(() => {});
+          if (wasReady || !opened.isNew) await persist().catch(() => {});
           await tellHub(check.reason);
         }
         lastRootProblem = check.reason;
@@ -106,15 +74,15 @@ export async function runSourceShare({
         await sleep(ROOT_RECHECK_MS, signal);
         continue;
       }
-      root = check.root;
+      wasReady = true;
       if (lastRootProblem) {
-        log.info("share root is back; resuming", { root });
+        log.info("share is usable again; resuming");
         await tellHub(null);
       }
       lastRootProblem = undefined;
       if (!watcher) {
         // Watch first, scan second: a change made while the scan runs is then caught by one or the other.
-        watcher = watchShare(root, isIgnored, (path) => batcher.add(path), log);
+        watcher = kind.watch((path) => batcher.add(path));
         await watcher.ready;
       }
 
@@ -122,9 +90,17 @@ export async function runSourceShare({
       pending.clear();
       try {
         let started = Date.now();
-        const report = async (part: ScanResult) => {
+        const report = async (part: KindScanResult) => {
           for (const path of part.unstable) batcher.add(path);
-          const outcome = await reportChanges(client, share.name, root!, state, part, log, persist);
+          const outcome = await reportChanges(
+            client,
+            share.name,
+            (at) => kind.readBlock(at),
+            state,
+            part,
+            log,
+            persist,
+          );
           for (const path of outcome.stale) batcher.add(path);
           if (outcome.held) throw new HeldReportError(outcome.held.reason, outcome.held.paths);
           if (outcome.reported > 0) {
@@ -138,7 +114,9 @@ export async function runSourceShare({
           }
           started = Date.now();
         };
-        await report(await scanShare(root, state.index, batch, isIgnored, log, { flush: report }));
+        await session.exclusive(async () =>
+          report(await kind.scan({ dirty: batch, index: state.index, flush: report })),
+        );
         if (state.lastError) {
           state.lastError = null;
           await persist();
@@ -179,7 +157,7 @@ export async function runSourceShare({
     if (rescan) clearInterval(rescan);
     batcher.cancel();
     await watcher?.close();
-    if (root !== undefined || !opened.isNew) await persist().catch(() => {});
+    if (wasReady || !opened.isNew) await persist().catch(() => {});
   }
 }
 

@@ -1,8 +1,8 @@
 // The chokidar adapter: turns file-system events into share-relative paths, falling back to polling at the inotify limit.
 import { basename, join, relative, sep } from "node:path";
 import { type FSWatcher, watch } from "chokidar";
-import type { AgentLogger } from "../log/agent-logger.ts";
-import type { IgnoreRules } from "../scan/ignore-rules.ts";
+import type { AgentLogger } from "../../log/agent-logger.ts";
+import type { IgnoreRules } from "./scan/ignore-rules.ts";
 
 export type ShareWatcher = {
   /** Settles once the watcher sees every directory (chokidar's "ready"), or after READY_TIMEOUT_MS at worst. */

@@ -1,10 +1,9 @@
 import { describe, expect, test } from "vitest";
-import { FleetsyncError } from "../shared/errors/fleetsync-error.ts";
-import { type ResolvedShare, SHARE_DEFAULTS } from "./config/agent-config.ts";
-import { guardReplicaShare } from "./guard-replica-share.ts";
-import type { HubClient } from "./hub/hub-client.ts";
-import type { AgentLogger } from "./log/agent-logger.ts";
-import type { ReplicaShare } from "./replica/replica-share.ts";
+import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import { type ResolvedShare, SHARE_DEFAULTS } from "../config/agent-config.ts";
+import type { AgentLogger } from "../log/agent-logger.ts";
+import { guardReceivingSide } from "./guard-share-session.ts";
+import type { ReceivingSide } from "./receive-instructions.ts";
 
 const share: ResolvedShare = {
   ...SHARE_DEFAULTS,
@@ -28,7 +27,7 @@ function recordingLogger() {
 }
 
 /** A replica that is ready once prepared; `prepareError` makes prepare() throw instead. */
-function fakeReplica(prepareError?: Error): ReplicaShare {
+function fakeReplica(prepareError?: Error): ReceivingSide {
   let ready = false;
   return {
     share,
@@ -43,20 +42,18 @@ function fakeReplica(prepareError?: Error): ReplicaShare {
     async apply() {
       return { complete: true };
     },
-    async cleanTrash() {},
+    async maintain() {},
     async retryFailed() {},
     retryDueInMs: () => Number.POSITIVE_INFINITY,
     rescanDueInMs: () => 60_000,
   };
 }
 
-function deps(open: () => Promise<ReplicaShare>, clock: { ms: number }) {
+function deps(open: () => Promise<ReceivingSide>, clock: { ms: number }) {
   const { log, errors } = recordingLogger();
   return {
     errors,
     deps: {
-      client: {} as HubClient,
-      stateDir: "/state",
       log,
       signal: new AbortController().signal,
       open: async () => open(),
@@ -65,7 +62,7 @@ function deps(open: () => Promise<ReplicaShare>, clock: { ms: number }) {
   };
 }
 
-describe("guardReplicaShare", () => {
+describe("guardReceivingSide", () => {
   test("a share that cannot open is not ready, is logged by name, and opens on a prepare after the backoff", async () => {
     const clock = { ms: 0 };
     let opens = 0;
@@ -73,7 +70,7 @@ describe("guardReplicaShare", () => {
       if (++opens === 1) throw new Error("state file /state/shares/docs.json is damaged");
       return fakeReplica();
     }, clock);
-    const guarded = guardReplicaShare(share, d);
+    const guarded = guardReceivingSide(share, d);
 
     expect(await guarded.prepare()).toBe(false);
     expect(guarded.ready).toBe(false);
@@ -95,14 +92,14 @@ describe("guardReplicaShare", () => {
 
   test("a local error while preparing is logged and retried; a hub error goes to the instruction loop", async () => {
     const clock = { ms: 0 };
-    const local = guardReplicaShare(
+    const local = guardReceivingSide(
       share,
       deps(async () => fakeReplica(new Error("EIO: i/o error")), clock).deps,
     );
     expect(await local.prepare()).toBe(false);
 
     const hubError = new FleetsyncError("unauthenticated", "device revoked");
-    const remote = guardReplicaShare(share, deps(async () => fakeReplica(hubError), clock).deps);
+    const remote = guardReceivingSide(share, deps(async () => fakeReplica(hubError), clock).deps);
     await expect(remote.prepare()).rejects.toBe(hubError);
   });
 });

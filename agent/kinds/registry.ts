@@ -1,0 +1,32 @@
+// The share kinds this agent knows: the one place outside a kind's folder that imports it.
+import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import type { ResolvedShare } from "../config/agent-config.ts";
+import { createFolderKind } from "./folder/folder-kind.ts";
+import type { KindDeps, ShareKind } from "./share-kind.ts";
+
+type KindFactory = (share: ResolvedShare, deps: KindDeps) => ShareKind;
+
+const KINDS: Record<string, KindFactory> = {
+  folder: (share, deps) =>
+    createFolderKind(
+      {
+        path: share.path,
+        ignore: share.ignore,
+        specialModeBits: share.specialModeBits,
+        retentionDays: share.retentionDays,
+      },
+      deps,
+    ),
+};
+
+/** The kind of `share`; a kind this agent does not have is a clear error naming the share. */
+export function createShareKind(share: ResolvedShare, deps: KindDeps): ShareKind {
+  const create = KINDS[share.kind];
+  if (!create) {
+    throw new FleetsyncError(
+      "invalid",
+      `share "${share.name}" is of kind "${share.kind}", which this agent version does not support (it knows: ${Object.keys(KINDS).join(", ")}); upgrade the agent`,
+    );
+  }
+  return create(share, deps);
+}

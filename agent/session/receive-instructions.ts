@@ -1,0 +1,231 @@
+// The receiving side of a session (replica, peer): checks at start (local drift), then applying verified instructions.
+import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import type { Instruction } from "../../shared/instructions/instruction.ts";
+import type { SequencedEntry } from "../../shared/protocol/entry.ts";
+import type { OperationResult } from "../../shared/protocol/messages.ts";
+import type { ResolvedShare } from "../config/agent-config.ts";
+import { backoffMs } from "../hub/backoff.ts";
+import type { ShareState } from "../state/share-state.ts";
+import type { SessionCore } from "./share-session.ts";
+
+/** Failed operations are retried from 2 s, doubling, up to every 2 minutes. */
+const RETRY_BACKOFF = { baseMs: 2000, capMs: 120_000 };
+
+export type ReceivingSide = {
+  share: ResolvedShare;
+  /** Prepares the share and tells the hub where it stands; false while the share is not usable. */
+  prepare(): Promise<boolean>;
+  /** Applies a verified instruction; `complete` is false when it was refused or something in it failed. */
+  apply(instruction: Instruction, instructionId: string): Promise<{ complete: boolean }>;
+  /** Retries the operations that failed before, if their backoff is over. */
+  retryFailed(): Promise<void>;
+  /** The kind's housekeeping (a folder's trash past retention). */
+  maintain(): Promise<void>;
+  readonly ready: boolean;
+  /** Milliseconds until the periodic rescan (rescanMinutes) is due (≤ 0: prepare() again to catch local drift). */
+  rescanDueInMs(nowMs: number): number;
+  /** Milliseconds until failed operations are due for a retry (Infinity when there are none). */
+  retryDueInMs(nowMs: number): number;
+};
+
+type AppliedOps = { results: OperationResult[]; reachedSeq: number; failed: SequencedEntry[] };
+
+export function createReceivingSide(session: SessionCore): ReceivingSide {
+  const { client, share, kind, log, signal } = session;
+  let state: ShareState | undefined;
+  let isNew = false;
+  let wasReady = false;
+  let ready = false;
+  let preparedAt = 0;
+  let lastProblem: string | undefined;
+  let retryAttempt = 0;
+  let retryAt = 0;
+  const persist = () => session.persist();
+  const tellHub = session.tellHub;
+  const opened = async () => {
+    if (!state) ({ state, isNew } = await session.open());
+    return state;
+  };
+  /** Applies `ops` through the kind; a run cut short (abort) reaches no further than `fromSeq`. */
+  const applyOps = async (
+    st: ShareState,
+    ops: SequencedEntry[],
+    range: { fromSeq: number; toSeq: number },
+  ): Promise<AppliedOps> => {
+    const results = await kind.apply({
+      ops,
+      index: st.index,
+      fetchBlocks: (hashes, s) => client.fetchBlocks(hashes, s),
+      deletes: share.deletes,
+      dryRun: share.dryRun,
+      signal,
+    });
+    const failedPaths = new Set(results.filter((r) => !r.ok).map((r) => r.path));
+    return {
+      results,
+      reachedSeq: results.length === ops.length ? range.toSeq : range.fromSeq,
+      failed: ops.filter((op) => failedPaths.has(op.path)),
+    };
+  };
+  const failedCount = () => Object.keys(state?.failed ?? {}).length;
+  const scheduleRetry = () => {
+    if (failedCount() === 0) {
+      retryAttempt = 0;
+      return;
+    }
+    retryAttempt++;
+    retryAt = Date.now() + backoffMs(retryAttempt, Math.random(), RETRY_BACKOFF);
+  };
+  function retryDueInMs(nowMs: number): number {
+    return failedCount() === 0 || share.dryRun ? Number.POSITIVE_INFINITY : retryAt - nowMs;
+  }
+
+  const prepare = async (st: ShareState): Promise<boolean> => {
+    const check = await kind.prepare({
+      isFirstRun: isNew && Object.keys(st.index).length === 0,
+      role: session.policy.role,
+    });
+    if (!check.ok) {
+      st.lastError = check.reason;
+      if (check.reason !== lastProblem) {
+        log.error(check.reason);
+        // A fresh share that could not be made usable has no state to keep yet; one that synced shows why it waits.
+        if (wasReady || !isNew) await persist().catch(() => {});
+        await tellHub(check.reason);
+      }
+      lastProblem = check.reason;
+      ready = false;
+      return false;
+    }
+    wasReady = true;
+    if (lastProblem) {
+      log.info("share is usable again; resuming");
+      st.lastError = null;
+      await tellHub(null);
+    }
+    lastProblem = undefined;
+    const scan = await kind.scan({ dirty: new Set([""]), index: st.index });
+    for (const [path, entry] of scan.updates) {
+      if (entry) st.index[path] = entry;
+      else delete st.index[path];
+    }
+    if (scan.changed.size > 0 && st.cursor > 0 && session.policy.unreportedLocalChange === "overwrite") {
+      // Someone edited the replica while we were away: start over, so every drifted path is restored (the
+      // local copies go to trash as they are overwritten).
+      log.warn("local changes found on a replica; re-syncing the share from the hub", {
+        paths: scan.changed.size,
+      });
+      st.cursor = 0;
+    }
+    if (st.cursor === 0) st.failed = {};
+    await persist();
+    await kind.maintain?.();
+    const answer = await client.setCursor(share.name, st.cursor, share.dryRun);
+    log.info(`${session.policy.role} ready`, {
+      cursor: answer.cursor,
+      head: answer.head,
+      dryRun: share.dryRun,
+    });
+    st.cursor = answer.cursor;
+    preparedAt = Date.now();
+    ready = true;
+    return true;
+  };
+
+  const apply = async (st: ShareState, instruction: Instruction, instructionId: string) => {
+    if (instruction.fromSeq !== st.cursor) {
+      const what = instruction.fromSeq < st.cursor ? "replay" : "gap or rollback";
+      log.warn(
+        `refused instruction ${instructionId}: it starts at seq ${instruction.fromSeq} but this ${session.policy.role} is at ${st.cursor} (${what})`,
+      );
+      await client.setCursor(share.name, st.cursor, share.dryRun);
+      return { complete: false };
+    }
+    const started = Date.now();
+    const check = await kind.prepare({ isFirstRun: false, role: session.policy.role });
+    if (!check.ok) {
+      ready = false;
+      throw new FleetsyncError("unavailable", check.reason, { retryable: true });
+    }
+    const outcome = await applyOps(st, instruction.ops, instruction);
+    const failed = outcome.results.filter((r) => !r.ok);
+    if (!share.dryRun) {
+      st.cursor = outcome.reachedSeq;
+      for (const result of outcome.results) if (result.ok) delete st.failed[result.path];
+      for (const op of outcome.failed) st.failed[op.path] = op;
+      const changed = outcome.results.filter(
+        (r) => r.ok && r.action !== "unchanged" && r.action !== "skip",
+      ).length;
+      if (changed > 0) st.lastChangeAt = new Date().toISOString();
+      if (failed[0]) st.lastError = `${failed[0].path}: ${failed[0].error}`;
+      else if (failedCount() === 0) st.lastError = null;
+      if (failed.length > 0) scheduleRetry();
+      await persist();
+    }
+    const ack = await client.ack(instructionId, {
+      reachedSeq: outcome.reachedSeq,
+      dryRun: share.dryRun,
+      results: outcome.results,
+    });
+    log.info(share.dryRun ? "dry run finished" : "instruction applied", {
+      from: instruction.fromSeq,
+      to: outcome.reachedSeq,
+      ops: outcome.results.length,
+      failed: failed.length,
+      ms: Date.now() - started,
+      ...(failed.length > 0 ? { retryInMs: Math.max(0, retryAt - Date.now()) } : {}),
+      ...(ack.note ? { note: ack.note } : {}),
+    });
+    return { complete: failed.length === 0 };
+  };
+
+  const retryFailed = async (st: ShareState) => {
+    if (!ready || retryDueInMs(Date.now()) > 0) return;
+    const ops = Object.values(st.failed).sort((a, b) => a.seq - b.seq);
+    const outcome = await applyOps(st, ops, { fromSeq: st.cursor, toSeq: st.cursor });
+    for (const result of outcome.results) {
+      if (result.ok) delete st.failed[result.path];
+      else st.lastError = `${result.path}: ${result.error}`;
+    }
+    const left = failedCount();
+    if (left === 0) {
+      st.lastError = null;
+      st.lastChangeAt = new Date().toISOString();
+      log.info("retried operations that had failed; all applied now", { ops: ops.length });
+    } else {
+      log.warn("operations still failing; will retry", { failing: left, error: st.lastError });
+    }
+    scheduleRetry();
+    await persist();
+    await tellHub(st.lastError);
+  };
+
+  return {
+    share,
+    get ready() {
+      return ready;
+    },
+    rescanDueInMs(nowMs) {
+      return share.rescanMinutes > 0
+        ? preparedAt + share.rescanMinutes * 60_000 - nowMs
+        : Number.POSITIVE_INFINITY;
+    },
+    retryDueInMs,
+    async prepare() {
+      const st = await opened();
+      return session.exclusive(() => prepare(st));
+    },
+    async apply(instruction, instructionId) {
+      const st = await opened();
+      return session.exclusive(() => apply(st, instruction, instructionId));
+    },
+    async retryFailed() {
+      if (!ready) return;
+      const st = await opened();
+      await session.exclusive(() => retryFailed(st));
+    },
+    async maintain() {
+      if (ready) await session.exclusive(async () => kind.maintain?.());
+    },
+  };
+}
