@@ -2,12 +2,12 @@
 import { join } from "node:path";
 import type { KindDeps, ShareKind } from "../share-kind.ts";
 import { applyInstruction, PERMISSION_BITS } from "./apply/apply-instruction.ts";
-import { openNoFollow } from "./apply/open-no-follow.ts";
 import { removeTempFiles } from "./apply/remove-temp-files.ts";
 import { cleanTrash } from "./apply/trash.ts";
+import { openNoFollow } from "./fs/open-no-follow.ts";
+import { checkShareRoot } from "./fs/share-root.ts";
 import { compileIgnoreRules } from "./scan/ignore-rules.ts";
 import { scanShare } from "./scan/scan-share.ts";
-import { checkShareRoot } from "./scan/share-root.ts";
 import { watchShare } from "./watch-share.ts";
 
 export type FolderSettings = {

@@ -10,12 +10,17 @@ import type { OperationResult } from "../../../../shared/protocol/messages.ts";
 import type { AgentLogger } from "../../../log/agent-logger.ts";
 import type { IndexEntry } from "../../../state/share-state.ts";
 import type { FetchBlocks, ShareIndex } from "../../share-kind.ts";
+import {
+  type ConfinedPath,
+  type CreateParent,
+  confinePath,
+  NotADirectoryError,
+} from "../fs/confined-path.ts";
+import { openNoFollow } from "../fs/open-no-follow.ts";
+import { mtimeSeconds } from "../fs/set-mtime.ts";
+import { newTempName } from "../fs/temp-name.ts";
 import { hashFile } from "../scan/hash-file.ts";
 import { BlockPrefetcher } from "./block-prefetcher.ts";
-import { type ConfinedPath, type CreateParent, confinePath, NotADirectoryError } from "./confined-path.ts";
-import { openNoFollow } from "./open-no-follow.ts";
-import { mtimeSeconds } from "./set-mtime.ts";
-import { newTempName } from "./temp-name.ts";
 import { copyToTrash, moveToTrash, trashStamp } from "./trash.ts";
 import { type LocalBlocks, writeTempFile } from "./write-file-atomically.ts";
 

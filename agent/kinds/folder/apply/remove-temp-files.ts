@@ -1,8 +1,8 @@
 // Removes temp files an interrupted apply left behind (our .fleetsync.*.tmp names only), before anything else runs.
 import { opendir, rm } from "node:fs/promises";
 import { SHARE_META_DIR } from "../../../../shared/paths/normalize-share-path.ts";
-import { openShareDir } from "./confined-path.ts";
-import { isTempName } from "./temp-name.ts";
+import { openShareDir } from "../fs/confined-path.ts";
+import { isTempName } from "../fs/temp-name.ts";
 
 /**
  * Walks the share through handles on its real directories (as the scan does), so a directory swapped for a

@@ -2,8 +2,8 @@
 import { link, lstat, mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { SHARE_META_DIR } from "../../../../shared/paths/normalize-share-path.ts";
-import { openShareDir, withConfinedPath } from "./confined-path.ts";
-import { createExclusive, openNoFollow } from "./open-no-follow.ts";
+import { openShareDir, withConfinedPath } from "../fs/confined-path.ts";
+import { createExclusive, openNoFollow } from "../fs/open-no-follow.ts";
 
 export const TRASH_DIR = join(SHARE_META_DIR, "trash");
 

@@ -6,9 +6,9 @@ import type { SequencedEntry } from "../../../../shared/protocol/entry.ts";
 import { MAX_HASHES_PER_FETCH } from "../../../../shared/protocol/messages.ts";
 import { sha256 } from "../../../blocks/hash-blocks.ts";
 import type { FetchBlocks } from "../../share-kind.ts";
-import { createExclusive, openNoFollow } from "./open-no-follow.ts";
-import { mtimeSeconds } from "./set-mtime.ts";
-import { newTempName } from "./temp-name.ts";
+import { createExclusive, openNoFollow } from "../fs/open-no-follow.ts";
+import { mtimeSeconds } from "../fs/set-mtime.ts";
+import { newTempName } from "../fs/temp-name.ts";
 
 const FETCH_BATCH_BYTES = 32 * 1024 * 1024;
 

@@ -2,7 +2,7 @@
 import { blockSizeFor } from "../../../../shared/blocks/block-size.ts";
 import { contentHash } from "../../../../shared/blocks/content-hash.ts";
 import { type BlockHashes, sha256 } from "../../../blocks/hash-blocks.ts";
-import { openNoFollow } from "../apply/open-no-follow.ts";
+import { openNoFollow } from "../fs/open-no-follow.ts";
 
 export type FileHashes = BlockHashes;
 

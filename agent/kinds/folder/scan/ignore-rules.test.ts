@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { isTempName } from "../apply/temp-name.ts";
+import { isTempName } from "../fs/temp-name.ts";
 import { compileIgnoreRules } from "./ignore-rules.ts";
 
 describe("compileIgnoreRules", () => {

@@ -1,7 +1,7 @@
 // Which paths a share never syncs: its own .fleetsync/ folder, our temp files, and the user's gitignore patterns.
 import ignore from "ignore";
 import { SHARE_META_DIR } from "../../../../shared/paths/normalize-share-path.ts";
-import { isTempName } from "../apply/temp-name.ts";
+import { isTempName } from "../fs/temp-name.ts";
 
 export type IgnoreRules = (path: string, isDir: boolean) => boolean;
 

@@ -4,7 +4,7 @@ import { type FileHandle, lstat, opendir, readlink, rename } from "node:fs/promi
 import { isSameOrBelow, normalizeSharePath } from "../../../../shared/paths/normalize-share-path.ts";
 import type { AgentLogger } from "../../../log/agent-logger.ts";
 import type { IndexEntry } from "../../../state/share-state.ts";
-import { confinePath, openShareDir } from "../apply/confined-path.ts";
+import { confinePath, openShareDir } from "../fs/confined-path.ts";
 import { hashFile } from "./hash-file.ts";
 import type { IgnoreRules } from "./ignore-rules.ts";
 

@@ -1,0 +1,200 @@
+// The Node adapter of the filesystem port: every path reached through handles on its real parent directories.
+import type { Stats } from "node:fs";
+import {
+  type FileHandle,
+  link,
+  lstat,
+  mkdir,
+  opendir,
+  readlink,
+  rename,
+  rm,
+  symlink,
+} from "node:fs/promises";
+import { type ConfinedPath, confinePath, NotADirectoryError, openShareDir } from "./confined-path.ts";
+import { createExclusive, openNoFollow } from "./open-no-follow.ts";
+import { mtimeSeconds } from "./set-mtime.ts";
+import {
+  type FsDirEntry,
+  FsError,
+  type FsOperation,
+  type FsStat,
+  joinSharePath,
+  type ReadableFile,
+  type ShareFs,
+  type WritableFile,
+} from "./share-fs.ts";
+import { newTempName } from "./temp-name.ts";
+
+export function toFsStat(st: Stats): FsStat {
+  const type = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other";
+  return { type, size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino, mode: st.mode & 0o7777 };
+}
+
+/** Runs `act` and turns whatever it throws into one FsError naming the operation and the share path. */
+async function wrap<T>(op: FsOperation, path: string, act: () => Promise<T>): Promise<T> {
+  try {
+    return await act();
+  } catch (error) {
+    if (error instanceof FsError) throw error;
+    if (error instanceof NotADirectoryError) throw new FsError(op, path, "ENOTDIR");
+    const code = (error as NodeJS.ErrnoException).code ?? "EIO";
+    throw new FsError(op, path, code, (error as Error).message);
+  }
+}
+
+/**
+ * The share at `root` (its real path, resolved once by the root check). Linux only: paths are reached as
+ * /proc/self/fd/N/name through O_NOFOLLOW directory handles, so a directory swapped for a symlink meanwhile cannot
+ * redirect a read or write outside the share.
+ */
+export function createNodeShareFs(root: string): ShareFs {
+  const at = async <T>(path: string, act: (abs: string, parent: ConfinedPath) => Promise<T>): Promise<T> => {
+    if (path === "") return act(root, { abs: root, dir: root, close: async () => {} });
+    const confined = await confinePath(root, path);
+    try {
+      return await act(confined.abs, confined);
+    } finally {
+      await confined.close();
+    }
+  };
+  const onHandle = async <T>(path: string, act: (handle: FileHandle) => Promise<T>): Promise<T> =>
+    at(path, async (abs) => {
+      const handle = await openNoFollow(abs);
+      try {
+        return await act(handle);
+      } finally {
+        await handle.close();
+      }
+    });
+
+  return {
+    stat: (path) =>
+      wrap("stat", path, () =>
+        at(path, async (abs) => {
+          const st = await lstat(abs).catch((error: NodeJS.ErrnoException) => {
+            if (error.code === "ENOENT") return undefined;
+            throw error;
+          });
+          return st && toFsStat(st);
+        }),
+      ),
+    list: (path) =>
+      wrap("list", path, async () => {
+        const handle = await openShareDir(root, path);
+        const base = `/proc/self/fd/${handle.fd}`;
+        try {
+          const entries: FsDirEntry[] = [];
+          for await (const dirent of await opendir(base)) {
+            const st = await lstat(`${base}/${dirent.name}`).catch(() => undefined);
+            if (st) entries.push({ name: dirent.name, stat: toFsStat(st) });
+          }
+          return entries;
+        } finally {
+          await handle.close();
+        }
+      }),
+    readlink: (path) => wrap("readlink", path, () => at(path, (abs) => readlink(abs))),
+    openRead: (path) =>
+      wrap("open", path, () => at(path, async (abs) => readableFile(path, await openNoFollow(abs)))),
+    createTemp: (dir, mode) =>
+      wrap("create", dir, async () => {
+        const handle = await openShareDir(root, dir);
+        try {
+          const name = newTempName();
+          const file = await createExclusive(`/proc/self/fd/${handle.fd}/${name}`, mode);
+          const path = joinSharePath(dir, name);
+          return { path, file: writableFile(path, file) };
+        } finally {
+          await handle.close();
+        }
+      }),
+    mkdir: (path, mode) =>
+      wrap("mkdir", path, () =>
+        at(path, async (abs) => {
+          await mkdir(abs, { mode: 0o700 });
+          // mkdir's mode passes through the umask; set the exact bits on the new directory itself.
+          const handle = await openNoFollow(abs, { directory: true });
+          try {
+            await handle.chmod(mode);
+          } finally {
+            await handle.close();
+          }
+        }),
+      ),
+    symlink: (target, path) => wrap("symlink", path, () => at(path, (abs) => symlink(target, abs))),
+    rename: (from, to) =>
+      wrap("rename", from, () => at(from, (fromAbs) => at(to, (toAbs) => rename(fromAbs, toAbs)))),
+    copyFile: (from, to) =>
+      wrap("copy", from, () =>
+        at(from, (fromAbs) =>
+          // link() never follows a symlink at `from`; across a mount inside the share, copy without following.
+          at(to, (toAbs) => link(fromAbs, toAbs).catch(() => copyNoFollow(fromAbs, toAbs))),
+        ),
+      ),
+    remove: (path) =>
+      wrap("remove", path, () =>
+        at(path, async (abs) => {
+          if (path === "") throw new FsError("remove", path, "EPERM", "the share root is never removed");
+          await rm(abs, { recursive: true, force: true });
+        }),
+      ),
+    setMode: (path, mode) => wrap("chmod", path, () => onHandle(path, (h) => h.chmod(mode))),
+    setMtime: (path, ms) =>
+      wrap("utimes", path, () => onHandle(path, (h) => h.utimes(mtimeSeconds(ms), mtimeSeconds(ms)))),
+    syncDir: (dir) =>
+      wrap("sync", dir, async () => {
+        const handle = await openShareDir(root, dir);
+        try {
+          await handle.sync();
+        } finally {
+          await handle.close();
+        }
+      }),
+  };
+}
+
+function readableFile(path: string, handle: FileHandle): ReadableFile {
+  return {
+    read: (buffer, offset, length, position) =>
+      wrap("read", path, async () => (await handle.read(buffer, offset, length, position)).bytesRead),
+    stat: () => wrap("stat", path, async () => toFsStat(await handle.stat())),
+    close: () => handle.close(),
+  };
+}
+
+function writableFile(path: string, handle: FileHandle): WritableFile {
+  return {
+    write: (bytes, position) =>
+      wrap("write", path, async () => {
+        for (let done = 0; done < bytes.byteLength; ) {
+          const { bytesWritten } = await handle.write(bytes, done, bytes.byteLength - done, position + done);
+          done += bytesWritten;
+        }
+      }),
+    sync: () => wrap("sync", path, () => handle.sync()),
+    setMode: (mode) => wrap("chmod", path, () => handle.chmod(mode)),
+    setMtime: (ms) => wrap("utimes", path, () => handle.utimes(mtimeSeconds(ms), mtimeSeconds(ms))),
+    close: () => handle.close(),
+  };
+}
+
+async function copyNoFollow(from: string, to: string): Promise<void> {
+  const source = await openNoFollow(from);
+  try {
+    const target = await createExclusive(to);
+    try {
+      const buffer = Buffer.allocUnsafe(1024 * 1024);
+      for (let position = 0; ; ) {
+        const { bytesRead } = await source.read(buffer, 0, buffer.length, position);
+        if (bytesRead === 0) break;
+        await target.write(buffer, 0, bytesRead, position);
+        position += bytesRead;
+      }
+    } finally {
+      await target.close();
+    }
+  } finally {
+    await source.close();
+  }
+}
