@@ -39,6 +39,11 @@ export type ApplyRequest = {
   index: ShareIndex;
   fetchBlocks: FetchBlocks;
   deletes: "propagate" | "keep";
+  /**
+   * What to do where the local data changed since the session last saw it: `overwrite` (a replica: the hub's
+   * version wins, the local copy is kept in trash) or `report` (a peer: leave it, the session reports it first).
+   */
+  localChange: "overwrite" | "report";
   dryRun: boolean;
   signal: AbortSignal;
 };

@@ -57,6 +57,7 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
       index: st.index,
       fetchBlocks: (hashes, s) => client.fetchBlocks(hashes, s),
       deletes: share.deletes,
+      localChange: session.policy.unreportedLocalChange,
       dryRun: share.dryRun,
       signal,
     });

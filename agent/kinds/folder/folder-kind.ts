@@ -1,10 +1,11 @@
 // The folder kind: a directory tree on this machine, confined to its root, with trash and a marker.
-import { join } from "node:path";
 import type { KindDeps, ShareKind } from "../share-kind.ts";
-import { applyInstruction, PERMISSION_BITS } from "./apply/apply-instruction.ts";
+import { executeOperations } from "./apply/execute-operations.ts";
+import { PERMISSION_BITS } from "./apply/plan-operation.ts";
 import { removeTempFiles } from "./apply/remove-temp-files.ts";
 import { cleanTrash } from "./apply/trash.ts";
-import { openNoFollow } from "./fs/open-no-follow.ts";
+import { createNodeShareFs } from "./fs/node-share-fs.ts";
+import type { ShareFs } from "./fs/share-fs.ts";
 import { checkShareRoot } from "./fs/share-root.ts";
 import { compileIgnoreRules } from "./scan/ignore-rules.ts";
 import { scanShare } from "./scan/scan-share.ts";
@@ -24,10 +25,15 @@ export function createFolderKind(settings: FolderSettings, deps: KindDeps): Shar
   const { log } = deps;
   const isIgnored = compileIgnoreRules(settings.ignore);
   let root: string | undefined;
+  let fs: ShareFs | undefined;
   let tempFilesChecked = false;
   const usableRoot = () => {
     if (root === undefined) throw new Error(`share "${deps.shareName}": its root was not checked yet`);
     return root;
+  };
+  const usableFs = () => {
+    usableRoot();
+    return fs!;
   };
 
   return {
@@ -41,10 +47,11 @@ export function createFolderKind(settings: FolderSettings, deps: KindDeps): Shar
         role,
       });
       if (!check.ok) return check;
+      if (root !== check.root) fs = createNodeShareFs(check.root);
       root = check.root;
       if (role !== "source" && !tempFilesChecked) {
         // Left by an apply that was interrupted (a crash, a kill): never half a file in place, but litter.
-        const removed = await removeTempFiles(root);
+        const removed = await removeTempFiles(usableFs());
         if (removed.length > 0)
           log.info("removed temp files left by an interrupted apply", { count: removed.length });
         tempFilesChecked = true;
@@ -52,39 +59,39 @@ export function createFolderKind(settings: FolderSettings, deps: KindDeps): Shar
       return { ok: true };
     },
     scan({ dirty, index, flush }) {
-      return scanShare(usableRoot(), index, dirty, isIgnored, log, { flush });
+      return scanShare(usableFs(), index, dirty, isIgnored, log, { flush });
     },
     async readBlock({ path, offset, length }) {
-      const handle = await openNoFollow(join(usableRoot(), path));
+      const file = await usableFs().openRead(path);
       try {
-        const buffer = Buffer.allocUnsafe(length);
-        const { bytesRead } = await handle.read(buffer, 0, length, offset);
-        return buffer.subarray(0, bytesRead);
+        const buffer = new Uint8Array(length);
+        const read = await file.read(buffer, 0, length, offset);
+        return buffer.subarray(0, read);
       } finally {
-        await handle.close();
+        await file.close();
       }
     },
-    async apply({ ops, index, fetchBlocks, deletes, dryRun, signal }) {
-      const outcome = await applyInstruction(
+    async apply({ ops, index, fetchBlocks, deletes, localChange, dryRun, signal }) {
+      return executeOperations(
         {
-          root: usableRoot(),
+          fs: usableFs(),
           deletes,
           modeMask: settings.specialModeBits ? 0o7777 : PERMISSION_BITS,
+          unreportedLocalChange: localChange,
           dryRun,
           index,
           fetchBlocks,
           log,
           signal,
         },
-        { fromSeq: 0, toSeq: 0, ops },
+        ops,
       );
-      return outcome.results;
     },
     watch(onDirty) {
       return watchShare(usableRoot(), isIgnored, onDirty, log);
     },
     async maintain() {
-      if (root !== undefined) await cleanTrash(root, settings.retentionDays, Date.now());
+      if (fs) await cleanTrash(fs, settings.retentionDays, Date.now());
     },
     async close() {},
   };

@@ -1,12 +1,11 @@
 // Fetches the blocks of many small files in a few batched requests, so 10,000 small files are not 10,000 fetches.
-import { lstat } from "node:fs/promises";
-import { join } from "node:path";
 import { FleetsyncError } from "../../../../shared/errors/fleetsync-error.ts";
 import type { SequencedEntry } from "../../../../shared/protocol/entry.ts";
 import { MAX_HASHES_PER_FETCH } from "../../../../shared/protocol/messages.ts";
 import { sha256 } from "../../../blocks/hash-blocks.ts";
 import type { IndexEntry } from "../../../state/share-state.ts";
 import type { FetchBlocks } from "../../share-kind.ts";
+import type { ShareFs } from "../fs/share-fs.ts";
 import type { LocalBlocks } from "./write-file-atomically.ts";
 
 const SMALL_FILE_BYTES = 1024 * 1024;
@@ -17,7 +16,7 @@ export class BlockPrefetcher {
   private groupEnd = -1;
 
   constructor(
-    private readonly root: string,
+    private readonly fs: ShareFs,
     private readonly ops: SequencedEntry[],
     private readonly index: Record<string, IndexEntry>,
     private readonly localBlocks: LocalBlocks,
@@ -63,12 +62,9 @@ export class BlockPrefetcher {
   private async isAlreadyThere(op: SequencedEntry): Promise<boolean> {
     const known = this.index[op.path];
     if (known?.type !== "file" || known.blocks.join() !== op.blocks.join()) return false;
-    const st = await lstat(join(this.root, op.path)).catch(() => undefined);
+    const st = await this.fs.stat(op.path).catch(() => undefined);
     return (
-      st?.isFile() === true &&
-      st.size === known.size &&
-      Math.floor(st.mtimeMs) === known.mtimeMs &&
-      st.ino === known.ino
+      st?.type === "file" && st.size === known.size && st.mtimeMs === known.mtimeMs && st.ino === known.ino
     );
   }
 }

@@ -2,7 +2,16 @@ import { lstat, mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { makeTempDir } from "../../../../test/support/fleet.ts";
-import { cleanTrash, copyToTrash, moveToTrash, TRASH_DIR, trashStamp } from "./trash.ts";
+import { createNodeShareFs } from "../fs/node-share-fs.ts";
+import * as trash from "./trash.ts";
+import { TRASH_DIR, trashStamp } from "./trash.ts";
+
+const moveToTrash = async (root: string, path: string, stamp: string) =>
+  join(root, await trash.moveToTrash(createNodeShareFs(root), path, stamp));
+const copyToTrash = async (root: string, path: string, stamp: string) =>
+  join(root, await trash.copyToTrash(createNodeShareFs(root), path, stamp));
+const cleanTrash = (root: string, days: number, now: number) =>
+  trash.cleanTrash(createNodeShareFs(root), days, now);
 
 let root: string;
 beforeEach(async () => {

@@ -1,14 +1,10 @@
 // Builds a file's new content in a temp file beside it (local blocks reused, the rest fetched and verified), then fsyncs.
-import { rm } from "node:fs/promises";
-import { join } from "node:path";
 import { FleetsyncError } from "../../../../shared/errors/fleetsync-error.ts";
 import type { SequencedEntry } from "../../../../shared/protocol/entry.ts";
 import { MAX_HASHES_PER_FETCH } from "../../../../shared/protocol/messages.ts";
 import { sha256 } from "../../../blocks/hash-blocks.ts";
 import type { FetchBlocks } from "../../share-kind.ts";
-import { createExclusive, openNoFollow } from "../fs/open-no-follow.ts";
-import { mtimeSeconds } from "../fs/set-mtime.ts";
-import { newTempName } from "../fs/temp-name.ts";
+import type { ShareFs } from "../fs/share-fs.ts";
 
 const FETCH_BATCH_BYTES = 32 * 1024 * 1024;
 
@@ -18,8 +14,8 @@ export type LocalBlocks = (hash: string) => BlockSource | undefined;
 export type WriteStats = { fetchedBlocks: number; fetchedBytes: number; reusedBlocks: number };
 
 export type WriteTempFileOptions = {
-  root: string;
-  /** The file's directory, reached through a handle (see confinePath): the temp file is made there. */
+  fs: ShareFs;
+  /** The file's directory (share-relative): the temp file is made there, so the final rename is atomic. */
   dir: string;
   op: SequencedEntry;
   /** The permission bits to give the file (the op's mode, already masked by the share's policy). */
@@ -38,9 +34,7 @@ export type WriteTempFileOptions = {
 export async function writeTempFile(
   options: WriteTempFileOptions,
 ): Promise<{ temp: string; stats: WriteStats }> {
-  const { root, op, fetchBlocks, localBlocks, prefetched, signal } = options;
-  // A fresh, unpredictable name in the file's own directory, so the final rename is atomic.
-  const temp = `${options.dir}/${newTempName()}`;
+  const { fs, op, fetchBlocks, localBlocks, prefetched, signal } = options;
   const stats: WriteStats = { fetchedBlocks: 0, fetchedBytes: 0, reusedBlocks: 0 };
   const offsets = new Map<string, number[]>();
   op.blocks.forEach((hash, i) => {
@@ -49,7 +43,8 @@ export async function writeTempFile(
     offsets.set(hash, list);
   });
   const lengthAt = (offset: number) => Math.min(op.blockSize, op.size - offset);
-  const handle = await createExclusive(temp);
+  // A fresh, unpredictable name in the file's own directory, created exclusively.
+  const { path: temp, file } = await fs.createTemp(options.dir, 0o600);
   try {
     const writeBlock = async (hash: string, bytes: Uint8Array) => {
       for (const offset of offsets.get(hash) ?? []) {
@@ -59,13 +54,13 @@ export async function writeTempFile(
             `block ${hash} of ${op.path} has ${bytes.length} bytes, expected ${lengthAt(offset)}`,
           );
         }
-        await handle.write(bytes, 0, bytes.length, offset);
+        await file.write(bytes, offset);
       }
     };
     const toFetch: string[] = [];
     for (const hash of offsets.keys()) {
       const source = localBlocks(hash);
-      const bytes = source ? await readLocalBlock(root, source) : undefined;
+      const bytes = source ? await readLocalBlock(fs, source) : undefined;
       if (bytes && sha256(bytes) === hash) {
         await writeBlock(hash, bytes);
         stats.reusedBlocks++;
@@ -111,28 +106,29 @@ export async function writeTempFile(
         );
       }
     }
-    await handle.truncate(op.size);
-    await handle.chmod(options.mode);
-    const seconds = mtimeSeconds(op.mtimeMs);
-    await handle.utimes(seconds, seconds);
-    await handle.sync();
-    await handle.close();
+    // On the open file itself: nothing planted meanwhile can redirect the chmod or the utimes.
+    await file.setMode(options.mode);
+    await file.setMtime(op.mtimeMs);
+    await file.sync();
+    await file.close();
     return { temp, stats };
   } catch (error) {
-    await handle.close().catch(() => {});
-    await rm(temp, { force: true });
+    await file.close().catch(() => {});
+    await fs.remove(temp).catch(() => {});
     throw error;
   }
 }
 
-async function readLocalBlock(root: string, source: BlockSource): Promise<Uint8Array | undefined> {
-  const handle = await openNoFollow(join(root, source.path)).catch(() => undefined);
-  if (!handle) return undefined;
+async function readLocalBlock(fs: ShareFs, source: BlockSource): Promise<Uint8Array | undefined> {
+  const file = await fs.openRead(source.path).catch(() => undefined);
+  if (!file) return undefined;
   try {
-    const buffer = Buffer.allocUnsafe(source.length);
-    const { bytesRead } = await handle.read(buffer, 0, source.length, source.offset);
-    return bytesRead === source.length ? buffer : undefined;
+    const buffer = new Uint8Array(source.length);
+    const read = await file.read(buffer, 0, source.length, source.offset);
+    return read === source.length ? buffer : undefined;
+  } catch {
+    return undefined;
   } finally {
-    await handle.close();
+    await file.close();
   }
 }

@@ -6,7 +6,11 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { blockCount, blockSizeFor } from "../../../../shared/blocks/block-size.ts";
 import { contentHash } from "../../../../shared/blocks/content-hash.ts";
 import { sha256 } from "../../../blocks/hash-blocks.ts";
-import { hashFile } from "./hash-file.ts";
+import { createNodeShareFs } from "../fs/node-share-fs.ts";
+import { hashFile as hashShareFile } from "./hash-file.ts";
+
+const hashFile = (path: string, size: number) =>
+  hashShareFile(createNodeShareFs(dir), path.slice(dir.length + 1), size);
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -106,6 +110,6 @@ describe("hashFile", () => {
   });
 
   test("fails with ENOENT for a missing file", async () => {
-    await expect(hashFile(join(dir, "missing"), 1)).rejects.toMatchObject({ code: "ENOENT" });
+    await expect(hashFile(join(dir, "missing"), 1)).rejects.toMatchObject({ errno: "ENOENT" });
   });
 });

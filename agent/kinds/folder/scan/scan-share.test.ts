@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { isSameOrBelow } from "../../../../shared/paths/normalize-share-path.ts";
+import { createNodeShareFs } from "../fs/node-share-fs.ts";
 import { collapsePaths, scanRootFor } from "./scan-share.ts";
 
 describe("collapsePaths", () => {
@@ -98,7 +99,7 @@ describe("scanShare reporting as it goes", () => {
       };
       const parts: string[][] = [];
       const final = await scanShare(
-        root,
+        createNodeShareFs(root),
         { "was-here.txt": gone },
         [""],
         compileIgnoreRules([]),

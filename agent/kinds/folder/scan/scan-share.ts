@@ -1,10 +1,8 @@
 // Finds what changed under some paths of a share: stat cache first, hashing only what moved, re-stat after hashing.
-import type { Dirent, Stats } from "node:fs";
-import { type FileHandle, lstat, opendir, readlink, rename } from "node:fs/promises";
 import { isSameOrBelow, normalizeSharePath } from "../../../../shared/paths/normalize-share-path.ts";
 import type { AgentLogger } from "../../../log/agent-logger.ts";
 import type { IndexEntry } from "../../../state/share-state.ts";
-import { confinePath, openShareDir } from "../fs/confined-path.ts";
+import { type FsDirEntry, type FsStat, joinSharePath, type ShareFs } from "../fs/share-fs.ts";
 import { hashFile } from "./hash-file.ts";
 import type { IgnoreRules } from "./ignore-rules.ts";
 
@@ -52,8 +50,8 @@ export function collapsePaths(paths: Iterable<string>): string[] {
   return kept;
 }
 
-function statEntry(st: Stats): Pick<IndexEntry, "size" | "mtimeMs" | "ino" | "mode"> {
-  return { size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino, mode: st.mode & 0o7777 };
+function statEntry(st: FsStat): Pick<IndexEntry, "size" | "mtimeMs" | "ino" | "mode"> {
+  return { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, mode: st.mode };
 }
 
 function isSameIndexEntry(a: IndexEntry | undefined, b: IndexEntry): boolean {
@@ -64,7 +62,7 @@ function isSameIndexEntry(a: IndexEntry | undefined, b: IndexEntry): boolean {
 }
 
 export async function scanShare(
-  root: string,
+  fs: ShareFs,
   index: Readonly<Record<string, IndexEntry>>,
   dirty: Iterable<string>,
   isIgnored: IgnoreRules,
@@ -102,7 +100,7 @@ export async function scanShare(
     if (next.type === "file") changedBytes += next.size;
   };
 
-  const visitFile = async (path: string, abs: string, st: Stats) => {
+  const visitFile = async (path: string, st: FsStat) => {
     const previous = index[path];
     const stat = statEntry(st);
     if (
@@ -114,15 +112,16 @@ export async function scanShare(
       record(path, { ...previous, mode: stat.mode });
       return;
     }
-    const hashes = await hashFile(abs, st.size);
+    const hashes = await hashFile(fs, path, st.size).catch(() => undefined);
+    if (!hashes) {
+      // Gone, or turned into something else, since the directory was listed: the next scan sees what it is.
+      result.unstable.add(path);
+      seen.add(path);
+      return;
+    }
     result.hashedBytes += hashes.size;
-    const after = await lstat(abs).catch(() => undefined);
-    if (
-      !after ||
-      after.size !== st.size ||
-      Math.floor(after.mtimeMs) !== stat.mtimeMs ||
-      hashes.size !== st.size
-    ) {
+    const after = await fs.stat(path).catch(() => undefined);
+    if (!after || after.size !== st.size || after.mtimeMs !== stat.mtimeMs || hashes.size !== st.size) {
       log.debug("file changed during hashing; will rescan", { path });
       result.unstable.add(path);
       seen.add(path);
@@ -131,31 +130,20 @@ export async function scanShare(
     record(path, { type: "file", ...stat, ...hashes });
   };
 
-  // Every path is reached through handles on its real parent directories (never by name through an ancestor that
-  // may have been swapped for a symlink meanwhile), so nothing outside the share is ever read and reported.
+  // Every path is reached through the confined filesystem (never by name through an ancestor that may have been
+  // swapped for a symlink meanwhile), so nothing outside the share is ever read and reported.
   const stack: string[] = [];
   for (const top of tops) {
-    if (top === "") {
-      await visit("", root, await lstat(root));
-      continue;
-    }
     // Under a symlinked ancestor the path is not in the share any more (its index entries count as deleted).
-    const at = await confinePath(root, top).catch(() => undefined);
-    if (!at) continue;
-    try {
-      const st = await lstat(at.abs).catch(() => undefined);
-      if (!st || isIgnored(top, st.isDirectory())) continue;
-      await visit(top, at.abs, st);
-    } finally {
-      await at.close();
-    }
+    const st = await fs.stat(top).catch(() => undefined);
+    if (!st || (top !== "" && isIgnored(top, st.type === "dir"))) continue;
+    await visit(top, st);
   }
   while (stack.length > 0) {
     const dir = stack.pop()!;
-    let dirHandle: FileHandle;
-    let entries: Awaited<ReturnType<typeof opendir>>;
+    let entries: FsDirEntry[];
     try {
-      dirHandle = await openShareDir(root, dir);
+      entries = await fs.list(dir);
     } catch (error) {
       log.warn("cannot read directory; skipping it this scan", {
         path: dir,
@@ -164,25 +152,10 @@ export async function scanShare(
       markSubtreeSeen(dir);
       continue;
     }
-    const base = `/proc/self/fd/${dirHandle.fd}`;
-    try {
-      try {
-        entries = await opendir(base);
-      } catch (error) {
-        log.warn("cannot read directory; skipping it this scan", {
-          path: dir,
-          error: (error as Error).message,
-        });
-        markSubtreeSeen(dir);
-        continue;
-      }
-      // A failed flush (the hub is unreachable) fails the whole scan: its paths are retried, never dropped.
-      for await (const dirent of entries) {
-        await visitChild(dir, base, dirent);
-        await maybeFlush();
-      }
-    } finally {
-      await dirHandle.close();
+    // A failed flush (the hub is unreachable) fails the whole scan: its paths are retried, never dropped.
+    for (const entry of entries) {
+      await visitChild(dir, entry);
+      await maybeFlush();
     }
   }
 
@@ -198,11 +171,10 @@ export async function scanShare(
     for (const path of Object.keys(index)) if (isSameOrBelow(path, dir)) seen.add(path);
   }
 
-  /** `base` is the directory `dir`, reached through its handle; children are looked up only below it. */
-  async function visitChild(dir: string, base: string, dirent: Dirent) {
-    let name = dirent.name;
-    const rawPath = dir === "" ? name : `${dir}/${name}`;
-    if (isIgnored(rawPath, dirent.isDirectory())) return;
+  async function visitChild(dir: string, entry: FsDirEntry) {
+    let st = entry.stat;
+    const rawPath = joinSharePath(dir, entry.name);
+    if (isIgnored(rawPath, st.type === "dir")) return;
     const check = normalizeSharePath(rawPath);
     if (!check.ok) {
       log.warn("skipping a name that cannot be synced", { path: rawPath, reason: check.reason });
@@ -210,26 +182,23 @@ export async function scanShare(
     }
     if (check.path !== rawPath) {
       // Store names in NFC, as Syncthing's auto-normalize does, so every machine agrees on one spelling.
-      const normalizedName = name.normalize("NFC");
-      const from = `${base}/${name}`;
-      const to = `${base}/${normalizedName}`;
-      if (!(await lstat(to).catch(() => undefined))) {
-        await rename(from, to);
+      const to = joinSharePath(dir, entry.name.normalize("NFC"));
+      if (!(await fs.stat(to).catch(() => undefined))) {
+        await fs.rename(rawPath, to);
         log.info("renamed a non-NFC name to its NFC form", { path: check.path });
-        name = normalizedName;
+        const renamed = await fs.stat(to).catch(() => undefined);
+        if (!renamed) return;
+        st = renamed;
       } else {
         log.warn("skipping a non-NFC name whose NFC form also exists", { path: rawPath });
         return;
       }
     }
-    const path = check.path;
-    const abs = `${base}/${name}`;
-    const st = await lstat(abs).catch(() => undefined);
-    if (st) await visit(path, abs, st);
+    await visit(check.path, st);
   }
 
-  async function visit(path: string, abs: string, st: Stats) {
-    if (st.isDirectory()) {
+  async function visit(path: string, st: FsStat) {
+    if (st.type === "dir") {
       if (path !== "") {
         const previous = index[path];
         record(path, {
@@ -243,10 +212,10 @@ export async function scanShare(
         });
       }
       stack.push(path);
-    } else if (st.isFile()) {
-      await visitFile(path, abs, st);
-    } else if (st.isSymbolicLink()) {
-      const target = await readlink(abs).catch(() => undefined);
+    } else if (st.type === "file") {
+      await visitFile(path, st);
+    } else if (st.type === "symlink") {
+      const target = await fs.readlink(path).catch(() => undefined);
       if (target === undefined) return;
       record(path, {
         type: "symlink",
