@@ -6,7 +6,7 @@ import type { OperationResult } from "../../shared/protocol/messages.ts";
 import type { ResolvedShare } from "../config/agent-config.ts";
 import { backoffMs } from "../hub/backoff.ts";
 import type { ShareState } from "../state/share-state.ts";
-import type { SessionCore } from "./share-session.ts";
+import type { SessionCore } from "./session-core.ts";
 
 /** Failed operations are retried from 2 s, doubling, up to every 2 minutes. */
 const RETRY_BACKOFF = { baseMs: 2000, capMs: 120_000 };

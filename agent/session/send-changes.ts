@@ -4,7 +4,7 @@ import { backoffMs, sleep } from "../hub/backoff.ts";
 import type { KindScanResult, KindWatcher } from "../kinds/share-kind.ts";
 import { ChangeBatcher, systemClock } from "./change-batcher.ts";
 import { reportChanges } from "./report-changes.ts";
-import type { SessionCore } from "./share-session.ts";
+import type { SessionCore } from "./session-core.ts";
 
 const ROOT_RECHECK_MS = 5000;
 /** How often a report the hub held as a mass delete is offered again (it passes once someone confirms it). */

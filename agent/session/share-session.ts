@@ -7,29 +7,13 @@ import { type OpenedShareState, openShareState, saveShareState } from "../state/
 import { createReceivingSide, type ReceivingSide } from "./receive-instructions.ts";
 import { type RolePolicy, rolePolicy } from "./role-policy.ts";
 import { runSendingSide } from "./send-changes.ts";
+import type { SessionCore } from "./session-core.ts";
 
 export type ShareSessionDeps = {
   client: HubClient;
   stateDir: string;
   log: AgentLogger;
   signal: AbortSignal;
-};
-
-/** What the sending and the receiving side of a session share. */
-export type SessionCore = {
-  share: ResolvedShare;
-  kind: ShareKind;
-  policy: RolePolicy;
-  client: HubClient;
-  log: AgentLogger;
-  signal: AbortSignal;
-  /** Loads the state once (a damaged file is moved aside and rebuilt); a failure is retried by the next call. */
-  open(): Promise<OpenedShareState>;
-  persist(): Promise<void>;
-  /** Runs `task` alone: a scan-and-report and an apply of the same share never interleave. */
-  exclusive<T>(task: () => Promise<T>): Promise<T>;
-  /** Tells the hub the share's problem (null: none); a hub that cannot be reached hears it next time. */
-  tellHub(lastError: string | null): Promise<void>;
 };
 
 export type ShareSession = {

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, lstat, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { setMtime } from "../../agent/kinds/folder/apply/set-mtime.ts";
+import { setMtime } from "../../agent/kinds/folder/fs/set-mtime.ts";
 import {
   type Fleet,
   listTrash,

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { setMtime } from "../../agent/kinds/folder/apply/set-mtime.ts";
+import { setMtime } from "../../agent/kinds/folder/fs/set-mtime.ts";
 import {
   canLimitInotifyWatches,
   type Fleet,

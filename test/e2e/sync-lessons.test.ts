@@ -15,7 +15,7 @@ import {
 } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { mtimeSeconds, setMtime } from "../../agent/kinds/folder/apply/set-mtime.ts";
+import { mtimeSeconds, setMtime } from "../../agent/kinds/folder/fs/set-mtime.ts";
 import {
   type Fleet,
   findTempFiles,
