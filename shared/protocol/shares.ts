@@ -8,6 +8,7 @@ export const CONFLICT_POLICIES = ["keep-both", "newest-wins"] as const;
 
 export type ShareKind = (typeof SHARE_KINDS)[number];
 export type Role = (typeof ROLES)[number];
+export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
 
 export const ShareNameSchema = z
   .string()

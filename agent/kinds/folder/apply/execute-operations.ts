@@ -7,8 +7,8 @@ import type { OperationResult } from "../../../../shared/protocol/messages.ts";
 import type { AgentLogger } from "../../../log/agent-logger.ts";
 import type { IndexEntry } from "../../../state/share-state.ts";
 import type { FetchBlocks, ShareIndex } from "../../share-kind.ts";
-import { errnoOf, FsError, type FsStat, parentOf, type ShareFs } from "../fs/share-fs.ts";
-import { newTempName } from "../fs/temp-name.ts";
+import { baseName, errnoOf, FsError, type FsStat, parentOf, type ShareFs } from "../fs/share-fs.ts";
+import { isTempName, newTempName } from "../fs/temp-name.ts";
 import { hashFile } from "../scan/hash-file.ts";
 import { BlockPrefetcher } from "./block-prefetcher.ts";
 import {
@@ -80,7 +80,7 @@ export async function executeOperations(
         ctx.log.debug(`${action} ${op.path}`, { seq: op.seq });
       }
     } catch (error) {
-      const reason = describeFailure(error);
+      const reason = describeFailure(error, op.path);
       ctx.log.warn("operation failed; will retry", { path: op.path, seq: op.seq, error: reason });
       results.push({
         seq: op.seq,
@@ -115,8 +115,11 @@ export async function executeOperations(
   return results;
 }
 
-function describeFailure(error: unknown): string {
-  if (error instanceof FsError || error instanceof FleetsyncError) return error.message;
+/** The reason for an operation's result (which names its path already): a disk error says what, and what to do. */
+function describeFailure(error: unknown, path: string): string {
+  if (error instanceof FsError) {
+    return error.path === path || isTempName(baseName(error.path)) ? error.reason : error.message;
+  }
   return (error as Error).message;
 }
 

@@ -86,17 +86,19 @@ const CODE_HINTS: Record<string, string> = {
 /** One failure of the port: `code` is the errno name (ENOENT, ENOSPC, …), the message says what, where and why. */
 export class FsError extends FleetsyncError {
   override name = "FsError";
+  /** Why, without the operation and path (for a result that names its path already). */
+  readonly reason: string;
   constructor(
     readonly op: FsOperation,
     readonly path: string,
     readonly errno: string,
     detail?: string,
   ) {
-    super(
-      "unavailable",
-      `cannot ${op} ${path === "" ? "the share root" : path}: ${CODE_HINTS[errno] ?? detail ?? errno}`,
-      { retryable: true },
-    );
+    const reason = CODE_HINTS[errno] ?? detail ?? errno;
+    super("unavailable", `cannot ${op} ${path === "" ? "the share root" : path}: ${reason}`, {
+      retryable: true,
+    });
+    this.reason = reason;
   }
 }
 
