@@ -21,10 +21,9 @@ export type BuildAgentExecutablesOptions = {
 };
 
 export type BuiltExecutable = { arch: TargetArch; path: string; bytes: number };
+export type BuildResult = { executables: BuiltExecutable[]; bundleBytes: number };
 
-export async function buildAgentExecutables(
-  options: BuildAgentExecutablesOptions,
-): Promise<BuiltExecutable[]> {
+export async function buildAgentExecutables(options: BuildAgentExecutablesOptions): Promise<BuildResult> {
   const { repoRoot, outDir } = options;
   const targets = options.targets ?? TARGETS;
   const cacheDir = options.cacheDir ?? join(repoRoot, "node_modules", ".cache", "fleetsync-node");
@@ -33,7 +32,7 @@ export async function buildAgentExecutables(
   const work = join(outDir, ".build");
   await mkdir(work, { recursive: true });
   const bundle = join(work, "fleetsync-agent.cjs");
-  await bundleAgent({ repoRoot, outFile: bundle, version });
+  const { bytes: bundleBytes } = await bundleAgent({ repoRoot, outFile: bundle, version });
 
   // The blob holds only the script (no code cache, no snapshot), so one blob serves every architecture; it
   // is made by the very Node version the executables embed.
@@ -52,10 +51,9 @@ export async function buildAgentExecutables(
     }),
   );
   await run(hostNode, ["--experimental-sea-config", seaConfig]);
-  const blobData = await readFile(blob);
-  const { inject } = createRequire(import.meta.url)("postject") as {
-    inject(file: string, name: string, data: Buffer, options: { sentinelFuse: string }): Promise<void>;
-  };
+  // postject runs as its own process: its WebAssembly LIEF prints harmless section warnings by the dozen
+  // and installs process-wide error handlers; its output is shown only when it fails.
+  const postject = createRequire(import.meta.url).resolve("postject/dist/cli.js");
 
   const built: BuiltExecutable[] = [];
   for (const arch of targets) {
@@ -64,11 +62,15 @@ export async function buildAgentExecutables(
     await rm(path, { force: true });
     await copyFile(node, path);
     await chmod(path, 0o755);
-    await inject(path, "NODE_SEA_BLOB", blobData, { sentinelFuse: SEA_FUSE });
+    await run(process.execPath, [postject, path, "NODE_SEA_BLOB", blob, "--sentinel-fuse", SEA_FUSE], {
+      maxBuffer: 64 * 1024 * 1024,
+    }).catch((error: { stderr?: string; stdout?: string }) => {
+      throw new Error(`postject could not inject the agent into ${path}: ${error.stderr || error.stdout}`);
+    });
     built.push({ arch, path, bytes: (await stat(path)).size });
   }
   await rm(work, { recursive: true, force: true });
-  return built;
+  return { executables: built, bundleBytes };
 }
 
 export { NODE_VERSION };

@@ -16,12 +16,13 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const started = Date.now();
-const built = await buildAgentExecutables({
+const { executables, bundleBytes } = await buildAgentExecutables({
   repoRoot,
   outDir: values.out ? resolve(values.out) : join(repoRoot, "dist"),
   targets: positionals.length > 0 ? (positionals as TargetArch[]) : TARGETS,
 });
-for (const exe of built)
+console.log(`agent bundle ${(bundleBytes / 1024).toFixed(0)} KiB (the CLI without the hub)`);
+for (const exe of executables)
   console.log(
     `${exe.path}  ${(exe.bytes / 1024 / 1024).toFixed(1)} MiB  (Node.js ${NODE_VERSION}, linux-${exe.arch})`,
   );
