@@ -1,10 +1,20 @@
 // Agent commands: enroll this device, run the daemon, show per-share status, install it as a service (each loads only what it needs).
-import { resolve } from "node:path";
-import { parseArgs } from "node:util";
+import { execFile } from "node:child_process";
+import { isAbsolute, resolve } from "node:path";
+import { parseArgs, promisify } from "node:util";
 import { checkHubUrl } from "./check-hub-url.ts";
 import { UsageError } from "./cli-error.ts";
 import { formatTable } from "./format-table.ts";
 import { acquireProcessLock, readLockState } from "./process-lock.ts";
+
+/** `--user` names an account systemd can run the service as. */
+async function checkUserExists(user: string): Promise<void> {
+  await promisify(execFile)("id", ["-u", user]).catch(() => {
+    throw new UsageError(
+      `--user ${user}: no such user on this machine; create it (sudo useradd --system ${user}) or leave --user out to run as root`,
+    );
+  });
+}
 
 type Subcommand = { help: string; run(args: string[], env: NodeJS.ProcessEnv): Promise<number> };
 
@@ -232,10 +242,19 @@ Example:
       const { isSea } = await import("node:sea");
       // The unit runs what runs now: the single executable, or node with this CLI's script.
       const command = isSea() ? [process.execPath] : [process.execPath, resolve(process.argv[1] ?? "")];
+      // A share without a folder yet is not synced, so it needs no access; a relative one would resolve
+      // against the service's working directory (/), not where it was written.
+      const sharePaths = shares.filter((s) => s.path !== "").map((s) => s.path);
+      const relative = shares.find((s) => s.path !== "" && !isAbsolute(s.path));
+      if (relative)
+        throw new UsageError(
+          `share "${relative.name}": path "${relative.path}" in ${stateDir}/agent.yaml is relative; write it as an absolute path, then run agent install again`,
+        );
+      if (values.user) await checkUserExists(values.user);
       const unit = buildAgentUnit({
         command,
         stateDir,
-        sharePaths: shares.map((s) => resolve(stateDir, s.path)),
+        sharePaths,
         ...(values.user ? { user: values.user } : {}),
         allowSpecialModeBits: shares.some((s) => s.specialModeBits),
       });

@@ -81,6 +81,39 @@ describe("agent install", () => {
     });
   });
 
+  test("refuses a relative share path and an unknown --user, saying what to fix", async () => {
+    const { stateDir } = await stateWithShares();
+    const relative = await runCliCaptured(["agent", "install", "--state", stateDir, "--dry-run"], {
+      cwd: dir,
+    });
+    expect(relative.code).toBe(0);
+    await writeFile(
+      join(stateDir, "agent.yaml"),
+      stringify({
+        hub: "http://127.0.0.1:8787",
+        hubId: "hub_test",
+        deviceId: "dev_test",
+        name: "pi",
+        shares: { configs: { path: "etc/nginx", role: "replica" } },
+      }),
+    );
+    const refused = await runCliCaptured(["agent", "install", "--state", stateDir, "--dry-run"]);
+    expect(refused).toMatchObject({ code: 2, stdout: "" });
+    expect(refused.stderr).toContain('share "configs": path "etc/nginx"');
+    expect(refused.stderr).toContain("is relative; write it as an absolute path");
+    const noUser = await runCliCaptured([
+      "agent",
+      "install",
+      "--state",
+      stateDir,
+      "--user",
+      "no-such-user-fs",
+      "--dry-run",
+    ]);
+    expect(noUser).toMatchObject({ code: 2, stdout: "" });
+    expect(noUser.stderr).toContain("--user no-such-user-fs: no such user on this machine");
+  });
+
   test("without --state it names the missing option; uninstall --dry-run lists its steps", async () => {
     const missing = await runCliCaptured(["agent", "install", "--dry-run"]);
     expect(missing).toMatchObject({
