@@ -81,12 +81,21 @@ describe("agent install", () => {
     });
   });
 
-  test("refuses a relative share path and an unknown --user, saying what to fix", async () => {
+  test("refuses an unknown --user and a relative share path, saying what to fix", async () => {
     const { stateDir } = await stateWithShares();
-    const relative = await runCliCaptured(["agent", "install", "--state", stateDir, "--dry-run"], {
-      cwd: dir,
-    });
-    expect(relative.code).toBe(0);
+    const user = "no-such-user-fs";
+    const noUser = await runCliCaptured([
+      "agent",
+      "install",
+      "--state",
+      stateDir,
+      "--user",
+      user,
+      "--dry-run",
+    ]);
+    expect(noUser).toMatchObject({ code: 2, stdout: "" });
+    expect(noUser.stderr).toContain(`--user ${user}: no such user on this machine`);
+
     await writeFile(
       join(stateDir, "agent.yaml"),
       stringify({
@@ -101,17 +110,6 @@ describe("agent install", () => {
     expect(refused).toMatchObject({ code: 2, stdout: "" });
     expect(refused.stderr).toContain('share "configs": path "etc/nginx"');
     expect(refused.stderr).toContain("is relative; write it as an absolute path");
-    const noUser = await runCliCaptured([
-      "agent",
-      "install",
-      "--state",
-      stateDir,
-      "--user",
-      "no-such-user-fs",
-      "--dry-run",
-    ]);
-    expect(noUser).toMatchObject({ code: 2, stdout: "" });
-    expect(noUser.stderr).toContain("--user no-such-user-fs: no such user on this machine");
   });
 
   test("without --state it names the missing option; uninstall --dry-run lists its steps", async () => {
