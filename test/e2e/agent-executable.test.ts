@@ -129,6 +129,10 @@ describe("the self-contained agent executable", () => {
     );
     expect(enrolled, enrolled.output).toMatchObject({ code: 0 });
     expect(enrolled.output).toMatch(/enrolled "pi-x64" as \S+/);
+    // The unit it would install runs the executable itself, with write access to the state dir and the share.
+    const unit = await runExecutable([exe], ["agent", "install", "--state", stateDir, "--dry-run"]);
+    expect(unit.output).toContain(`ExecStart=${exe} agent run --state ${stateDir}\n`);
+    expect(unit.output).toContain(`ReadWritePaths=${stateDir} -${replicaRoot}\n`);
     await updateAgentConfig(stateDir, (config) => {
       config.defaults.debounceMs = 100;
     });
