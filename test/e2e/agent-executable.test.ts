@@ -96,7 +96,9 @@ async function startTestHub(share: string): Promise<TestHub> {
 }
 
 describe("the self-contained agent executable", () => {
-  test("the x64 executable, with Node.js hidden, enrolls, replicates against a real hub and stops cleanly on SIGTERM", async () => {
+  test("the x64 executable, with Node.js hidden, enrolls, replicates against a real hub and stops cleanly on SIGTERM", {
+    timeout: 120_000,
+  }, async () => {
     const exe = built.x64!.path;
     const theHub = await startTestHub("exe-x64");
     const base = await makeTempDir("fleetsync-exe-");
@@ -171,7 +173,10 @@ describe("the self-contained agent executable", () => {
     expect(agent.output()).toContain("agent stopped");
   });
 
-  test("the arm64 executable prints its version and enrolls under qemu-aarch64-static", async () => {
+  // Emulated: several times slower than native, more so on a loaded machine.
+  test("the arm64 executable prints its version and enrolls under qemu-aarch64-static", {
+    timeout: 120_000,
+  }, async () => {
     const exe = built.arm64!.path;
     expect((await runExecutable([...QEMU, exe], ["--version"])).output.trim()).toBe(await packageVersion());
     const theHub = await startTestHub("exe-arm64");
