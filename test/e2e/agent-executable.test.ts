@@ -158,15 +158,16 @@ describe("the self-contained agent executable", () => {
       { timeoutMs: 30_000, what: "a live change, without the junk" },
     );
 
-    // Idle memory: about 32 MB of it is the agent's own (anonymous) memory, the rest the executable's code
-    // pages, file-backed and reclaimable. The bound catches a bundle that drags the hub in, or a leak.
+    // Idle RSS, measured 76–89 MiB here: 23–37 MiB of it is the agent's own (anonymous) memory, the rest the
+    // executable's code pages, file-backed and reclaimable. The loose bound (load moves it) catches a bundle
+    // that drags the hub in, or a leak.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const memory = await readMemory(agent.proc.pid!);
     console.log(
       `x64 executable ${(built.x64!.bytes / 2 ** 20).toFixed(1)} MiB; idle RSS ${memory.rssMiB} MiB, of it anonymous ${memory.anonymousMiB} MiB`,
     );
-    expect(memory.rssMiB).toBeLessThan(96);
-    expect(memory.anonymousMiB).toBeLessThan(60);
+    expect(memory.rssMiB).toBeLessThan(110);
+    expect(memory.anonymousMiB).toBeLessThan(64);
 
     // The executable itself is the process: SIGTERM reaches the agent, which stops its shares and exits 0.
     expect(await agent.stop()).toBe(0);
