@@ -1,10 +1,20 @@
-// Agent commands: enroll this device, run the daemon, show per-share status (each loads only what it needs).
-import { resolve } from "node:path";
-import { parseArgs } from "node:util";
+// Agent commands: enroll this device, run the daemon, show per-share status, install it as a service (each loads only what it needs).
+import { execFile } from "node:child_process";
+import { isAbsolute, resolve } from "node:path";
+import { parseArgs, promisify } from "node:util";
 import { checkHubUrl } from "./check-hub-url.ts";
 import { UsageError } from "./cli-error.ts";
 import { formatTable } from "./format-table.ts";
 import { acquireProcessLock, readLockState } from "./process-lock.ts";
+
+/** `--user` names an account systemd can run the service as. */
+async function checkUserExists(user: string): Promise<void> {
+  await promisify(execFile)("id", ["-u", user]).catch(() => {
+    throw new UsageError(
+      `--user ${user}: no such user on this machine; create it (sudo useradd --system ${user}) or leave --user out to run as root`,
+    );
+  });
+}
 
 type Subcommand = { help: string; run(args: string[], env: NodeJS.ProcessEnv): Promise<number> };
 
@@ -188,6 +198,109 @@ Example:
           ),
         );
       }
+      return 0;
+    },
+  },
+  install: {
+    help: `Usage: fleetsync agent install --state DIR [--user USER] [--dry-run]
+
+Installs the agent as a systemd service (fleetsync-agent.service): writes the unit to
+/etc/systemd/system, reloads systemd, enables it at boot and starts it. Needs root.
+The unit runs this very command (the executable, or node with this CLI) as 'agent run --state DIR',
+restarts it on failure, and sandboxes it: the whole file system read-only (ProtectSystem=strict) except
+DIR and the share folders agent.yaml names (ReadWritePaths), no new privileges, a private /tmp.
+After editing agent.yaml's share folders, run install again so the unit follows.
+Stop any agent you started by hand on DIR first: one agent per state dir.
+
+Options:
+  --state DIR   the enrolled state dir (holds agent.yaml)
+  --user USER   run the service as USER instead of root (USER must be able to write DIR and the shares)
+  --dry-run     print the unit and the steps, change nothing
+
+Example:
+  sudo fleetsync agent install --state /var/lib/fleetsync-agent`,
+    async run(args) {
+      const { values } = parseArgs({
+        args,
+        options: {
+          state: { type: "string" },
+          user: { type: "string" },
+          "dry-run": { type: "boolean", default: false },
+          help: { type: "boolean", short: "h", default: false },
+        },
+      });
+      if (values.help) {
+        console.log(AGENT_COMMANDS.install!.help);
+        return 0;
+      }
+      if (!values.state) throw new UsageError("agent install needs --state DIR; see --help");
+      const stateDir = resolve(values.state);
+      const { loadAgentConfig, resolveShares } = await import("../agent/config/agent-config.ts");
+      const { buildAgentUnit } = await import("../agent/service/build-agent-unit.ts");
+      const { installSteps, runServiceSteps } = await import("../agent/service/install-agent-service.ts");
+      const shares = resolveShares(await loadAgentConfig(stateDir));
+      const { isSea } = await import("node:sea");
+      // The unit runs what runs now: the single executable, or node with this CLI's script.
+      const command = isSea() ? [process.execPath] : [process.execPath, resolve(process.argv[1] ?? "")];
+      // A share without a folder yet is not synced, so it needs no access; a relative one would resolve
+      // against the service's working directory (/), not where it was written.
+      const sharePaths = shares.filter((s) => s.path !== "").map((s) => s.path);
+      const relative = shares.find((s) => s.path !== "" && !isAbsolute(s.path));
+      if (relative)
+        throw new UsageError(
+          `share "${relative.name}": path "${relative.path}" in ${stateDir}/agent.yaml is relative; write it as an absolute path, then run agent install again`,
+        );
+      if (values.user) await checkUserExists(values.user);
+      const unit = buildAgentUnit({
+        command,
+        stateDir,
+        sharePaths,
+        ...(values.user ? { user: values.user } : {}),
+        allowSpecialModeBits: shares.some((s) => s.specialModeBits),
+      });
+      const steps = installSteps(unit);
+      if (values["dry-run"]) {
+        process.stdout.write(unit);
+        process.stderr.write(`fleetsync: dry run; would ${steps.map((s) => s.describe).join(", then ")}\n`);
+        return 0;
+      }
+      if (process.getuid?.() !== 0)
+        throw new UsageError("agent install writes /etc/systemd/system and needs root: run it with sudo");
+      await runServiceSteps(steps);
+      console.log("installed and started fleetsync-agent.service; logs: journalctl -u fleetsync-agent -f");
+      return 0;
+    },
+  },
+  uninstall: {
+    help: `Usage: fleetsync agent uninstall [--dry-run]
+
+Stops and disables fleetsync-agent.service and removes its unit file. Leaves the state dir, its
+identity and the share folders alone (the device stays enrolled; revoke it on the hub to retire it).
+
+Example:
+  sudo fleetsync agent uninstall`,
+    async run(args) {
+      const { values } = parseArgs({
+        args,
+        options: {
+          "dry-run": { type: "boolean", default: false },
+          help: { type: "boolean", short: "h", default: false },
+        },
+      });
+      if (values.help) {
+        console.log(AGENT_COMMANDS.uninstall!.help);
+        return 0;
+      }
+      const { runServiceSteps, uninstallSteps } = await import("../agent/service/install-agent-service.ts");
+      const steps = uninstallSteps();
+      if (values["dry-run"]) {
+        console.log(`dry run; would ${steps.map((s) => s.describe).join(", then ")}`);
+        return 0;
+      }
+      if (process.getuid?.() !== 0)
+        throw new UsageError("agent uninstall changes /etc/systemd/system and needs root: run it with sudo");
+      await runServiceSteps(steps);
+      console.log("stopped, disabled and removed fleetsync-agent.service");
       return 0;
     },
   },

@@ -19,6 +19,7 @@ Agent (on each machine):
   agent enroll            trade a token for a device identity
   agent run               run the daemon
   agent status            per-share state and lag
+  agent install|uninstall run the agent as a systemd service (or stop and remove it)
 
 Every command has --help with an example. fleetsync --version (-V) prints the version.
 Exit codes: 0 ok, 1 failure, 2 usage error.

@@ -47,6 +47,8 @@ export const AgentConfigSchema = z.strictObject({
     .strictObject({
       level: z.enum(["debug", "info", "warn", "error"]).default("info"),
       destination: z.string().default("stdout"),
+      /** Unset or auto: text on a terminal or under journald, JSON lines elsewhere. */
+      format: z.enum(["auto", "text", "json"]).optional(),
     })
     .default({ level: "info", destination: "stdout" }),
   shares: z.record(ShareNameSchema, ShareConfigSchema).default({}),

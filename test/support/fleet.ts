@@ -192,8 +192,22 @@ export async function enrollAgent(
   return { stateDir, deviceId: config.deviceId as string };
 }
 
-export function startAgent(stateDir: string, env: NodeJS.ProcessEnv = {}): RunningProcess {
-  return spawnCli(["agent", "run", "--state", stateDir], { env });
+/** `options.command`: run the agent with this argv head (e.g. a built executable) instead of the repo's CLI. */
+export function startAgent(
+  stateDir: string,
+  env: NodeJS.ProcessEnv = {},
+  options: { command?: string[] } = {},
+): RunningProcess {
+  const args = ["agent", "run", "--state", stateDir];
+  if (!options.command) return spawnCli(args, { env });
+  const [file, ...head] = options.command;
+  return superviseProcess(
+    spawn(file!, [...head, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    }),
+  );
 }
 
 export type TreeItem = {

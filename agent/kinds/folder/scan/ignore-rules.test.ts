@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { isTempName } from "../fs/temp-name.ts";
-import { compileIgnoreRules } from "./ignore-rules.ts";
+import { compileIgnoreRules, DEFAULT_IGNORES } from "./ignore-rules.ts";
 
 describe("compileIgnoreRules", () => {
   const none = compileIgnoreRules([]);
@@ -68,6 +68,47 @@ describe("compileIgnoreRules", () => {
     const rules = compileIgnoreRules(["# a comment", "", "   "]);
     expect(rules("# a comment", false)).toBe(false);
     expect(rules("anything", false)).toBe(false);
+  });
+});
+
+describe("default ignores", () => {
+  const none = compileIgnoreRules([]);
+
+  test.each([
+    ["notes.txt.swp", false],
+    ["deep/.config.yaml.swp", false],
+    ["src/.main.c.swo", false],
+    ["nginx.conf~", false],
+    ["a/b/old~", false],
+    [".DS_Store", false],
+    ["photos/.DS_Store", false],
+    ["Thumbs.db", false],
+    ["photos/2024/Thumbs.db", false],
+  ])("ignores editor and OS junk %j in every share", (path, isDir) => {
+    expect(none(path, isDir)).toBe(true);
+  });
+
+  test.each([
+    ["swp.txt", false],
+    ["notes.swpx", false],
+    ["~notes", false],
+    ["DS_Store", false],
+    ["thumbs.db.bak", false],
+  ])("still syncs %j, which only looks like junk", (path, isDir) => {
+    expect(none(path, isDir)).toBe(false);
+  });
+
+  test("lets a share's negation re-include one default while the others stay ignored", () => {
+    const rules = compileIgnoreRules(["!.DS_Store"]);
+    expect(rules(".DS_Store", false)).toBe(false);
+    expect(rules("sub/.DS_Store", false)).toBe(false);
+    expect(rules("a.swp", false)).toBe(true);
+  });
+
+  test("lets a share turn every default off by negating each one", () => {
+    const rules = compileIgnoreRules(DEFAULT_IGNORES.map((p) => `!${p}`));
+    for (const path of ["a.swp", "b.swo", "c~", ".DS_Store", "Thumbs.db"])
+      expect(rules(path, false)).toBe(false);
   });
 });
 

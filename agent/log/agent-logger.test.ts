@@ -1,0 +1,70 @@
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import { createAgentLogger } from "./agent-logger.ts";
+
+let dir: string | undefined;
+afterEach(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+async function logFile(): Promise<string> {
+  dir = await mkdtemp(join(tmpdir(), "fleetsync-log-"));
+  return join(dir, "agent.log");
+}
+
+const now = () => new Date("2026-12-01T12:00:00.000Z");
+
+describe("createAgentLogger", () => {
+  test("writes JSON lines to a file by default, with the base and child fields, dropping lines below the level", async () => {
+    const file = await logFile();
+    const log = createAgentLogger({ level: "info", destination: file, base: { device: "dev_1" }, now });
+    const share = log.child({ share: "docs" });
+    share.debug("not shown");
+    share.info("applied change", { path: "a.txt" });
+    log.error("hub unreachable");
+    const lines = (await readFile(file, "utf8"))
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      {
+        time: now().toISOString(),
+        level: "info",
+        msg: "applied change",
+        device: "dev_1",
+        share: "docs",
+        path: "a.txt",
+      },
+      { time: now().toISOString(), level: "error", msg: "hub unreachable", device: "dev_1" },
+    ]);
+  });
+
+  test("writes text when log.format is text", async () => {
+    const file = await logFile();
+    createAgentLogger({ level: "debug", destination: file, format: "text", now })
+      .child({ share: "docs" })
+      .warn("skipped a file", { path: "x.swp" });
+    expect(await readFile(file, "utf8")).toBe(
+      "2026-12-01T12:00:00.000Z WARN  skipped a file  share=docs path=x.swp\n",
+    );
+  });
+
+  test("keeps the original (level, destination, base) form working", async () => {
+    const file = await logFile();
+    createAgentLogger("warn", file, { device: "dev_2" }).warn("careful");
+    expect(JSON.parse(await readFile(file, "utf8"))).toMatchObject({
+      level: "warn",
+      msg: "careful",
+      device: "dev_2",
+    });
+  });
+
+  test("never prefixes journald priorities in a file, even with JOURNAL_STREAM set", async () => {
+    const file = await logFile();
+    createAgentLogger({ level: "info", destination: file, env: { JOURNAL_STREAM: "1:1" } }).info("x");
+    expect((await readFile(file, "utf8")).startsWith("{")).toBe(true);
+  });
+});
