@@ -23,7 +23,12 @@ export async function runAgent(stateDir: string, signal: AbortSignal): Promise<v
   });
   const key = await loadDeviceKey(stateDir);
   const jwks = await loadPinnedJwks(stateDir);
-  const log = createAgentLogger(config.log.level, config.log.destination, { device: config.deviceId });
+  const log = createAgentLogger({
+    level: config.log.level,
+    destination: config.log.destination,
+    format: config.log.format,
+    base: { device: config.deviceId },
+  });
   const client = new HubClient({ hubUrl: config.hub, hubId: config.hubId, deviceId: config.deviceId, key });
   const tasks: Promise<void>[] = [];
   const receivers: ReceivingSide[] = [];

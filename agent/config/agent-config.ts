@@ -5,6 +5,7 @@ import { parse, stringify } from "yaml";
 import { z } from "zod";
 import { describeZodError, FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { DELETE_POLICIES, ROLES, type SHARE_KINDS, ShareNameSchema } from "../../shared/protocol/shares.ts";
+import { type OnApply, OnApplySchema } from "../hooks/on-apply-setting.ts";
 
 export const CONFIG_FILE = "agent.yaml";
 
@@ -21,6 +22,8 @@ const SyncSettingsSchema = z.strictObject({
 
 const ShareBaseSchema = SyncSettingsSchema.extend({
   role: z.enum(ROLES),
+  /** A command run after each applied instruction that changed something (this device's own config only). */
+  onApply: OnApplySchema.optional(),
   deletes: z.enum(DELETE_POLICIES).default("propagate"),
 });
 
@@ -70,6 +73,7 @@ export type ResolvedShare = {
   specialModeBits: boolean;
   /** The kind's own settings block (`pihole:` for a Pi-hole share), checked by the kind when it is created. */
   settings?: Record<string, unknown>;
+  onApply?: OnApply;
 };
 
 export const SHARE_DEFAULTS = {
@@ -99,6 +103,7 @@ export function resolveShares(config: AgentConfig): ResolvedShare[] {
     specialModeBits:
       share.specialModeBits ?? config.defaults.specialModeBits ?? SHARE_DEFAULTS.specialModeBits,
     ...(share.kind === "pihole" ? { settings: share.pihole } : {}),
+    ...(share.onApply ? { onApply: share.onApply } : {}),
   }));
 }
 

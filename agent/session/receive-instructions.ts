@@ -4,6 +4,9 @@ import type { Instruction } from "../../shared/instructions/instruction.ts";
 import type { SequencedEntry } from "../../shared/protocol/entry.ts";
 import type { OperationResult } from "../../shared/protocol/messages.ts";
 import type { ResolvedShare } from "../config/agent-config.ts";
+import { describeHookResult } from "../hooks/describe-hook-result.ts";
+import { resolveOnApply } from "../hooks/on-apply-setting.ts";
+import { runHook } from "../hooks/run-hook.ts";
 import { backoffMs } from "../hub/backoff.ts";
 import type { ShareState } from "../state/share-state.ts";
 import type { SessionCore } from "./session-core.ts";
@@ -163,10 +166,11 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
       if (failed.length > 0) scheduleRetry();
       await persist();
     }
+    const hook = share.dryRun ? undefined : await runOnApply(outcome.results, outcome.reachedSeq);
     const ack = await client.ack(instructionId, {
       reachedSeq: outcome.reachedSeq,
       dryRun: share.dryRun,
-      results: outcome.results,
+      results: hook ? [...outcome.results, hook] : outcome.results,
     });
     log.info(share.dryRun ? "dry run finished" : "instruction applied", {
       from: instruction.fromSeq,
@@ -178,6 +182,30 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
       ...(ack.note ? { note: ack.note } : {}),
     });
     return { complete: failed.length === 0 };
+  };
+
+  /** The share's onApply hook, once, after an instruction that changed something; its result goes to the op log. */
+  const runOnApply = async (
+    results: OperationResult[],
+    reachedSeq: number,
+  ): Promise<OperationResult | undefined> => {
+    const changedPaths = results
+      .filter((r) => r.ok && r.action !== "unchanged" && r.action !== "skip")
+      .map((r) => r.path);
+    if (!share.onApply || changedPaths.length === 0) return undefined;
+    const hook = resolveOnApply(share.onApply);
+    const result = await runHook({ hook, share: share.name, root: share.path || "/", changedPaths, signal });
+    const text = describeHookResult(hook.command, result);
+    log[result.ok ? "info" : "warn"](text, { changed: changedPaths.length, exitCode: result.exitCode });
+    // Never retried: a failing hook is reported, and runs again only after the next applied change.
+    return {
+      seq: Math.max(1, reachedSeq),
+      path: "(onApply hook)",
+      action: "hook",
+      ok: result.ok,
+      bytes: 0,
+      ...(result.ok ? {} : { error: text.slice(0, 2000) }),
+    };
   };
 
   const retryFailed = async (st: ShareState) => {

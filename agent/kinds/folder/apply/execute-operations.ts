@@ -77,7 +77,10 @@ export async function executeOperations(
           bytes: op.type === "file" ? op.size : 0,
         });
       } else if (action !== "unchanged" && action !== "skip") {
-        ctx.log.debug(`${action} ${op.path}`, { seq: op.seq });
+        ctx.log.info(`${action} ${op.path}`, {
+          seq: op.seq,
+          ...(op.type === "file" ? { bytes: op.size } : {}),
+        });
       }
     } catch (error) {
       const reason = describeFailure(error, op.path);
