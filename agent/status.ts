@@ -1,14 +1,39 @@
 // `agent status`: whether the agent runs, and per share what this machine holds and how far behind the hub it is.
+import { readFile } from "node:fs/promises";
 import { PRESENCE_HEADER } from "../shared/protocol/messages.ts";
 import { loadAgentConfig, resolveShares } from "./config/agent-config.ts";
 import { HubClient } from "./hub/hub-client.ts";
 import { loadDeviceKey } from "./identity/device-identity.ts";
+import { progressFile } from "./session/apply-progress.ts";
 import { loadShareState, shareStateFile } from "./state/share-state.ts";
 
 /** What the state dir's process lock says: running (with pid and start time when the holder answered) or not. */
 export type AgentRunState = { running: boolean; pid?: number; since?: string };
 
 type HubShare = { head: number; cursor: number; lagFiles?: number; lagBytes?: number };
+
+/** A running catch-up's figures, as the agent last saved them (none when it is not running or is caught up). */
+async function readProgress(stateDir: string, share: string, running: boolean) {
+  if (!running) return null;
+  try {
+    const saved = JSON.parse(await readFile(progressFile(stateDir, share), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    const figure = (key: string) => (typeof saved[key] === "number" ? (saved[key] as number) : 0);
+    return {
+      doneBytes: figure("doneBytes"),
+      totalBytes: figure("totalBytes"),
+      doneFiles: figure("doneFiles"),
+      totalFiles: figure("totalFiles"),
+      bytesPerSecond: figure("bytesPerSecond"),
+      secondsLeft: typeof saved.secondsLeft === "number" ? saved.secondsLeft : null,
+      at: typeof saved.at === "string" ? saved.at : null,
+    };
+  } catch {
+    return null;
+  }
+}
 
 export async function agentStatus(stateDir: string, agent: AgentRunState) {
   const config = await loadAgentConfig(stateDir);
@@ -58,6 +83,7 @@ export async function agentStatus(stateDir: string, agent: AgentRunState) {
         lagFiles: hub?.lagFiles ?? null,
         lagBytes: hub?.lagBytes ?? null,
         lastError: stateError ?? state?.lastError ?? null,
+        progress: await readProgress(stateDir, share.name, agent.running),
       };
     }),
   );

@@ -38,6 +38,8 @@ export type ApplyRequest = {
   /** The session's index: the kind records here what it applied (and forgets what it removed). */
   index: ShareIndex;
   fetchBlocks: FetchBlocks;
+  /** Called as each operation is done (applied, unchanged or failed), with the bytes it wrote. */
+  onDone?: (op: SequencedEntry, bytes: number) => void;
   deletes: "propagate" | "keep";
   /**
    * What to do where the local data changed since the session last saw it: `overwrite` (a replica: the hub's

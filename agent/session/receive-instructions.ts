@@ -9,6 +9,7 @@ import { resolveOnApply } from "../hooks/on-apply-setting.ts";
 import { runHook } from "../hooks/run-hook.ts";
 import { backoffMs } from "../hub/backoff.ts";
 import type { ShareState } from "../state/share-state.ts";
+import { ApplyProgress, PROGRESS_MIN_OPS } from "./apply-progress.ts";
 import type { SessionCore } from "./session-core.ts";
 
 /** Failed operations are retried from 2 s, doubling, up to every 2 minutes. */
@@ -43,6 +44,8 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
   let lastProblem: string | undefined;
   let retryAttempt = 0;
   let retryAt = 0;
+  /** A long first sync or catch-up in progress (undefined otherwise). */
+  let progress: ApplyProgress | undefined;
   const persist = () => session.persist();
   const tellHub = session.tellHub;
   const opened = async () => {
@@ -59,6 +62,7 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
       ops,
       index: st.index,
       fetchBlocks: (hashes, s) => client.fetchBlocks(hashes, s),
+      onDone: (_op, bytes) => progress?.done(bytes),
       deletes: share.deletes,
       localChange: session.policy.unreportedLocalChange,
       dryRun: share.dryRun,
@@ -151,7 +155,12 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
       ready = false;
       throw new FleetsyncError("unavailable", check.reason, { retryable: true });
     }
+    await trackProgress(instruction);
     const outcome = await applyOps(st, instruction.ops, instruction);
+    if (progress?.finishedAt(outcome.reachedSeq)) {
+      await progress.finish();
+      progress = undefined;
+    }
     const failed = outcome.results.filter((r) => !r.ok);
     if (!share.dryRun) {
       st.cursor = outcome.reachedSeq;
@@ -182,6 +191,27 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
       ...(ack.note ? { note: ack.note } : {}),
     });
     return { complete: failed.length === 0 };
+  };
+
+  /** Starts progress reports for a large instruction (totals from the hub's lag), or adds to running ones. */
+  const trackProgress = async (instruction: Instruction) => {
+    const files = instruction.ops.length;
+    const bytes = instruction.ops.reduce((sum, op) => sum + (op.type === "file" ? op.size : 0), 0);
+    if (progress) {
+      progress.expect(files, bytes, instruction.toSeq);
+      return;
+    }
+    if (files < PROGRESS_MIN_OPS) return;
+    const lag = await client
+      .config()
+      .then((answer) => answer.shares.find((s) => s.name === share.name))
+      .catch(() => undefined);
+    progress = new ApplyProgress(
+      { stateDir: session.stateDir, share: share.name, log },
+      { files: Math.max(files, lag?.lagFiles ?? 0), bytes: Math.max(bytes, lag?.lagBytes ?? 0) },
+      Math.max(instruction.toSeq, lag?.head ?? 0),
+    );
+    progress.report();
   };
 
   /** The share's onApply hook, once, after an instruction that changed something; its result goes to the op log. */

@@ -11,6 +11,7 @@ export type SessionCore = {
   kind: ShareKind;
   policy: RolePolicy;
   client: HubClient;
+  stateDir: string;
   log: AgentLogger;
   signal: AbortSignal;
   /** Loads the state once (a damaged file is moved aside and rebuilt); a failure is retried by the next call. */

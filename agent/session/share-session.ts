@@ -38,6 +38,7 @@ export function createShareSession(
     kind,
     policy: rolePolicy(share.role),
     client,
+    stateDir,
     log,
     signal,
     open() {

@@ -71,7 +71,7 @@ export function createFolderKind(settings: FolderSettings, deps: KindDeps): Shar
         await file.close();
       }
     },
-    async apply({ ops, index, fetchBlocks, deletes, localChange, dryRun, signal }) {
+    async apply({ ops, index, fetchBlocks, onDone, deletes, localChange, dryRun, signal }) {
       return executeOperations(
         {
           fs: usableFs(),
@@ -81,6 +81,7 @@ export function createFolderKind(settings: FolderSettings, deps: KindDeps): Shar
           dryRun,
           index,
           fetchBlocks,
+          onDone,
           log,
           signal,
         },

@@ -27,6 +27,7 @@ export type ExecuteContext = ApplyPolicy & {
   /** The session's index: what is applied is recorded here, what is removed forgotten. */
   index: ShareIndex;
   fetchBlocks: FetchBlocks;
+  onDone?: (op: SequencedEntry, bytes: number) => void;
   log: AgentLogger;
   signal?: AbortSignal;
   now?: () => Date;
@@ -64,6 +65,7 @@ export async function executeOperations(
   const applyOne = async (op: SequencedEntry, prefetched: Map<string, Uint8Array>) => {
     try {
       const action = await applyOperation(ctx, run, op, prefetched);
+      ctx.onDone?.(op, action === "create" || action === "update" ? op.size : 0);
       results.push({
         seq: op.seq,
         path: op.path,
@@ -83,6 +85,7 @@ export async function executeOperations(
         });
       }
     } catch (error) {
+      ctx.onDone?.(op, 0);
       const reason = describeFailure(error, op.path);
       ctx.log.warn("operation failed; will retry", { path: op.path, seq: op.seq, error: reason });
       results.push({
