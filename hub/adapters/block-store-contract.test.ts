@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { openLibsql } from "../db/open-libsql.ts";
 import { createFileBlockStore } from "../node/file-block-store.ts";
-import { type BlockStore, createTableBlockStore } from "./block-store.ts";
+import type { BlockStore } from "../ports/block-store.ts";
+import { createTableBlockStore } from "./table-block-store.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
