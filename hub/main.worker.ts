@@ -1,26 +1,30 @@
-// The hub on Cloudflare Workers: D1 through drizzle, the same Hono app, built once per isolate.
+// The hub on Cloudflare Workers: D1 through drizzle, blocks in R2, wake-ups and rate limits in Durable Objects; the same Hono app, built once per isolate.
 import { drizzle } from "drizzle-orm/d1";
 import type { ErrorBody } from "../shared/errors/fleetsync-error.ts";
 import { createJsonLogger } from "./adapters/json-logger.ts";
-import { createPollingNotifier } from "./adapters/polling-notifier.ts";
 import { createWindowRateLimiter } from "./adapters/window-rate-limiter.ts";
-import { buildHubContext } from "./build-hub-context.ts";
+import { buildHubContext, ENROL_ATTEMPTS_PER_MINUTE } from "./build-hub-context.ts";
 import type { Database } from "./db/database.ts";
 import * as schema from "./db/schema.ts";
 import { createApp } from "./http/create-app.ts";
 import { createAlertMonitor } from "./services/alert-monitor.ts";
 import { collectGarbage } from "./services/collect-garbage.ts";
 import { DEFAULT_LIMITS, type HubContext, type HubLimits } from "./services/hub-context.ts";
+import { createR2BlockStore } from "./workers/r2-block-store.ts";
+import { createDurableObjectRateLimiter } from "./workers/rate-window.ts";
+import { createDurableObjectNotifier } from "./workers/share-wakeups.ts";
 import { parseWorkerEnv } from "./workers/worker-env.ts";
+
+export { RateWindow } from "./workers/rate-window.ts";
+export { ShareWakeups } from "./workers/share-wakeups.ts";
 
 type WaitUntil = { waitUntil(promise: Promise<unknown>): void };
 
 /**
- * D1 binds at most 100 parameters per statement. Every D1 query a request makes counts against the
- * per-invocation limit (50 on the free plan), so long-polls are shorter and poll the heads less often.
+ * D1 binds at most 100 parameters per statement. A long-poll waits on Durable Objects, not D1, so it costs a
+ * few queries, not one per second; it stays under a minute so no proxy in between cuts it.
  */
 export const WORKER_LIMITS: HubLimits = { ...DEFAULT_LIMITS, sqlParamLimit: 100, maxWaitSeconds: 25 };
-const HEAD_POLL_INTERVAL_MS = 1000;
 const log = createJsonLogger((line) => console.log(line), { component: "hub" });
 
 /** The cron (wrangler.toml) that runs alert checks; any other cron runs garbage collection. */
@@ -51,13 +55,15 @@ async function buildHub(rawEnv: unknown) {
     // D1 cannot vanish under an isolate the way a data dir can under a Node process: always healthy.
     storageLabel: "D1",
     limits: WORKER_LIMITS,
-    notifier: createPollingNotifier(async () => {
-      const rows = await db
-        .select({ name: schema.shares.name, head: schema.shares.headSeq })
-        .from(schema.shares);
-      return rows.map((r) => `${r.name}:${r.head}`).join(",");
-    }, HEAD_POLL_INTERVAL_MS),
-    // The enrolment limiter is the default, per isolate only: a rough bound, not a global one.
+    // Blocks written before R2 was bound stay readable from the D1 table until GC collects them.
+    blockStore: (table, limits) =>
+      createR2BlockStore({ bucket: env.BLOCKS, db, paramLimit: limits.sqlParamLimit, previous: table }),
+    notifier: createDurableObjectNotifier(env.WAKE, log),
+    enrolLimiter: createDurableObjectRateLimiter(env.LIMITS, {
+      limit: ENROL_ATTEMPTS_PER_MINUTE,
+      windowMs: 60_000,
+      scope: "enrol",
+    }),
     ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
   });
   const app = createApp(ctx, { clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown" });

@@ -2,6 +2,8 @@
 import type { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import type { ObjectBucket } from "./r2-block-store.ts";
+import type { DurableObjectNamespaceLike } from "./share-wakeups.ts";
 
 type D1Binding = Parameters<typeof drizzle>[0];
 
@@ -17,6 +19,18 @@ const binding = <T>(what: string, methods: string[]) =>
 
 export const WorkerEnvSchema = z.object({
   DB: binding<D1Binding>("a D1 database binding", ["prepare", "batch"]),
+  /** Block bytes (R2); D1 keeps only which blocks exist. */
+  BLOCKS: binding<ObjectBucket>("an R2 bucket binding", ["put", "get", "delete"]),
+  /** The ShareWakeups Durable Object namespace: long-poll wake-ups, one object per share. */
+  WAKE: binding<DurableObjectNamespaceLike>("a Durable Object namespace binding (ShareWakeups)", [
+    "idFromName",
+    "get",
+  ]),
+  /** The RateWindow Durable Object namespace: rate limits counted across isolates. */
+  LIMITS: binding<DurableObjectNamespaceLike>("a Durable Object namespace binding (RateWindow)", [
+    "idFromName",
+    "get",
+  ]),
   /** The admin token; set it with `wrangler secret put ADMIN_TOKEN` (the Worker cannot print one). */
   ADMIN_TOKEN: z
     .string()

@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { createClient } from "@libsql/client";
 import { afterEach, describe, expect, test } from "vitest";
 import {
   type Fleet,
@@ -24,6 +25,37 @@ afterEach(async () => {
 /** Share paths of the files in a replica's trash. */
 async function trashedFiles(root: string): Promise<string[]> {
   return (await listTrash(root)).filter((item) => item.type === "file").map((item) => item.path);
+}
+
+/** Runs one query on a SQLite file workerd keeps under DATA/workers/state (local D1, R2's object metadata). */
+async function queryStateFile(file: string, sql: string) {
+  const client = createClient({ url: `file:${file}` });
+  try {
+    return (await client.execute(sql)).rows[0] ?? ({} as Record<string, unknown>);
+  } finally {
+    client.close();
+  }
+}
+
+/** Where the Workers hub put its blocks: rows of D1's blocks table, its object_blocks index, and R2 objects. */
+async function workersBlockCounts(dataDir: string) {
+  const state = join(dataDir, "workers", "state", "v3");
+  const d1Dir = join(state, "d1", "miniflare-D1DatabaseObject");
+  const d1File = (await readdir(d1Dir)).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  if (!d1File) throw new Error(`no local D1 database in ${d1Dir}`);
+  const d1 = await queryStateFile(
+    join(d1Dir, d1File),
+    "select (select count(*) from blocks) as tableRows, (select count(*) from object_blocks) as indexed",
+  );
+  const r2Dir = join(state, "r2", "miniflare-R2BucketObject");
+  const r2File = (await readdir(r2Dir)).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  const r2 = r2File
+    ? await queryStateFile(
+        join(r2Dir, r2File),
+        "select count(*) as n from _mf_objects where key like 'blocks/%'",
+      )
+    : { n: 0 };
+  return { tableRows: Number(d1.tableRows), indexed: Number(d1.indexed), r2Objects: Number(r2.n) };
 }
 
 /** Workers tests start wrangler and workerd: minutes, not seconds, on a shared machine. */
@@ -57,6 +89,13 @@ describe.each<HubKind>(["node", "workers"])("one-way replication through the %s 
       });
       expect(tree["empty-dir"]?.type).toBe("dir");
       expect(tree["big.bin"]?.sha256).toBe((await snapshotTree(src))["big.bin"]?.sha256);
+      if (hub === "workers") {
+        // Blocks land in R2; D1 holds only the index (its 2 MB row limit never sees a block).
+        const counts = await workersBlockCounts(fleet.hub.dataDir);
+        expect(counts.tableRows).toBe(0);
+        expect(counts.indexed).toBeGreaterThan(1);
+        expect(counts.r2Objects).toBe(counts.indexed);
+      }
     },
     TIMEOUT_MS,
   );
@@ -84,6 +123,35 @@ describe.each<HubKind>(["node", "workers"])("one-way replication through the %s 
         const trash = await trashedFiles(replica.root);
         expect(trash).toContain("gone.txt");
         expect(trash).toContain("a.txt");
+      }
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    "a commit wakes the replicas' parked long-polls at once (on Workers through the share's Durable Object)",
+    async () => {
+      fleet = await startFleet({ replicas: 2, hub });
+      await writeFiles(fleet.sourceRoot, { "first.txt": "1\n" });
+      await waitForConvergence(fleet, 90_000);
+      if (hub === "workers") {
+        const wokenInLog = () =>
+          fleet!.hub
+            .output()
+            .split("\n")
+            .filter((line) => line.includes('"long-polls woken"'))
+            .reduce((sum, line) => sum + Number(/"woken":(\d+)/.exec(line)?.[1] ?? 0), 0);
+        // Once both replicas are parked in their long-polls, one commit wakes both; never, if wake-ups are lost.
+        let change = 0;
+        await waitFor(
+          async () => {
+            const before = wokenInLog();
+            await writeFiles(fleet!.sourceRoot, { [`change-${++change}.txt`]: `${change}\n` });
+            await waitForConvergence(fleet!, 90_000);
+            return wokenInLog() - before >= 2;
+          },
+          { timeoutMs: 120_000, intervalMs: 500, what: "a commit that wakes both parked replicas" },
+        );
       }
     },
     TIMEOUT_MS,
