@@ -2,13 +2,16 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { drizzle } from "drizzle-orm/libsql";
 import type { Context } from "hono";
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK } from "jose";
 import { createInProcessNotifier } from "../../hub/adapters/in-process-notifier.ts";
 import { silentLogger } from "../../hub/adapters/json-logger.ts";
 import { createWindowRateLimiter } from "../../hub/adapters/window-rate-limiter.ts";
 import { buildHubContext, ENROL_ATTEMPTS_PER_MINUTE } from "../../hub/build-hub-context.ts";
+import type { Database } from "../../hub/db/database.ts";
 import { openLibsql } from "../../hub/db/open-libsql.ts";
+import * as schema from "../../hub/db/schema.ts";
 import { createApp } from "../../hub/http/create-app.ts";
 import type { HealthPort } from "../../hub/ports/health.ts";
 import type { Logger } from "../../hub/ports/logger.ts";
@@ -38,6 +41,8 @@ export type TestHubOptions = {
   /** The hub's health port (default: always healthy). */
   health?: HealthPort;
   startMs?: number;
+  /** Sees every SQL statement the hub runs (each statement of a batch too), e.g. to count a request's queries. */
+  onQuery?: (sql: string, params: unknown[]) => void;
   /** Open the database file of this hub instead of a new one: a second hub process over one database. */
   sameDatabaseAs?: { dir: string; adminToken: string; clock: TestClock };
 };
@@ -66,8 +71,15 @@ export async function createTestHub(options: TestHubOptions = {}) {
   const opened = await openLibsql(`file:${join(dir, "hub.db")}`);
   const clock = shared?.clock ?? createTestClock(options.startMs ?? TEST_START_MS);
   const notifier = countWaits(createInProcessNotifier());
+  const onQuery = options.onQuery;
+  const db = onQuery
+    ? (drizzle(opened.client, {
+        schema,
+        logger: { logQuery: (query, params) => onQuery(query, params) },
+      }) as Database)
+    : opened.db;
   const { ctx, newAdminToken } = await buildHubContext({
-    db: opened.db,
+    db,
     log: options.log ?? silentLogger,
     storageLabel: dir,
     now: clock.now,
