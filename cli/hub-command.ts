@@ -8,8 +8,8 @@ import { UsageError } from "./cli-error.ts";
 import { acquireProcessLock } from "./process-lock.ts";
 import { startWorkersHub } from "./start-workers-hub.ts";
 
-export const HUB_HELP = `Usage: fleetsync hub [--data DIR] [--host H] [--port P] [--tls-cert FILE --tls-key FILE]
-       fleetsync hub --workers [--data DIR] [--host H] [--port P]
+export const HUB_HELP = `Usage: fleetsync hub [--data DIR] [--host H] [--port P] [--enrol-limit N] [--tls-cert FILE --tls-key FILE]
+       fleetsync hub --workers [--data DIR] [--host H] [--port P] [--enrol-limit N]
 
 Runs the hub: HTTP API for agents and admins, state in libSQL. Open its URL in a browser for the
 dashboard (log in with the admin token); Prometheus scrapes GET /metrics with the admin token or one
@@ -22,6 +22,8 @@ Options:
   --port P          port (default 8787; 0 picks a free one)
   --tls-cert FILE   serve HTTPS with this PEM certificate (chain); needs --tls-key
   --tls-key FILE    the certificate's PEM private key
+  --enrol-limit N   enrolment attempts one address may make per minute (default 20); raise it to
+                    enrol a fleet that reaches the hub through one NAT address
   --block-store file|db
                     where block content lives: file (DATA/blocks; the default with the embedded database)
                     or db (the libSQL table; the default with FLEETSYNC_DB_URL, shared by several hubs)
@@ -49,6 +51,7 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "8787" },
       "block-store": { type: "string" },
+      "enrol-limit": { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       workers: { type: "boolean", default: false },
@@ -62,6 +65,9 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port ${values.port} is not a port number`);
+  const enrolLimit = values["enrol-limit"] === undefined ? undefined : Number(values["enrol-limit"]);
+  if (enrolLimit !== undefined && (!Number.isInteger(enrolLimit) || enrolLimit < 1))
+    throw new UsageError(`--enrol-limit ${values["enrol-limit"]} is not a positive whole number`);
   if (values.workers) {
     for (const flag of ["block-store", "tls-cert", "tls-key"] as const) {
       if (values[flag] !== undefined)
@@ -69,7 +75,12 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
           `--${flag} is for the Node hub; the Workers hub keeps blocks in R2 and gets TLS from Cloudflare (drop --${flag})`,
         );
     }
-    return runWorkersHub({ dataDir: values.data, host: values.host, port });
+    return runWorkersHub({
+      dataDir: values.data,
+      host: values.host,
+      port,
+      ...(enrolLimit ? { enrolAttemptsPerMinute: enrolLimit } : {}),
+    });
   }
   const blockStore = values["block-store"];
   if (blockStore !== undefined && blockStore !== "file" && blockStore !== "db")
@@ -92,6 +103,7 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
     dbUrl: env.FLEETSYNC_DB_URL,
     dbAuthToken: env.FLEETSYNC_DB_AUTH_TOKEN,
     blockStore,
+    ...(enrolLimit ? { enrolAttemptsPerMinute: enrolLimit } : {}),
     ...(tls ? { tls } : {}),
     onAdminToken: (token, file) => {
       console.log(`admin token (shown once, also saved to ${file}):\n  ${token}`);
@@ -119,7 +131,12 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
   return 0;
 }
 
-async function runWorkersHub(options: { dataDir: string; host: string; port: number }): Promise<number> {
+async function runWorkersHub(options: {
+  dataDir: string;
+  host: string;
+  port: number;
+  enrolAttemptsPerMinute?: number;
+}): Promise<number> {
   const started = Date.now();
   const dataDir = resolve(options.dataDir);
   const lock = await acquireProcessLock({ kind: "hub", dir: dataDir });

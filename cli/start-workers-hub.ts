@@ -20,6 +20,8 @@ export type WorkersHubOptions = {
   host: string;
   /** 0 picks a free one. */
   port: number;
+  /** Enrolment attempts one client address may make per minute (default 20). */
+  enrolAttemptsPerMinute?: number;
   /** Called once with the admin token when this start created it. */
   onAdminToken?: (token: string, file: string) => void;
   /** Each line wrangler and the Worker print (its JSON log lines among them). */
@@ -95,7 +97,10 @@ export async function startWorkersHub(options: WorkersHubOptions): Promise<Runni
   const adminToken = await adminTokenFor(dataDir, options.onAdminToken);
   // The secret reaches the Worker through an env file, never the command line (which `ps` shows).
   const envFile = join(stateDir, "hub.env");
-  await writeFile(envFile, `ADMIN_TOKEN=${adminToken}\n`, { mode: 0o600 });
+  const vars = [`ADMIN_TOKEN=${adminToken}`];
+  if (options.enrolAttemptsPerMinute)
+    vars.push(`ENROL_ATTEMPTS_PER_MINUTE=${options.enrolAttemptsPerMinute}`);
+  await writeFile(envFile, `${vars.join("\n")}\n`, { mode: 0o600 });
   await chmod(envFile, 0o600);
   const env = localWranglerEnv(stateDir);
   const common = ["-c", WRANGLER_CONFIG, "--persist-to", join(stateDir, "state")];

@@ -32,6 +32,8 @@ export type HubOptions = {
    */
   blockStore?: "file" | "db";
   log?: Logger;
+  /** Enrolment attempts one client address may make per minute (default 20; more for a fleet behind one NAT). */
+  enrolAttemptsPerMinute?: number;
   /** How often alert rules are checked (default 5 s). */
   alertCheckIntervalMs?: number;
   /** Serve HTTPS with this PEM certificate (chain) and key, both file paths; default plain HTTP. */
@@ -79,6 +81,9 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
         })
       : createInProcessNotifier(),
     ...(dataDirWatch ? { health: dataDirWatch } : {}),
+    ...(options.enrolAttemptsPerMinute
+      ? { enrolLimiter: createWindowRateLimiter(options.enrolAttemptsPerMinute, 60_000) }
+      : {}),
     stopping: stopping.signal,
   });
   if (newAdminToken) {

@@ -3,7 +3,7 @@ import { drizzle } from "drizzle-orm/d1";
 import type { ErrorBody } from "../shared/errors/fleetsync-error.ts";
 import { createJsonLogger } from "./adapters/json-logger.ts";
 import { createWindowRateLimiter } from "./adapters/window-rate-limiter.ts";
-import { buildHubContext, ENROL_ATTEMPTS_PER_MINUTE } from "./build-hub-context.ts";
+import { buildHubContext } from "./build-hub-context.ts";
 import type { Database } from "./db/database.ts";
 import * as schema from "./db/schema.ts";
 import { createApp } from "./http/create-app.ts";
@@ -60,7 +60,7 @@ async function buildHub(rawEnv: unknown) {
       createR2BlockStore({ bucket: env.BLOCKS, db, paramLimit: limits.sqlParamLimit, previous: table }),
     notifier: createDurableObjectNotifier(env.WAKE, log),
     enrolLimiter: createDurableObjectRateLimiter(env.LIMITS, {
-      limit: ENROL_ATTEMPTS_PER_MINUTE,
+      limit: env.ENROL_ATTEMPTS_PER_MINUTE,
       windowMs: 60_000,
       scope: "enrol",
     }),

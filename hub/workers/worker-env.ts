@@ -2,6 +2,7 @@
 import type { drizzle } from "drizzle-orm/d1";
 import { z } from "zod";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import { ENROL_ATTEMPTS_PER_MINUTE } from "../build-hub-context.ts";
 import type { ObjectBucket } from "./r2-block-store.ts";
 import type { DurableObjectNamespaceLike } from "./share-wakeups.ts";
 
@@ -32,6 +33,8 @@ export const WorkerEnvSchema = z.object({
     "get",
   ]),
   /** The admin token; set it with `wrangler secret put ADMIN_TOKEN` (the Worker cannot print one). */
+  /** Enrolment attempts one client address may make per minute. */
+  ENROL_ATTEMPTS_PER_MINUTE: z.coerce.number().int().positive().default(ENROL_ATTEMPTS_PER_MINUTE),
   ADMIN_TOKEN: z
     .string()
     .optional()
