@@ -116,9 +116,24 @@ export async function startWorkersHub(options: WorkersHubOptions): Promise<Runni
     );
   });
 
+  // Bundled once, then served as is: a hub is not a dev session, so an edit in the checkout never reloads it
+  // (wrangler dev's own bundler watches the sources and restarts the Worker mid-request).
+  const buildDir = join(stateDir, "build");
+  await promisify(execFile)(
+    process.execPath,
+    [wrangler, "deploy", "--dry-run", "--outdir", buildDir, "-c", WRANGLER_CONFIG],
+    { cwd: REPO_ROOT, env, timeout: START_TIMEOUT_MS },
+  ).catch((error: Error & { stdout?: string; stderr?: string }) => {
+    throw new Error(
+      `bundling the Worker into ${buildDir} failed: ${error.message}\n${error.stdout ?? ""}${error.stderr ?? ""}`,
+      { cause: error },
+    );
+  });
+
   const port = options.port === 0 ? await freePort(options.host) : options.port;
   const inspectorPort = await freePort("127.0.0.1");
-  const args = [wrangler, "dev", "--local", ...common, "--ip", options.host, "--port", String(port)];
+  const args = [wrangler, "dev", join(buildDir, "main.worker.js"), "--no-bundle", "--local", ...common];
+  args.push("--ip", options.host, "--port", String(port));
   args.push("--inspector-port", String(inspectorPort), "--inspector-ip", "127.0.0.1");
   args.push("--env-file", envFile, "--show-interactive-dev-session=false", "--live-reload=false");
   // Its own process group, so workerd and esbuild go down with it.
