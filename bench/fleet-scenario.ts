@@ -309,8 +309,7 @@ function verdicts(r: FleetBenchResult): FleetBenchResult["targets"] {
       ...(p99 < 1000
         ? {}
         : {
-            limit:
-              "the Node hub answers one long-poll at a time on one core: instruction planning and signing per agent",
+            limit: `instructions go out one agent after another, about ${round(p99 / Math.max(1, r.dispatched), 2)} ms each; profile the hub (NODE_OPTIONS=--cpu-prof) to see which step`,
           }),
     });
     targets.push({
