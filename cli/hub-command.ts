@@ -1,4 +1,4 @@
-// `fleetsync hub`: run the hub on Node until SIGINT/SIGTERM.
+// `fleetsync hub`: run the hub on Node (or, with --workers, its Workers build under local workerd) until SIGINT/SIGTERM.
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -6,8 +6,10 @@ import { startHub } from "../hub/main.node.ts";
 import { HUB_INFO_FILE } from "./admin-client.ts";
 import { UsageError } from "./cli-error.ts";
 import { acquireProcessLock } from "./process-lock.ts";
+import { startWorkersHub } from "./start-workers-hub.ts";
 
-export const HUB_HELP = `Usage: fleetsync hub [--data DIR] [--host H] [--port P] [--tls-cert FILE --tls-key FILE]
+export const HUB_HELP = `Usage: fleetsync hub [--data DIR] [--host H] [--port P] [--enrol-limit N] [--tls-cert FILE --tls-key FILE]
+       fleetsync hub --workers [--data DIR] [--host H] [--port P] [--enrol-limit N]
 
 Runs the hub: HTTP API for agents and admins, state in libSQL. Open its URL in a browser for the
 dashboard (log in with the admin token); Prometheus scrapes GET /metrics with the admin token or one
@@ -20,9 +22,15 @@ Options:
   --port P          port (default 8787; 0 picks a free one)
   --tls-cert FILE   serve HTTPS with this PEM certificate (chain); needs --tls-key
   --tls-key FILE    the certificate's PEM private key
+  --enrol-limit N   enrolment attempts one address may make per minute (default 20); raise it to
+                    enrol a fleet that reaches the hub through one NAT address
   --block-store file|db
                     where block content lives: file (DATA/blocks; the default with the embedded database)
                     or db (the libSQL table; the default with FLEETSYNC_DB_URL, shared by several hubs)
+  --workers         run the Cloudflare Workers build instead, locally under workerd (wrangler dev --local):
+                    D1, R2 and Durable Object state persist under DIR/workers, the D1 migrations are
+                    applied first, and the admin token is kept in DIR/admin.token as with the Node hub.
+                    Needs wrangler (a dev dependency: npm install in the fleetsync checkout)
 Without --tls-* the hub speaks plain HTTP: run it behind a TLS-terminating proxy (Caddy, nginx)
 or give it a certificate whenever agents reach it over a network you do not trust.
 
@@ -32,7 +40,8 @@ Environment:
 
 Examples:
   npx fleetsync hub --data /var/lib/fleetsync --host 0.0.0.0 --port 8787
-  npx fleetsync hub --host 0.0.0.0 --tls-cert /etc/fleetsync/hub.crt --tls-key /etc/fleetsync/hub.key`;
+  npx fleetsync hub --host 0.0.0.0 --tls-cert /etc/fleetsync/hub.crt --tls-key /etc/fleetsync/hub.key
+  npx fleetsync hub --workers --data ./data-workers --port 8788`;
 
 export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { values } = parseArgs({
@@ -42,8 +51,10 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "8787" },
       "block-store": { type: "string" },
+      "enrol-limit": { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
+      workers: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -54,6 +65,23 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new UsageError(`--port ${values.port} is not a port number`);
+  const enrolLimit = values["enrol-limit"] === undefined ? undefined : Number(values["enrol-limit"]);
+  if (enrolLimit !== undefined && (!Number.isInteger(enrolLimit) || enrolLimit < 1))
+    throw new UsageError(`--enrol-limit ${values["enrol-limit"]} is not a positive whole number`);
+  if (values.workers) {
+    for (const flag of ["block-store", "tls-cert", "tls-key"] as const) {
+      if (values[flag] !== undefined)
+        throw new UsageError(
+          `--${flag} is for the Node hub; the Workers hub keeps blocks in R2 and gets TLS from Cloudflare (drop --${flag})`,
+        );
+    }
+    return runWorkersHub({
+      dataDir: values.data,
+      host: values.host,
+      port,
+      ...(enrolLimit ? { enrolAttemptsPerMinute: enrolLimit } : {}),
+    });
+  }
   const blockStore = values["block-store"];
   if (blockStore !== undefined && blockStore !== "file" && blockStore !== "db")
     throw new UsageError(`--block-store ${blockStore}: use file or db`);
@@ -75,6 +103,7 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
     dbUrl: env.FLEETSYNC_DB_URL,
     dbAuthToken: env.FLEETSYNC_DB_AUTH_TOKEN,
     blockStore,
+    ...(enrolLimit ? { enrolAttemptsPerMinute: enrolLimit } : {}),
     ...(tls ? { tls } : {}),
     onAdminToken: (token, file) => {
       console.log(`admin token (shown once, also saved to ${file}):\n  ${token}`);
@@ -100,4 +129,44 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
     process.on("SIGTERM", stop);
   });
   return 0;
+}
+
+async function runWorkersHub(options: {
+  dataDir: string;
+  host: string;
+  port: number;
+  enrolAttemptsPerMinute?: number;
+}): Promise<number> {
+  const started = Date.now();
+  const dataDir = resolve(options.dataDir);
+  const lock = await acquireProcessLock({ kind: "hub", dir: dataDir });
+  const hub = await startWorkersHub({
+    ...options,
+    onAdminToken: (token, file) => {
+      console.log(`admin token (shown once, also saved to ${file}):\n  ${token}`);
+    },
+    onOutput: (line) => console.log(line),
+  }).catch(async (error: unknown) => {
+    await lock.release();
+    throw error;
+  });
+  await writeFile(join(dataDir, HUB_INFO_FILE), JSON.stringify({ url: hub.url, pid: process.pid }));
+  console.log(
+    `fleetsync hub (Workers, local workerd) ready at ${hub.url} in ${Date.now() - started} ms (data: ${dataDir})`,
+  );
+  await waitForStopSignal();
+  await hub.stop().finally(() => lock.release());
+  return 0;
+}
+
+function waitForStopSignal(): Promise<void> {
+  return new Promise<void>((done) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      done();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
 }

@@ -4,18 +4,19 @@ import { createServer as createHttpsServer } from "node:https";
 import { join, resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
+import { createInProcessNotifier } from "./adapters/in-process-notifier.ts";
+import { createJsonLogger } from "./adapters/json-logger.ts";
+import { createPollingNotifier } from "./adapters/polling-notifier.ts";
+import { createWindowRateLimiter } from "./adapters/window-rate-limiter.ts";
+import { buildHubContext } from "./build-hub-context.ts";
 import { openLibsql } from "./db/open-libsql.ts";
 import { createApp } from "./http/create-app.ts";
 import { createFileBlockStore } from "./node/file-block-store.ts";
-import { createTableBlockStore } from "./ports/block-store.ts";
-import { alwaysHealthy, type HealthPort } from "./ports/health.ts";
-import { createJsonLogger, type Logger } from "./ports/logger.ts";
-import { createInProcessNotifier, createPollingNotifier } from "./ports/notifier.ts";
-import { createWindowRateLimiter } from "./ports/rate-limiter.ts";
+import type { HealthPort } from "./ports/health.ts";
+import type { Logger } from "./ports/logger.ts";
 import { createAlertMonitor } from "./services/alert-monitor.ts";
 import { collectGarbage } from "./services/collect-garbage.ts";
-import { DEFAULT_LIMITS, type HubContext, type HubLimits } from "./services/hub-context.ts";
-import { initializeHub } from "./services/initialize-hub.ts";
+import type { HubContext, HubLimits } from "./services/hub-context.ts";
 
 export type HubOptions = {
   dataDir: string;
@@ -31,6 +32,8 @@ export type HubOptions = {
    */
   blockStore?: "file" | "db";
   log?: Logger;
+  /** Enrolment attempts one client address may make per minute (default 20; more for a fleet behind one NAT). */
+  enrolAttemptsPerMinute?: number;
   /** How often alert rules are checked (default 5 s). */
   alertCheckIntervalMs?: number;
   /** Serve HTTPS with this PEM certificate (chain) and key, both file paths; default plain HTTP. */
@@ -57,17 +60,38 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     options.log ?? createJsonLogger((line) => process.stdout.write(`${line}\n`), { component: "hub" });
   const dbUrl = options.dbUrl ?? `file:${join(dataDir, "hub.db")}`;
   const opened = await openLibsql(dbUrl, options.dbAuthToken);
-  const { identity, newAdminToken } = await initializeHub(opened.db, Date.now());
+  const dataDirWatch = options.dbUrl
+    ? undefined
+    : await watchDataDir({ dataDir, file: join(dataDir, "hub.db"), log });
+  const stopping = new AbortController();
+  const useFileStore = (options.blockStore ?? (options.dbUrl ? "db" : "file")) === "file";
+  const { ctx, newAdminToken } = await buildHubContext({
+    db: opened.db,
+    log,
+    storageLabel: dataDir,
+    ...(options.limits ? { limits: options.limits } : {}),
+    blockStore: (table) =>
+      useFileStore ? createFileBlockStore({ dir: join(dataDir, "blocks"), previous: table }) : table,
+    notifier: options.dbUrl
+      ? createPollingNotifier(async () => {
+          const result = await opened.client.execute(
+            "select group_concat(name || ':' || head_seq) as v from shares",
+          );
+          return String(result.rows[0]?.v ?? "");
+        })
+      : createInProcessNotifier(),
+    ...(dataDirWatch ? { health: dataDirWatch } : {}),
+    ...(options.enrolAttemptsPerMinute
+      ? { enrolLimiter: createWindowRateLimiter(options.enrolAttemptsPerMinute, 60_000) }
+      : {}),
+    stopping: stopping.signal,
+  });
   if (newAdminToken) {
     const file = join(dataDir, "admin.token");
     await writeFile(file, `${newAdminToken}\n`, { mode: 0o600 });
     await chmod(file, 0o600);
     options.onAdminToken?.(newAdminToken, file);
   }
-
-  const dataDirWatch = options.dbUrl
-    ? undefined
-    : await watchDataDir({ dataDir, file: join(dataDir, "hub.db"), log });
   const tls = options.tls && {
     cert: await readFile(options.tls.certFile).catch((error: Error) => {
       throw new Error(`reading --tls-cert ${options.tls?.certFile}: ${error.message}`, { cause: error });
@@ -75,34 +99,6 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     key: await readFile(options.tls.keyFile).catch((error: Error) => {
       throw new Error(`reading --tls-key ${options.tls?.keyFile}: ${error.message}`, { cause: error });
     }),
-  };
-  const stopping = new AbortController();
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const notifier = options.dbUrl
-    ? createPollingNotifier(async () => {
-        const result = await opened.client.execute(
-          "select group_concat(name || ':' || head_seq) as v from shares",
-        );
-        return String(result.rows[0]?.v ?? "");
-      })
-    : createInProcessNotifier();
-  const tableStore = createTableBlockStore(opened.db, limits.sqlParamLimit);
-  const blockStore =
-    (options.blockStore ?? (options.dbUrl ? "db" : "file")) === "file"
-      ? await createFileBlockStore({ dir: join(dataDir, "blocks"), previous: tableStore })
-      : tableStore;
-  const ctx: HubContext = {
-    db: opened.db,
-    blockStore,
-    notifier,
-    identity,
-    limits,
-    enrolLimiter: createWindowRateLimiter(20, 60_000),
-    log,
-    health: dataDirWatch ?? alwaysHealthy,
-    storageLabel: dataDir,
-    now: Date.now,
-    stopping: stopping.signal,
   };
   const app = createApp(ctx, { clientAddress: (c) => getConnInfo(c).remote.address ?? "unknown" });
 

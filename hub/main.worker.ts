@@ -1,34 +1,30 @@
-// The hub on Cloudflare Workers: D1 through drizzle, the same Hono app, built once per isolate.
+// The hub on Cloudflare Workers: D1 through drizzle, blocks in R2, wake-ups and rate limits in Durable Objects; the same Hono app, built once per isolate.
 import { drizzle } from "drizzle-orm/d1";
 import type { ErrorBody } from "../shared/errors/fleetsync-error.ts";
+import { createJsonLogger } from "./adapters/json-logger.ts";
+import { createWindowRateLimiter } from "./adapters/window-rate-limiter.ts";
+import { buildHubContext } from "./build-hub-context.ts";
 import type { Database } from "./db/database.ts";
 import * as schema from "./db/schema.ts";
 import { createApp } from "./http/create-app.ts";
-import { createTableBlockStore } from "./ports/block-store.ts";
-import { alwaysHealthy } from "./ports/health.ts";
-import { createJsonLogger } from "./ports/logger.ts";
-import { createPollingNotifier } from "./ports/notifier.ts";
-import { createWindowRateLimiter } from "./ports/rate-limiter.ts";
 import { createAlertMonitor } from "./services/alert-monitor.ts";
 import { collectGarbage } from "./services/collect-garbage.ts";
 import { DEFAULT_LIMITS, type HubContext, type HubLimits } from "./services/hub-context.ts";
-import { initializeHub } from "./services/initialize-hub.ts";
+import { createR2BlockStore } from "./workers/r2-block-store.ts";
+import { createDurableObjectRateLimiter } from "./workers/rate-window.ts";
+import { createDurableObjectNotifier } from "./workers/share-wakeups.ts";
+import { parseWorkerEnv } from "./workers/worker-env.ts";
 
-/** The bindings `wrangler.toml` declares (and the `ADMIN_TOKEN` secret). */
-export type WorkerEnv = {
-  DB: Parameters<typeof drizzle>[0];
-  /** The admin token; set it with `wrangler secret put ADMIN_TOKEN` (the Worker cannot print one). */
-  ADMIN_TOKEN?: string;
-};
+export { RateWindow } from "./workers/rate-window.ts";
+export { ShareWakeups } from "./workers/share-wakeups.ts";
 
 type WaitUntil = { waitUntil(promise: Promise<unknown>): void };
 
 /**
- * D1 binds at most 100 parameters per statement. Every D1 query a request makes counts against the
- * per-invocation limit (50 on the free plan), so long-polls are shorter and poll the heads less often.
+ * D1 binds at most 100 parameters per statement. A long-poll waits on Durable Objects, not D1, so it costs a
+ * few queries, not one per second; it stays under a minute so no proxy in between cuts it.
  */
 export const WORKER_LIMITS: HubLimits = { ...DEFAULT_LIMITS, sqlParamLimit: 100, maxWaitSeconds: 25 };
-const HEAD_POLL_INTERVAL_MS = 1000;
 const log = createJsonLogger((line) => console.log(line), { component: "hub" });
 
 /** The cron (wrangler.toml) that runs alert checks; any other cron runs garbage collection. */
@@ -37,42 +33,39 @@ let alertMonitor: ReturnType<typeof createAlertMonitor> | undefined;
 
 let hub: Promise<{ ctx: HubContext; app: ReturnType<typeof createApp> }> | undefined;
 
-function hubFor(env: WorkerEnv) {
-  hub ??= buildHub(env).catch((error: unknown) => {
+function hubFor(rawEnv: unknown) {
+  hub ??= buildHub(rawEnv).catch((error: unknown) => {
     hub = undefined; // the next request tries again (D1 not migrated yet, secret fixed, ...)
     throw error;
   });
   return hub;
 }
 
-async function buildHub(env: WorkerEnv) {
+async function buildHub(rawEnv: unknown) {
+  const env = parseWorkerEnv(rawEnv);
   const db = drizzle(env.DB, { schema }) as unknown as Database;
-  const adminToken = env.ADMIN_TOKEN || undefined;
-  const { identity } = await initializeHub(db, Date.now(), { adminToken });
-  if (!adminToken) {
+  if (!env.ADMIN_TOKEN) {
     log.warn("no ADMIN_TOKEN is configured, so the admin API refuses every token", {
       fix: "wrangler secret put ADMIN_TOKEN (locally: --var ADMIN_TOKEN:<token> or .dev.vars)",
     });
   }
-  const ctx: HubContext = {
+  const { ctx } = await buildHubContext({
     db,
-    blockStore: createTableBlockStore(db, WORKER_LIMITS.sqlParamLimit),
-    notifier: createPollingNotifier(async () => {
-      const rows = await db
-        .select({ name: schema.shares.name, head: schema.shares.headSeq })
-        .from(schema.shares);
-      return rows.map((r) => `${r.name}:${r.head}`).join(",");
-    }, HEAD_POLL_INTERVAL_MS),
-    identity,
-    limits: WORKER_LIMITS,
-    // Per isolate only: a rough bound, not a global one.
-    enrolLimiter: createWindowRateLimiter(20, 60_000),
     log,
-    // D1 cannot vanish under an isolate the way a data dir can under a Node process.
-    health: alwaysHealthy,
+    // D1 cannot vanish under an isolate the way a data dir can under a Node process: always healthy.
     storageLabel: "D1",
-    now: Date.now,
-  };
+    limits: WORKER_LIMITS,
+    // Blocks written before R2 was bound stay readable from the D1 table until GC collects them.
+    blockStore: (table, limits) =>
+      createR2BlockStore({ bucket: env.BLOCKS, db, paramLimit: limits.sqlParamLimit, previous: table }),
+    notifier: createDurableObjectNotifier(env.WAKE, log),
+    enrolLimiter: createDurableObjectRateLimiter(env.LIMITS, {
+      limit: env.ENROL_ATTEMPTS_PER_MINUTE,
+      windowMs: 60_000,
+      scope: "enrol",
+    }),
+    ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
+  });
   const app = createApp(ctx, { clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown" });
   return { ctx, app };
 }
@@ -91,7 +84,7 @@ function startFailure(error: unknown): Response {
 }
 
 export default {
-  async fetch(request: Request, env: WorkerEnv, executionCtx: WaitUntil): Promise<Response> {
+  async fetch(request: Request, env: unknown, executionCtx: WaitUntil): Promise<Response> {
     let built: Awaited<ReturnType<typeof hubFor>>;
     try {
       built = await hubFor(env);
@@ -102,7 +95,7 @@ export default {
   },
 
   /** Cron triggers (see wrangler.toml) do what the Node hub's timers do: alert checks each minute, GC hourly. */
-  async scheduled(controller: { cron?: string }, env: WorkerEnv, executionCtx: WaitUntil): Promise<void> {
+  async scheduled(controller: { cron?: string }, env: unknown, executionCtx: WaitUntil): Promise<void> {
     const { ctx } = await hubFor(env);
     if (controller.cron === ALERT_CRON) {
       alertMonitor ??= createAlertMonitor(ctx, { limiter: createWindowRateLimiter(30, 60_000) });

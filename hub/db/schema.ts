@@ -145,6 +145,17 @@ export const blocks = sqliteTable("blocks", {
   createdAt: integer("created_at").notNull(),
 });
 
+/** Which blocks an object store (R2 on Workers) holds: the database keeps only this index, never the bytes. */
+export const objectBlocks = sqliteTable(
+  "object_blocks",
+  {
+    hash: text("hash").primaryKey(),
+    size: integer("size").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("object_blocks_by_created").on(t.createdAt)],
+);
+
 export const instructions = sqliteTable(
   "instructions",
   {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { expectError } from "../../test/support/security-cases.ts";
 import { createTestHub, type TestDevice, type TestHub } from "../../test/support/test-hub-context.ts";
 import { startWebhookReceiver, type WebhookReceiver } from "../../test/support/webhook-receiver.ts";
-import { createWindowRateLimiter } from "../ports/rate-limiter.ts";
+import { createWindowRateLimiter } from "../adapters/window-rate-limiter.ts";
 import { createAlertMonitor } from "../services/alert-monitor.ts";
 
 let hub: TestHub;

@@ -3,7 +3,7 @@ import { DrizzleQueryError } from "drizzle-orm/errors";
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { requestId } from "hono/request-id";
+import { type RequestIdVariables, requestId } from "hono/request-id";
 import { type ErrorBody, FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { isStorageFull } from "../db/is-storage-full.ts";
 import type { HubContext } from "../services/hub-context.ts";
@@ -18,10 +18,8 @@ export type AppOptions = {
   clientAddress?: (c: Context) => string;
 };
 
-export type HubEnv = { Variables: { requestId: string; deviceId: string } };
-
 export function createApp(ctx: HubContext, options: AppOptions = {}) {
-  const app = new Hono<HubEnv>();
+  const app = new Hono<{ Variables: RequestIdVariables }>();
   const clientAddress =
     options.clientAddress ?? ((c: Context) => c.req.header("x-forwarded-for") ?? "unknown");
 

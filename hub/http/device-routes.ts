@@ -1,5 +1,6 @@
 // /v1 for devices: enrolment, config, change reports, blocks, instructions, acks and cursors.
 import { type Context, Hono } from "hono";
+import type { RequestIdVariables } from "hono/request-id";
 import { z } from "zod";
 import { BLOCKS_CONTENT_TYPE } from "../../shared/blocks/block-frames.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
@@ -9,13 +10,10 @@ import {
   CursorRequestSchema,
   EnrollRequestSchema,
   MAX_HASHES_PER_FETCH,
-  PRESENCE_HEADER,
   ReportRequestSchema,
   StatusRequestSchema,
 } from "../../shared/protocol/messages.ts";
 import { ShareNameSchema } from "../../shared/protocol/shares.ts";
-import { recordAgentVersion } from "../services/agent-version.ts";
-import { authenticateDevice } from "../services/authenticate.ts";
 import { storeBlocks, streamBlocks } from "../services/blocks.ts";
 import { commitReport } from "../services/commit-report.ts";
 import { enrollDevice } from "../services/enrolment.ts";
@@ -23,7 +21,7 @@ import type { HubContext } from "../services/hub-context.ts";
 import { acknowledgeInstruction, nextInstructions, setCursor } from "../services/instructions.ts";
 import { reportMemberStatus } from "../services/member-status.ts";
 import { listDeviceShares } from "../services/shares.ts";
-import type { HubEnv } from "./create-app.ts";
+import { type DeviceVariables, deviceAuth } from "./device-auth.ts";
 import { readJson, validate } from "./validate.ts";
 
 const FetchQuerySchema = z.object({
@@ -35,10 +33,10 @@ const FetchQuerySchema = z.object({
 const WaitQuerySchema = z.object({ wait: z.coerce.number().int().min(0).max(3600).default(0) });
 
 export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => string) {
-  const app = new Hono<HubEnv>();
+  const app = new Hono<{ Variables: RequestIdVariables }>();
 
   app.post("/enroll", async (c) => {
-    const retryAfter = ctx.enrolLimiter.hit(clientAddress(c), ctx.now());
+    const retryAfter = await ctx.enrolLimiter.hit(clientAddress(c), ctx.now());
     if (retryAfter > 0) {
       throw new FleetsyncError(
         "rate_limited",
@@ -49,18 +47,8 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
     return c.json(await enrollDevice(ctx, await readJson(c, EnrollRequestSchema)), 201);
   });
 
-  const authenticated = new Hono<HubEnv>();
-  authenticated.use(async (c, next) => {
-    const device = await authenticateDevice(ctx, {
-      authorization: c.req.header("authorization"),
-      method: c.req.method,
-      path: new URL(c.req.url).pathname,
-      touchLastSeen: c.req.header(PRESENCE_HEADER) !== "none",
-    });
-    c.set("deviceId", device.id);
-    await recordAgentVersion(ctx, device.id, c.req.header("user-agent"));
-    await next();
-  });
+  const authenticated = new Hono<{ Variables: DeviceVariables }>();
+  authenticated.use(deviceAuth(ctx));
 
   authenticated.get("/config", async (c) =>
     c.json({

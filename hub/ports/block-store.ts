@@ -1,7 +1,4 @@
-// Where block content lives on the hub: a port (BlockStore) and its default, a libSQL/D1 table.
-import { inArray, lt, sql } from "drizzle-orm";
-import { chunkForParams, type Database } from "../db/database.ts";
-import { blocks } from "../db/schema.ts";
+// Where block content lives on the hub: the BlockStore port (adapters: hub/adapters/, hub/node/, hub/workers/).
 
 export interface BlockStore {
   /** Which of these hashes are stored. A missing block is normal: it is simply not in the set. */
@@ -11,46 +8,4 @@ export interface BlockStore {
   get(hash: string): Promise<Uint8Array | undefined>;
   /** Deletes blocks stored before `olderThanMs` that `referenced()` does not list; returns how many went. */
   deleteUnreferenced(referenced: () => Promise<Set<string>>, olderThanMs: number): Promise<number>;
-}
-
-export function createTableBlockStore(db: Database, paramLimit: number): BlockStore {
-  return {
-    async has(hashes) {
-      const found = new Set<string>();
-      for (const chunk of chunkForParams([...new Set(hashes)], 1, paramLimit)) {
-        const rows = await db.select({ hash: blocks.hash }).from(blocks).where(inArray(blocks.hash, chunk));
-        for (const row of rows) found.add(row.hash);
-      }
-      return found;
-    },
-    async put(batch, nowMs) {
-      if (batch.length === 0) return;
-      const rows = batch.map(({ hash, bytes }) => ({
-        hash,
-        size: bytes.length,
-        data: bytes,
-        createdAt: nowMs,
-      }));
-      const [first, ...rest] = chunkForParams(rows, 4, paramLimit).map((chunk) =>
-        db.insert(blocks).values(chunk).onConflictDoNothing(),
-      );
-      if (first) await db.batch([first, ...rest]);
-    },
-    async get(hash) {
-      const rows = await db.select({ data: blocks.data }).from(blocks).where(sql`${blocks.hash} = ${hash}`);
-      return rows[0]?.data;
-    },
-    async deleteUnreferenced(referenced, olderThanMs) {
-      const keep = await referenced();
-      const candidates = await db
-        .select({ hash: blocks.hash })
-        .from(blocks)
-        .where(lt(blocks.createdAt, olderThanMs));
-      const doomed = candidates.map((c) => c.hash).filter((h) => !keep.has(h));
-      for (const chunk of chunkForParams(doomed, 1, paramLimit)) {
-        await db.delete(blocks).where(inArray(blocks.hash, chunk));
-      }
-      return doomed.length;
-    },
-  };
 }

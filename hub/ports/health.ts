@@ -4,6 +4,3 @@ export interface HealthPort {
   /** Why the hub must not accept requests now (it reads at most a cheap, rate-limited probe), or undefined. */
   problem(): Promise<string | undefined>;
 }
-
-/** For runtimes whose storage cannot vanish under the process (Workers, remote libSQL). */
-export const alwaysHealthy: HealthPort = { problem: async () => undefined };

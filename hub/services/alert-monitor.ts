@@ -147,7 +147,7 @@ async function checkOnce(ctx: HubContext, options: AlertMonitorOptions) {
   await Promise.all(
     toSend.map(async ({ alert, event }) => {
       if (!event) return;
-      if (options.limiter.hit(alert.id, ctx.now()) > 0) {
+      if ((await options.limiter.hit(alert.id, ctx.now())) > 0) {
         counts.dropped++;
         ctx.log.warn("alert rate limit reached; event dropped", {
           alert: alert.id,

@@ -7,7 +7,7 @@ import { chunkForParams } from "../db/database.ts";
 import { entries } from "../db/schema.ts";
 import type { HubContext } from "./hub-context.ts";
 
-/** Paths per descendant query (each adds three bound parameters). */
+/** Paths per descendant query (each adds three bound parameters; the query binds two more of its own). */
 const MAX_RANGES_PER_QUERY = 200;
 
 export type TreeCheckInput = {
@@ -58,9 +58,10 @@ export async function checkTree(ctx: HubContext, input: TreeCheckInput): Promise
   const newLeaves = live.filter((e) => isLeaf(e.type) && !isLeaf(input.committed.get(e.path)?.type));
   const deletes = [...reported.values()].filter((e) => e.type === "deleted").length;
   // Each range its own indexed term (share = ? and path in [P/, P0)), so SQLite searches instead of scanning.
+  // Besides the ranges the query binds the "deleted" type and its limit: two parameters.
   const perQuery = Math.max(
     1,
-    Math.min(MAX_RANGES_PER_QUERY, Math.floor((ctx.limits.sqlParamLimit - 1) / 3)),
+    Math.min(MAX_RANGES_PER_QUERY, Math.floor((ctx.limits.sqlParamLimit - 2) / 3)),
   );
   for (let i = 0; i < newLeaves.length; i += perQuery) {
     const chunk = newLeaves.slice(i, i + perQuery);

@@ -161,7 +161,7 @@ export async function commitReport(
       .where(and(eq(members.share, shareName), eq(members.deviceId, deviceId))),
   ]);
   const head = (first[0]?.fromSeq ?? 1) - 1 + changed.length;
-  ctx.notifier.notify(shareName);
+  await ctx.notifier.notify(shareName);
   ctx.log.info("report committed", { share: shareName, device: deviceId, entries: changed.length, head });
   return { status: "accepted", accepted: changed.length, head };
 }

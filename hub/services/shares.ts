@@ -34,7 +34,7 @@ export async function deleteShare(ctx: HubContext, name: string) {
     ctx.db.delete(shares).where(eq(shares.name, name)),
     auditStatement(ctx, "admin", "share.delete", name),
   ]);
-  ctx.notifier.notify(name);
+  await ctx.notifier.notify(name);
   return { name, deleted: true, entries: entryCount?.n ?? 0, members: memberCount?.n ?? 0 };
 }
 

@@ -105,20 +105,25 @@ export async function waitFor<T>(
 }
 
 export type TestHub = RunningProcess & { url: string; dataDir: string; adminToken: string };
+/** Which hub a test runs: the Node hub, or its Workers build under local workerd (`fleetsync hub --workers`). */
+export type HubKind = "node" | "workers";
 
 export async function startHubProcess(
   dataDir?: string,
   env: NodeJS.ProcessEnv = {},
   port = 0,
+  kind: HubKind = "node",
 ): Promise<TestHub> {
   const dir = dataDir ?? (await makeTempDir("fleetsync-hub-"));
-  const running = spawnCli(["hub", "--data", dir, "--port", String(port)], { env });
+  const args = ["hub", "--data", dir, "--port", String(port), ...(kind === "workers" ? ["--workers"] : [])];
+  const running = spawnCli(args, { env });
   const url = await waitFor(
     () => {
       if (running.proc.exitCode !== null) throw new Error(`hub exited: ${running.output()}`);
       return /ready at (http:\/\/\S+)/.exec(running.output())?.[1];
     },
-    { timeoutMs: 20_000, what: "the hub to start" },
+    // wrangler bundles the Worker and starts workerd first.
+    { timeoutMs: kind === "workers" ? 180_000 : 20_000, what: "the hub to start" },
   );
   const adminToken = (await readFile(join(dir, "admin.token"), "utf8")).trim();
   return { ...running, url, dataDir: dir, adminToken };
@@ -287,9 +292,10 @@ export async function startFleet(
     source?: AgentSettings;
     replica?: AgentSettings;
     deletes?: string;
+    hub?: HubKind;
   } = {},
 ): Promise<Fleet> {
-  const hub = await startHubProcess();
+  const hub = await startHubProcess(undefined, {}, 0, options.hub ?? "node");
   const share = options.share ?? "docs";
   const base = await makeTempDir("fleetsync-fleet-");
   const sourceRoot = join(base, "source");

@@ -2,17 +2,21 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { drizzle } from "drizzle-orm/libsql";
 import type { Context } from "hono";
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK } from "jose";
+import { createInProcessNotifier } from "../../hub/adapters/in-process-notifier.ts";
+import { silentLogger } from "../../hub/adapters/json-logger.ts";
+import { createWindowRateLimiter } from "../../hub/adapters/window-rate-limiter.ts";
+import { buildHubContext, ENROL_ATTEMPTS_PER_MINUTE } from "../../hub/build-hub-context.ts";
+import type { Database } from "../../hub/db/database.ts";
 import { openLibsql } from "../../hub/db/open-libsql.ts";
+import * as schema from "../../hub/db/schema.ts";
 import { createApp } from "../../hub/http/create-app.ts";
-import { createTableBlockStore } from "../../hub/ports/block-store.ts";
-import { alwaysHealthy, type HealthPort } from "../../hub/ports/health.ts";
-import { type Logger, silentLogger } from "../../hub/ports/logger.ts";
-import { createInProcessNotifier, type Notifier } from "../../hub/ports/notifier.ts";
-import { createWindowRateLimiter } from "../../hub/ports/rate-limiter.ts";
-import { DEFAULT_LIMITS, type HubContext, type HubLimits } from "../../hub/services/hub-context.ts";
-import { initializeHub } from "../../hub/services/initialize-hub.ts";
+import type { HealthPort } from "../../hub/ports/health.ts";
+import type { Logger } from "../../hub/ports/logger.ts";
+import type { Notifier } from "../../hub/ports/notifier.ts";
+import type { HubLimits } from "../../hub/services/hub-context.ts";
 import { signDeviceJwt } from "../../shared/auth/device-jwt.ts";
 import { BLOCKS_CONTENT_TYPE, encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
 import { MIN_BLOCK_BYTES } from "../../shared/blocks/block-size.ts";
@@ -37,6 +41,8 @@ export type TestHubOptions = {
   /** The hub's health port (default: always healthy). */
   health?: HealthPort;
   startMs?: number;
+  /** Sees every SQL statement the hub runs (each statement of a batch too), e.g. to count a request's queries. */
+  onQuery?: (sql: string, params: unknown[]) => void;
   /** Open the database file of this hub instead of a new one: a second hub process over one database. */
   sameDatabaseAs?: { dir: string; adminToken: string; clock: TestClock };
 };
@@ -64,23 +70,30 @@ export async function createTestHub(options: TestHubOptions = {}) {
   const dir = shared?.dir ?? (await mkdtemp(join(tmpdir(), "fleetsync-hub-test-")));
   const opened = await openLibsql(`file:${join(dir, "hub.db")}`);
   const clock = shared?.clock ?? createTestClock(options.startMs ?? TEST_START_MS);
-  const { identity, newAdminToken } = await initializeHub(opened.db, clock.now());
-  const adminToken = shared?.adminToken ?? newAdminToken;
-  if (!adminToken) throw new Error("a fresh test database should have produced an admin token");
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const notifier = countWaits(createInProcessNotifier());
-  const ctx: HubContext = {
-    db: opened.db,
-    blockStore: createTableBlockStore(opened.db, limits.sqlParamLimit),
-    notifier,
-    identity,
-    limits,
-    enrolLimiter: createWindowRateLimiter(options.enrolAttemptsPerMinute ?? 20, 60_000),
+  const onQuery = options.onQuery;
+  const db = onQuery
+    ? (drizzle(opened.client, {
+        schema,
+        logger: { logQuery: (query, params) => onQuery(query, params) },
+      }) as Database)
+    : opened.db;
+  const { ctx, newAdminToken } = await buildHubContext({
+    db,
     log: options.log ?? silentLogger,
-    health: options.health ?? alwaysHealthy,
     storageLabel: dir,
     now: clock.now,
-  };
+    ...(options.limits ? { limits: options.limits } : {}),
+    notifier,
+    enrolLimiter: createWindowRateLimiter(
+      options.enrolAttemptsPerMinute ?? ENROL_ATTEMPTS_PER_MINUTE,
+      60_000,
+    ),
+    ...(options.health ? { health: options.health } : {}),
+  });
+  const identity = ctx.identity;
+  const adminToken = shared?.adminToken ?? newAdminToken;
+  if (!adminToken) throw new Error("a fresh test database should have produced an admin token");
   const app = createApp(ctx, { clientAddress: options.clientAddress ?? (() => TEST_CLIENT_ADDRESS) });
   let lobbyCreated = false;
   let closed = false;

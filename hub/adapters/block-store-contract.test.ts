@@ -1,12 +1,20 @@
-// One contract for every BlockStore: the libSQL table, the file store, and the file store over an older table.
+// One contract for every BlockStore: the libSQL table, the file store (alone and over an older table), and R2 with its D1 index under workerd.
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { drizzle } from "drizzle-orm/d1";
+import { migrate } from "drizzle-orm/d1/migrator";
+import { Miniflare } from "miniflare";
 import { afterEach, describe, expect, test } from "vitest";
-import { openLibsql } from "../db/open-libsql.ts";
+import type { Database } from "../db/database.ts";
+import { MIGRATIONS_FOLDER, openLibsql } from "../db/open-libsql.ts";
+import * as schema from "../db/schema.ts";
 import { createFileBlockStore } from "../node/file-block-store.ts";
-import { type BlockStore, createTableBlockStore } from "./block-store.ts";
+import type { BlockStore } from "../ports/block-store.ts";
+import { blockKey, createR2BlockStore, type ObjectBucket } from "../workers/r2-block-store.ts";
+import { createTableBlockStore } from "./table-block-store.ts";
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -26,6 +34,26 @@ async function tableStore(): Promise<BlockStore> {
   return createTableBlockStore(opened.db, 100);
 }
 
+/** Real R2 and D1 as workerd runs them locally (miniflare), the D1 database migrated like the Workers hub's. */
+async function workerdBindings() {
+  const mf = new Miniflare({
+    modules: true,
+    script: "export default { fetch() { return new Response(''); } }",
+    r2Buckets: ["BLOCKS"],
+    d1Databases: ["DB"],
+  });
+  cleanups.unshift(() => mf.dispose());
+  const bucket = (await mf.getR2Bucket("BLOCKS")) as unknown as ObjectBucket;
+  const db = drizzle(await mf.getD1Database("DB"), { schema }) as unknown as Database;
+  await migrate(db as never, { migrationsFolder: MIGRATIONS_FOLDER });
+  return { bucket, db };
+}
+
+async function r2Store(): Promise<BlockStore> {
+  const { bucket, db } = await workerdBindings();
+  return createR2BlockStore({ bucket, db, paramLimit: 100 });
+}
+
 const STORES: [string, () => Promise<BlockStore>][] = [
   ["the libSQL table", tableStore],
   ["the file store", async () => createFileBlockStore({ dir: join(await tempDir(), "blocks") })],
@@ -33,10 +61,12 @@ const STORES: [string, () => Promise<BlockStore>][] = [
     "the file store over an older table",
     async () => createFileBlockStore({ dir: join(await tempDir(), "blocks"), previous: await tableStore() }),
   ],
+  ["R2 with its D1 index (workerd)", r2Store],
 ];
 
+/** A block as the upload route hands it over: a plain Uint8Array (miniflare's Node proxy refuses a Buffer). */
 function block(bytes: Uint8Array = randomBytes(1000)) {
-  return { hash: createHash("sha256").update(bytes).digest("hex"), bytes };
+  return { hash: createHash("sha256").update(bytes).digest("hex"), bytes: new Uint8Array(bytes) };
 }
 
 describe.each(STORES)("BlockStore contract: %s", (_name, make) => {
@@ -95,5 +125,42 @@ describe("the file store", () => {
     await writeFile(join(dir, "tmp", "half-written"), "partial");
     await createFileBlockStore({ dir });
     expect(await readdir(join(dir, "tmp"))).toEqual([]);
+  });
+});
+
+describe("the R2 store", () => {
+  test("keeps block bytes in R2 and only the index in D1, across more blocks than one D1 statement binds", async () => {
+    const { bucket, db } = await workerdBindings();
+    const store = createR2BlockStore({ bucket, db, paramLimit: 100 });
+    const blocks = Array.from({ length: 150 }, () => block(randomBytes(64)));
+    await store.put(blocks, 1000);
+    expect((await store.has(blocks.map((b) => b.hash))).size).toBe(150);
+    const object = await bucket.get(blockKey(blocks[0]!.hash));
+    expect(Buffer.from(await object!.arrayBuffer())).toEqual(Buffer.from(blocks[0]!.bytes));
+    const [tableRows] = await db.select({ n: sql<number>`count(*)` }).from(schema.blocks);
+    expect(tableRows?.n).toBe(0);
+    const indexColumns = Object.keys((await db.select().from(schema.objectBlocks).limit(1))[0] ?? {});
+    expect(indexColumns.sort()).toEqual(["createdAt", "hash", "size"]);
+  });
+
+  test("an indexed block whose object is gone is simply missing, not an error", async () => {
+    const { bucket, db } = await workerdBindings();
+    const store = createR2BlockStore({ bucket, db, paramLimit: 100 });
+    const a = block();
+    await store.put([a], 1000);
+    await bucket.delete(blockKey(a.hash));
+    expect(await store.get(a.hash)).toBeUndefined();
+  });
+
+  test("keeps serving and collecting the blocks the older D1 table holds", async () => {
+    const { bucket, db } = await workerdBindings();
+    const previous = createTableBlockStore(db, 100);
+    const inTable = block();
+    await previous.put([inTable], 1000);
+    const store = createR2BlockStore({ bucket, db, paramLimit: 100, previous });
+    expect(await store.has([inTable.hash])).toEqual(new Set([inTable.hash]));
+    expect(Buffer.from((await store.get(inTable.hash))!)).toEqual(Buffer.from(inTable.bytes));
+    expect(await store.deleteUnreferenced(async () => new Set(), 2000)).toBe(1);
+    expect(await previous.has([inTable.hash])).toEqual(new Set());
   });
 });

@@ -1,0 +1,323 @@
+// The fleet benchmark: N simulated agents (real device keys, signed requests, many per process) long-poll one hub; one commit; how fast every agent has its instruction.
+import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { type CryptoKey, exportJWK, generateKeyPair } from "jose";
+import { signDeviceJwt } from "../shared/auth/device-jwt.ts";
+import { MIN_BLOCK_BYTES } from "../shared/blocks/block-size.ts";
+import { contentHash } from "../shared/blocks/content-hash.ts";
+import { EnrollResponseSchema } from "../shared/protocol/messages.ts";
+import {
+  adminCall,
+  type HubKind,
+  makeTempDir,
+  readRssBytes,
+  spawnCli,
+  type TestHub,
+  waitFor,
+} from "../test/support/fleet.ts";
+import { round, summarize } from "./support/stats.ts";
+
+export type FleetBenchOptions = {
+  agents: number;
+  hub: HubKind;
+  /** Progress lines (stderr in the CLI). */
+  log?: (message: string) => void;
+  /** How long every agent may take to get its instruction before the run counts the rest as errors. */
+  dispatchTimeoutMs?: number;
+};
+
+export type FleetBenchResult = {
+  hub: HubKind;
+  agents: number;
+  /** Agents that received the commit's instruction. */
+  dispatched: number;
+  dispatchP50Ms: number | null;
+  dispatchP99Ms: number | null;
+  dispatchMaxMs: number | null;
+  /** The hub's resident memory after dispatch: the Node process, or workerd for the Workers hub. */
+  hubRssMiB: number | null;
+  enrolSeconds: number | null;
+  requests: number;
+  requestsPerSecond: number | null;
+  errors: number;
+  firstErrors: string[];
+  /** POSTs sent again because wrangler dev's proxy reloaded the Worker under them (local Workers only). */
+  reloadRetries: number;
+  targets: { name: string; target: string; actual: string; met: boolean; limit?: string }[];
+};
+
+/** How many requests the bench has in flight at once while enrolling (the long-polls are all at once). */
+const ENROL_CONCURRENCY = 32;
+const LONG_POLL_SECONDS = 25;
+
+type SimAgent = { deviceId: string; hubId: string; key: CryptoKey; gotAtMs?: number };
+
+async function inBatches<T>(items: T[], size: number, act: (item: T, index: number) => Promise<void>) {
+  for (let i = 0; i < items.length; i += size) {
+    await Promise.all(items.slice(i, i + size).map((item, j) => act(item, i + j)));
+  }
+}
+
+/** The hub as a process, with the enrolment limit raised: every simulated agent comes from 127.0.0.1. */
+async function startBenchHub(kind: HubKind, agents: number): Promise<TestHub & { pid: number }> {
+  const dir = await makeTempDir("fleetsync-fleet-bench-");
+  const args = ["hub", "--data", dir, "--port", "0", "--enrol-limit", String(agents * 2 + 10)];
+  if (kind === "workers") args.push("--workers");
+  const running = spawnCli(args);
+  const url = await waitFor(
+    () => {
+      if (running.proc.exitCode !== null) throw new Error(`hub exited: ${running.output()}`);
+      return /ready at (http:\/\/\S+)/.exec(running.output())?.[1];
+    },
+    { timeoutMs: 180_000, what: "the hub to start" },
+  );
+  const adminToken = (await readFile(`${dir}/admin.token`, "utf8")).trim();
+  return { ...running, url, dataDir: dir, adminToken, pid: running.proc.pid ?? 0 };
+}
+
+/** The pids below `root` whose command is `name` (workerd runs two levels below the CLI). */
+async function descendantsNamed(root: number, name: string): Promise<number[]> {
+  const parents = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    const close = stat.lastIndexOf(")");
+    if (close < 0) continue;
+    names.set(Number(entry), stat.slice(stat.indexOf("(") + 1, close));
+    parents.set(Number(entry), Number(stat.slice(close + 2).split(" ")[1]));
+  }
+  const isBelow = (pid: number): boolean => {
+    for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) if (p === root) return true;
+    return false;
+  };
+  return [...names].filter(([pid, comm]) => comm === name && isBelow(pid)).map(([pid]) => pid);
+}
+
+export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBenchResult> {
+  const log = options.log ?? (() => {});
+  const hub = await startBenchHub(options.hub, options.agents);
+  let requests = 0;
+  let errors = 0;
+  const firstErrors: string[] = [];
+  const fail = (what: string) => {
+    errors++;
+    if (firstErrors.length < 5) firstErrors.push(what);
+  };
+  const stopping = new AbortController();
+  let reloadRetries = 0;
+
+  /**
+   * wrangler dev's local proxy answers a POST that was in flight while it reloaded the Worker with a 503 of its
+   * own (it retries only GET and HEAD); that is the dev server, not the hub: such a request is sent again, and
+   * counted apart from errors (`reloadRetries`).
+   */
+  async function send(url: URL, init: RequestInit): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      const response = await fetch(url, init);
+      if (response.status !== 503 || attempt === 3) return response;
+      const text = await response.text();
+      if (!text.startsWith("Your worker restarted mid-request")) return new Response(text, response);
+      reloadRetries++;
+    }
+  }
+
+  async function deviceFetch(agent: SimAgent, method: string, target: string, body?: unknown) {
+    requests++;
+    const path = new URL(target, hub.url).pathname;
+    const jwt = await signDeviceJwt(agent.key, {
+      deviceId: agent.deviceId,
+      hubId: agent.hubId,
+      nowSeconds: Math.floor(Date.now() / 1000),
+      method,
+      path,
+    });
+    return send(new URL(target, hub.url), {
+      method,
+      signal: stopping.signal,
+      headers: {
+        authorization: `Bearer ${jwt}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  }
+
+  async function enrol(token: string, name: string): Promise<SimAgent> {
+    const { privateKey, publicKey } = await generateKeyPair("EdDSA", { crv: "Ed25519" });
+    const { kty, crv, x } = await exportJWK(publicKey);
+    requests++;
+    const response = await send(new URL("/v1/enroll", hub.url), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token, publicKey: { kty, crv, x }, name }),
+    });
+    if (response.status !== 201)
+      throw new Error(`enrolling ${name}: ${response.status} ${await response.text()}`);
+    const enrolled = EnrollResponseSchema.parse(await response.json());
+    return { deviceId: enrolled.deviceId, hubId: enrolled.hubId, key: privateKey };
+  }
+
+  try {
+    await adminCall(hub, "POST", "/v1/admin/shares", { name: "fleet" });
+    const mint = async (role: string) => {
+      const response = await send(new URL("/v1/admin/tokens", hub.url), {
+        method: "POST",
+        headers: { authorization: `Bearer ${hub.adminToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ shares: [{ name: "fleet", role }], ttl: "1h" }),
+      });
+      const text = await response.text();
+      if (response.status !== 201)
+        throw new Error(`minting a token: ${response.status} ${text.slice(0, 300)}`);
+      return (JSON.parse(text) as { token: string }).token;
+    };
+    const source = await enrol(await mint("source"), "bench-source");
+
+    log(`enrolling ${options.agents} agents on the ${options.hub} hub`);
+    const enrolStart = Date.now();
+    const agents: SimAgent[] = [];
+    await inBatches(
+      Array.from({ length: options.agents }, (_, i) => i),
+      ENROL_CONCURRENCY,
+      async (i) => {
+        try {
+          requests++;
+          agents.push(await enrol(await mint("replica"), `bench-replica-${i}`));
+        } catch (error) {
+          fail(String(error));
+        }
+      },
+    );
+    const enrolSeconds = (Date.now() - enrolStart) / 1000;
+
+    log(`${agents.length} agents long-polling`);
+    let committedAt: number | undefined;
+    let firstPollsSent = 0;
+    const polls = agents.map(async (agent) => {
+      let first = true;
+      while (!stopping.signal.aborted && agent.gotAtMs === undefined) {
+        try {
+          const pending = deviceFetch(agent, "GET", `/v1/instructions?wait=${LONG_POLL_SECONDS}`);
+          if (first) firstPollsSent++;
+          first = false;
+          const response = await pending;
+          if (!response.ok) {
+            fail(`long-poll: ${response.status} ${await response.text()}`);
+            continue;
+          }
+          const { instructions } = (await response.json()) as { instructions: string[] };
+          if (instructions.length > 0 && committedAt !== undefined) agent.gotAtMs = Date.now();
+        } catch (error) {
+          if (!stopping.signal.aborted) fail(`long-poll: ${String(error)}`);
+        }
+      }
+    });
+    await waitFor(() => firstPollsSent === agents.length, {
+      timeoutMs: 120_000,
+      what: "every first long-poll",
+    });
+    // Give the hub a moment to park the polls it has; one it has not parked yet finds the commit on its check.
+    await new Promise((resolve) => setTimeout(resolve, 2000 + agents.length));
+
+    const hash = await contentHash(0, MIN_BLOCK_BYTES, []);
+    const entry = {
+      path: "changed.txt",
+      type: "file",
+      size: 0,
+      mode: 0o644,
+      mtimeMs: Date.now(),
+      blockSize: MIN_BLOCK_BYTES,
+      blocks: [],
+      hash,
+    };
+    committedAt = Date.now();
+    const committed = await deviceFetch(source, "POST", "/v1/shares/fleet/reports", { entries: [entry] });
+    const answer = await committed.text();
+    if (!committed.ok || !answer.includes('"accepted"'))
+      throw new Error(`commit: ${committed.status} ${answer}`);
+    log(`committed one change in ${Date.now() - committedAt} ms; waiting for every agent's instruction`);
+    await waitFor(() => agents.every((a) => a.gotAtMs !== undefined), {
+      timeoutMs: options.dispatchTimeoutMs ?? 60_000,
+      intervalMs: 20,
+      what: "every agent's instruction",
+    }).catch((error: Error) => fail(error.message));
+    const commitDoneAt = Date.now();
+    const rssPids = options.hub === "workers" ? await descendantsNamed(hub.pid, "workerd") : [hub.pid];
+    let rss = 0;
+    for (const pid of rssPids) rss += (await readRssBytes(pid)) ?? 0;
+    stopping.abort();
+    await Promise.allSettled(polls);
+
+    const latencies = agents.filter((a) => a.gotAtMs !== undefined).map((a) => a.gotAtMs! - committedAt!);
+    const summary = summarize(latencies);
+    const hubRssMiB = rssPids.length ? round(rss / (1024 * 1024)) : null;
+    const seconds = (commitDoneAt - enrolStart) / 1000;
+    const result: FleetBenchResult = {
+      hub: options.hub,
+      agents: options.agents,
+      dispatched: latencies.length,
+      dispatchP50Ms: summary.p50,
+      dispatchP99Ms: summary.p99,
+      dispatchMaxMs: summary.max,
+      hubRssMiB,
+      enrolSeconds: round(enrolSeconds),
+      requests,
+      requestsPerSecond: round(requests / seconds),
+      errors,
+      firstErrors,
+      reloadRetries,
+      targets: [],
+    };
+    result.targets = verdicts(result);
+    if (errors > 0) {
+      const hubLines = hub.output().split("\n");
+      if (process.env.FLEET_BENCH_HUB_LOG) await writeFile(process.env.FLEET_BENCH_HUB_LOG, hub.output());
+      const notable = hubLines.filter((l) => /error|restart|reload|exceeded|✘|fail/i.test(l)).slice(-15);
+      log(`the hub's log around the errors:\n${notable.join("\n")}`);
+    }
+    return result;
+  } finally {
+    stopping.abort();
+    await hub.stop();
+    await rm(hub.dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The design's targets for this run, each with where the limit showed when missed. */
+function verdicts(r: FleetBenchResult): FleetBenchResult["targets"] {
+  const targets: FleetBenchResult["targets"] = [
+    {
+      name: "errors",
+      target: "0",
+      actual: String(r.errors),
+      met: r.errors === 0,
+      ...(r.errors ? { limit: r.firstErrors[0] ?? "" } : {}),
+    },
+    {
+      name: "every agent got its instruction",
+      target: String(r.agents),
+      actual: String(r.dispatched),
+      met: r.dispatched === r.agents,
+    },
+  ];
+  if (r.hub === "node") {
+    const p99 = r.dispatchP99Ms ?? Number.POSITIVE_INFINITY;
+    targets.push({
+      name: "dispatch p99",
+      target: "< 1000 ms",
+      actual: `${r.dispatchP99Ms} ms`,
+      met: p99 < 1000,
+      ...(p99 < 1000
+        ? {}
+        : {
+            limit: `instructions go out one agent after another, about ${round(p99 / Math.max(1, r.dispatched), 2)} ms each; profile the hub (NODE_OPTIONS=--cpu-prof) to see which step`,
+          }),
+    });
+    targets.push({
+      name: "hub RSS",
+      target: "< 300 MiB",
+      actual: `${r.hubRssMiB} MiB`,
+      met: (r.hubRssMiB ?? Number.POSITIVE_INFINITY) < 300,
+    });
+  }
+  return targets;
+}

@@ -1,0 +1,210 @@
+// Runs the Workers build of the hub locally under workerd (wrangler dev, local mode): D1, R2 and Durable Objects under DATA.
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { ADMIN_TOKEN_PREFIX } from "../hub/services/initialize-hub.ts";
+import { toHex } from "../shared/blocks/hex.ts";
+
+const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const WRANGLER_CONFIG = join(REPO_ROOT, "wrangler.toml");
+/** wrangler bundles, then workerd starts; on a busy Pi-class machine that takes a while. */
+const START_TIMEOUT_MS = 180_000;
+const STOP_GRACE_MS = 10_000;
+
+export type WorkersHubOptions = {
+  dataDir: string;
+  host: string;
+  /** 0 picks a free one. */
+  port: number;
+  /** Enrolment attempts one client address may make per minute (default 20). */
+  enrolAttemptsPerMinute?: number;
+  /** Called once with the admin token when this start created it. */
+  onAdminToken?: (token: string, file: string) => void;
+  /** Each line wrangler and the Worker print (its JSON log lines among them). */
+  onOutput?: (line: string) => void;
+};
+
+export type RunningWorkersHub = { url: string; port: number; pid: number; stop: () => Promise<void> };
+
+/** The wrangler CLI this package pins, or a message saying how to get it. */
+function wranglerBin(): string {
+  try {
+    return createRequire(join(REPO_ROOT, "package.json")).resolve("wrangler/bin/wrangler.js");
+  } catch (error) {
+    throw new Error(
+      "fleetsync hub --workers needs wrangler (4.86, a dev dependency of fleetsync): run npm install in the fleetsync checkout",
+      { cause: error },
+    );
+  }
+}
+
+/** Wrangler talks to nobody but the local machine: no telemetry, update check, cf.json download or account. */
+export function localWranglerEnv(stateDir: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    WRANGLER_SEND_METRICS: "false",
+    WRANGLER_SEND_ERROR_REPORTS: "false",
+    WRANGLER_HIDE_BANNER: "true",
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_LOG_PATH: join(stateDir, "logs"),
+    XDG_CONFIG_HOME: join(stateDir, "config"),
+    NO_COLOR: "1",
+  };
+  for (const name of [
+    "CLOUDFLARE_API_TOKEN",
+    "CLOUDFLARE_API_KEY",
+    "CLOUDFLARE_EMAIL",
+    "CLOUDFLARE_ACCOUNT_ID",
+  ]) {
+    delete env[name];
+  }
+  return env;
+}
+
+async function freePort(host: string): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done, fail) => {
+    server.once("error", fail);
+    server.listen(0, host, done);
+  });
+  const address = server.address();
+  await new Promise((done) => server.close(done));
+  if (typeof address !== "object" || !address) throw new Error(`no free port on ${host}`);
+  return address.port;
+}
+
+/** DATA/admin.token as the Node hub keeps it: created (0600) on the first start, reused after. */
+async function adminTokenFor(dataDir: string, onAdminToken: WorkersHubOptions["onAdminToken"]) {
+  const file = join(dataDir, "admin.token");
+  const existing = (await readFile(file, "utf8").catch(() => "")).trim();
+  if (existing) return existing;
+  const token = `${ADMIN_TOKEN_PREFIX}${toHex(crypto.getRandomValues(new Uint8Array(24)))}`;
+  await writeFile(file, `${token}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  onAdminToken?.(token, file);
+  return token;
+}
+
+export async function startWorkersHub(options: WorkersHubOptions): Promise<RunningWorkersHub> {
+  const wrangler = wranglerBin();
+  const dataDir = resolve(options.dataDir);
+  const stateDir = join(dataDir, "workers");
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const adminToken = await adminTokenFor(dataDir, options.onAdminToken);
+  // The secret reaches the Worker through an env file, never the command line (which `ps` shows).
+  const envFile = join(stateDir, "hub.env");
+  const vars = [`ADMIN_TOKEN=${adminToken}`];
+  if (options.enrolAttemptsPerMinute)
+    vars.push(`ENROL_ATTEMPTS_PER_MINUTE=${options.enrolAttemptsPerMinute}`);
+  await writeFile(envFile, `${vars.join("\n")}\n`, { mode: 0o600 });
+  await chmod(envFile, 0o600);
+  const env = localWranglerEnv(stateDir);
+  const common = ["-c", WRANGLER_CONFIG, "--persist-to", join(stateDir, "state")];
+
+  await promisify(execFile)(
+    process.execPath,
+    [wrangler, "d1", "migrations", "apply", "DB", "--local", ...common],
+    { cwd: REPO_ROOT, env, timeout: START_TIMEOUT_MS },
+  ).catch((error: Error & { stdout?: string; stderr?: string }) => {
+    throw new Error(
+      `applying the D1 migrations under ${stateDir} failed: ${error.message}\n${error.stdout ?? ""}${error.stderr ?? ""}`,
+      { cause: error },
+    );
+  });
+
+  // Bundled once, then served as is: a hub is not a dev session, so an edit in the checkout never reloads it
+  // (wrangler dev's own bundler watches the sources and restarts the Worker mid-request).
+  const buildDir = join(stateDir, "build");
+  await promisify(execFile)(
+    process.execPath,
+    [wrangler, "deploy", "--dry-run", "--outdir", buildDir, "-c", WRANGLER_CONFIG],
+    { cwd: REPO_ROOT, env, timeout: START_TIMEOUT_MS },
+  ).catch((error: Error & { stdout?: string; stderr?: string }) => {
+    throw new Error(
+      `bundling the Worker into ${buildDir} failed: ${error.message}\n${error.stdout ?? ""}${error.stderr ?? ""}`,
+      { cause: error },
+    );
+  });
+
+  const port = options.port === 0 ? await freePort(options.host) : options.port;
+  const inspectorPort = await freePort("127.0.0.1");
+  const args = [wrangler, "dev", join(buildDir, "main.worker.js"), "--no-bundle", "--local", ...common];
+  args.push("--ip", options.host, "--port", String(port));
+  args.push("--inspector-port", String(inspectorPort), "--inspector-ip", "127.0.0.1");
+  args.push("--env-file", envFile, "--show-interactive-dev-session=false", "--live-reload=false");
+  // Its own process group, so workerd and esbuild go down with it.
+  const child = spawn(process.execPath, args, {
+    cwd: REPO_ROOT,
+    env,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const onChunk = (chunk: Buffer) => {
+    const text = chunk.toString();
+    output = (output + text).slice(-20_000);
+    for (const line of text.split("\n")) if (line.trim()) options.onOutput?.(line);
+  };
+  child.stdout?.on("data", onChunk);
+  child.stderr?.on("data", onChunk);
+  const exited = new Promise<void>((done) => child.once("exit", () => done()));
+
+  const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
+  const stop = stopper(child, exited);
+  try {
+    await waitUntilHealthy({ url, child, output: () => output });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, port, pid: child.pid ?? 0, stop };
+}
+
+async function waitUntilHealthy(options: { url: string; child: ChildProcess; output: () => string }) {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (true) {
+    if (options.child.exitCode !== null || options.child.signalCode !== null) {
+      throw new Error(
+        `wrangler dev exited (${options.child.exitCode ?? options.child.signalCode}):\n${options.output()}`,
+      );
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the Workers hub did not answer /healthz within ${START_TIMEOUT_MS} ms:\n${options.output()}`,
+      );
+    }
+    const ok = await fetch(`${options.url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((done) => setTimeout(done, 250));
+  }
+}
+
+function stopper(child: ChildProcess, exited: Promise<void>) {
+  let stopped: Promise<void> | undefined;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, signal);
+    } catch {
+      // the group is already gone
+    }
+  };
+  return () => {
+    stopped ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        signalGroup("SIGTERM");
+        const timer = setTimeout(() => signalGroup("SIGKILL"), STOP_GRACE_MS);
+        await exited;
+        clearTimeout(timer);
+      }
+      signalGroup("SIGKILL"); // any straggler (workerd) still in the group
+    })();
+    return stopped;
+  };
+}

@@ -1,0 +1,184 @@
+// One suite, two hubs: the one-way replication scenarios against the Node hub and the Workers build under workerd.
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createClient } from "@libsql/client";
+import { afterEach, describe, expect, test } from "vitest";
+import {
+  type Fleet,
+  type HubKind,
+  listTrash,
+  snapshotTree,
+  startAgent,
+  startFleet,
+  waitFor,
+  waitForConvergence,
+  writeFiles,
+} from "../support/fleet.ts";
+
+let fleet: Fleet | undefined;
+afterEach(async () => {
+  await fleet?.stop();
+  fleet = undefined;
+});
+
+/** Share paths of the files in a replica's trash. */
+async function trashedFiles(root: string): Promise<string[]> {
+  return (await listTrash(root)).filter((item) => item.type === "file").map((item) => item.path);
+}
+
+/** Runs one query on a SQLite file workerd keeps under DATA/workers/state (local D1, R2's object metadata). */
+async function queryStateFile(file: string, sql: string) {
+  const client = createClient({ url: `file:${file}` });
+  try {
+    return (await client.execute(sql)).rows[0] ?? ({} as Record<string, unknown>);
+  } finally {
+    client.close();
+  }
+}
+
+/** Where the Workers hub put its blocks: rows of D1's blocks table, its object_blocks index, and R2 objects. */
+async function workersBlockCounts(dataDir: string) {
+  const state = join(dataDir, "workers", "state", "v3");
+  const d1Dir = join(state, "d1", "miniflare-D1DatabaseObject");
+  const d1File = (await readdir(d1Dir)).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  if (!d1File) throw new Error(`no local D1 database in ${d1Dir}`);
+  const d1 = await queryStateFile(
+    join(d1Dir, d1File),
+    "select (select count(*) from blocks) as tableRows, (select count(*) from object_blocks) as indexed",
+  );
+  const r2Dir = join(state, "r2", "miniflare-R2BucketObject");
+  const r2File = (await readdir(r2Dir)).find((f) => f.endsWith(".sqlite") && f !== "metadata.sqlite");
+  const r2 = r2File
+    ? await queryStateFile(
+        join(r2Dir, r2File),
+        "select count(*) as n from _mf_objects where key like 'blocks/%'",
+      )
+    : { n: 0 };
+  return { tableRows: Number(d1.tableRows), indexed: Number(d1.indexed), r2Objects: Number(r2.n) };
+}
+
+/** Workers tests start wrangler and workerd: minutes, not seconds, on a shared machine. */
+const TIMEOUT_MS = 300_000;
+
+describe.each<HubKind>(["node", "workers"])("one-way replication through the %s hub", (hub) => {
+  test(
+    "a tree with nested dirs, an empty dir, an executable, a symlink and a 3 MiB file arrives byte-identical",
+    async () => {
+      fleet = await startFleet({ replicas: 2, hub });
+      const src = fleet.sourceRoot;
+      await writeFiles(src, {
+        "notes.txt": "hello fleet\n",
+        "nested/deeper/deepest/leaf.conf": "x=1\n",
+        "empty.txt": "",
+        "with space/file name.txt": "spaces\n",
+        "big.bin": randomBytes(3 * 1024 * 1024),
+      });
+      await mkdir(join(src, "empty-dir"));
+      await writeFile(join(src, "run.sh"), "#!/bin/sh\necho hi\n");
+      await chmod(join(src, "run.sh"), 0o755);
+      await symlink("nested/deeper/deepest/leaf.conf", join(src, "link-to-leaf"));
+
+      await waitForConvergence(fleet, 90_000);
+      const tree = await snapshotTree(fleet.replicas[0]!.root);
+      expect(tree["run.sh"]?.mode).toBe(0o755);
+      expect(tree["link-to-leaf"]).toEqual({
+        type: "symlink",
+        mode: 0,
+        target: "nested/deeper/deepest/leaf.conf",
+      });
+      expect(tree["empty-dir"]?.type).toBe("dir");
+      expect(tree["big.bin"]?.sha256).toBe((await snapshotTree(src))["big.bin"]?.sha256);
+      if (hub === "workers") {
+        // Blocks land in R2; D1 holds only the index (its 2 MB row limit never sees a block).
+        const counts = await workersBlockCounts(fleet.hub.dataDir);
+        expect(counts.tableRows).toBe(0);
+        expect(counts.indexed).toBeGreaterThan(1);
+        expect(counts.r2Objects).toBe(counts.indexed);
+      }
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    "modify, rename and delete are mirrored, and the replaced and deleted files wait in the replica's trash",
+    async () => {
+      fleet = await startFleet({ replicas: 2, hub });
+      const src = fleet.sourceRoot;
+      await writeFiles(src, {
+        "a.txt": "version 1\n",
+        "dir/b.txt": "bee\n",
+        "gone.txt": "delete me\n",
+        "big.dat": randomBytes(3_000_000),
+      });
+      await waitForConvergence(fleet, 90_000);
+
+      await writeFile(join(src, "a.txt"), "version 2, longer\n");
+      await rm(join(src, "gone.txt"));
+      await rename(join(src, "big.dat"), join(src, "dir/moved.dat"));
+      await waitForConvergence(fleet, 90_000);
+      for (const replica of fleet.replicas) {
+        expect(await readFile(join(replica.root, "a.txt"), "utf8")).toBe("version 2, longer\n");
+        expect(await readdir(join(replica.root, "dir"))).toContain("moved.dat");
+        const trash = await trashedFiles(replica.root);
+        expect(trash).toContain("gone.txt");
+        expect(trash).toContain("a.txt");
+      }
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    "a commit wakes the replicas' parked long-polls at once (on Workers through the share's Durable Object)",
+    async () => {
+      fleet = await startFleet({ replicas: 2, hub });
+      await writeFiles(fleet.sourceRoot, { "first.txt": "1\n" });
+      await waitForConvergence(fleet, 90_000);
+      if (hub === "workers") {
+        const wokenInLog = () =>
+          fleet!.hub
+            .output()
+            .split("\n")
+            .filter((line) => line.includes('"long-polls woken"'))
+            .reduce((sum, line) => sum + Number(/"woken":(\d+)/.exec(line)?.[1] ?? 0), 0);
+        // Once both replicas are parked in their long-polls, one commit wakes both; never, if wake-ups are lost.
+        let change = 0;
+        await waitFor(
+          async () => {
+            const before = wokenInLog();
+            await writeFiles(fleet!.sourceRoot, { [`change-${++change}.txt`]: `${change}\n` });
+            await waitForConvergence(fleet!, 90_000);
+            return wokenInLog() - before >= 2;
+          },
+          { timeoutMs: 120_000, intervalMs: 500, what: "a commit that wakes both parked replicas" },
+        );
+      }
+    },
+    TIMEOUT_MS,
+  );
+
+  test(
+    "a replica that was offline during changes catches up when it returns",
+    async () => {
+      fleet = await startFleet({ replicas: 2, hub });
+      await writeFiles(fleet.sourceRoot, { "one.txt": "1\n" });
+      await waitForConvergence(fleet, 90_000);
+      const offline = fleet.replicas[1]!;
+      await offline.agent.stop();
+
+      await writeFiles(fleet.sourceRoot, { "two.txt": "2\n", "sub/three.txt": "3\n" });
+      await rm(join(fleet.sourceRoot, "one.txt"));
+      await waitFor(
+        async () =>
+          JSON.stringify(await snapshotTree(fleet!.replicas[0]!.root)) ===
+          JSON.stringify(await snapshotTree(fleet!.sourceRoot)),
+        { what: "the online replica", timeoutMs: 90_000 },
+      );
+      expect(await readdir(offline.root)).toContain("one.txt");
+
+      offline.agent = startAgent(offline.stateDir);
+      await waitForConvergence(fleet, 90_000);
+    },
+    TIMEOUT_MS,
+  );
+});
