@@ -2,15 +2,16 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { contentHash } from "../../shared/blocks/content-hash.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
-import { type Entry, isSameEntry } from "../../shared/protocol/entry.ts";
-import type { ReportResponse, ScanTotals } from "../../shared/protocol/messages.ts";
+import { type Entry, isSameEntry, type ReportedEntry } from "../../shared/protocol/entry.ts";
+import type { ConflictOutcome, ReportResponse, ScanTotals } from "../../shared/protocol/messages.ts";
 import { chunkForParams } from "../db/database.ts";
-import { entries, members, shares, syncOps, syncRuns } from "../db/schema.ts";
+import { devices, entries, members, shares, syncOps, syncRuns } from "../db/schema.ts";
 import { shareBlockStatements } from "./block-access.ts";
 import { checkTree } from "./check-tree.ts";
 import { entryToRow, rowToEntry } from "./entry-rows.ts";
 import type { HubContext } from "./hub-context.ts";
 import { guardMassDelete } from "./mass-delete-guard.ts";
+import { resolveConcurrent } from "./resolve-concurrent.ts";
 import { requireMembership } from "./shares.ts";
 
 const ENTRY_COLUMNS = 15;
@@ -20,7 +21,7 @@ export async function commitReport(
   ctx: HubContext,
   deviceId: string,
   shareName: string,
-  reported: Entry[],
+  reported: ReportedEntry[],
   /** The totals of the whole scan this report is part of (see ScanTotalsSchema), when the agent sends them. */
   scan?: ScanTotals,
 ): Promise<ReportResponse> {
@@ -31,7 +32,7 @@ export async function commitReport(
       `device ${deviceId} is a replica of "${shareName}" and may not report changes`,
     );
   }
-  const latest = new Map<string, Entry>();
+  const latest = new Map<string, ReportedEntry>();
   for (const entry of reported) {
     if (entry.type === "file" && entry.blocks.length !== Math.ceil(entry.size / entry.blockSize)) {
       throw new FleetsyncError(
@@ -58,22 +59,44 @@ export async function commitReport(
   }
 
   const current = new Map<string, Entry>();
+  /** Who last changed each current path, and at which sequence (what a peer's `baseSeq` is compared with). */
+  const versions = new Map<string, { seq: number; deviceId: string }>();
   for (const chunk of chunkForParams([...latest.keys()], 1, ctx.limits.sqlParamLimit - 1)) {
     const rows = await ctx.db
       .select()
       .from(entries)
       .where(and(eq(entries.share, shareName), inArray(entries.path, chunk)));
-    for (const row of rows) current.set(row.path, rowToEntry(row));
+    for (const row of rows) {
+      current.set(row.path, rowToEntry(row));
+      versions.set(row.path, { seq: row.seq, deviceId: row.deviceId });
+    }
   }
-  const changed = [...latest.values()].filter((entry) => {
-    const existing = current.get(entry.path);
-    if (existing) return !isSameEntry(existing, entry);
-    return entry.type !== "deleted";
-  });
-  await checkTree(ctx, { share: shareName, changed, reported: latest, committed: current });
   const [share] = await ctx.db.select().from(shares).where(eq(shares.name, shareName));
   if (!share) throw new FleetsyncError("not_found", `share "${shareName}" does not exist`);
-  if (changed.length === 0) return { status: "accepted", accepted: 0, head: share.headSeq };
+  const settled = await settleConcurrent(ctx, {
+    deviceId,
+    policy: share.conflicts,
+    reported: [...latest.values()],
+    current,
+    versions,
+    isPeer: member.role === "peer",
+  });
+  const changed = settled.commit
+    .map(({ entry }) => entry)
+    .filter((entry) => {
+      const existing = current.get(entry.path);
+      if (existing) return !isSameEntry(existing, entry);
+      return entry.type !== "deleted";
+    });
+  const authorOf = new Map(settled.commit.map(({ entry, deviceId: author }) => [entry.path, author]));
+  await checkTree(ctx, {
+    share: shareName,
+    changed,
+    reported: new Map(settled.commit.map(({ entry }) => [entry.path, entry])),
+    committed: current,
+  });
+  const conflicts = settled.conflicts.length > 0 ? { conflicts: settled.conflicts } : {};
+  if (changed.length === 0) return { status: "accepted", accepted: 0, head: share.headSeq, ...conflicts };
   const deletes = changed.filter((e) => e.type === "deleted").length;
   // New live paths (not live before): a rename or move creates as many as it deletes.
   const creates = changed.filter(
@@ -96,7 +119,7 @@ export async function commitReport(
   const nowMs = ctx.now();
   const headSql = sql`(select ${shares.headSeq} from ${shares} where ${shares.name} = ${shareName})`;
   const rows = changed.map((entry, i) => ({
-    ...entryToRow(entry, shareName, deviceId, nowMs),
+    ...entryToRow(entry, shareName, authorOf.get(entry.path) ?? deviceId, nowMs),
     seq: sql`${headSql} + ${i + 1}`,
   }));
   const entryStatements = chunkForParams(rows, ENTRY_COLUMNS, ctx.limits.sqlParamLimit).map((chunk) =>
@@ -163,5 +186,89 @@ export async function commitReport(
   const head = (first[0]?.fromSeq ?? 1) - 1 + changed.length;
   await ctx.notifier.notify(shareName);
   ctx.log.info("report committed", { share: shareName, device: deviceId, entries: changed.length, head });
-  return { status: "accepted", accepted: changed.length, head };
+  if (settled.conflicts.length > 0) {
+    ctx.log.info("concurrent changes settled", {
+      share: shareName,
+      device: deviceId,
+      conflicts: settled.conflicts,
+    });
+  }
+  return { status: "accepted", accepted: changed.length, head, ...conflicts };
+}
+
+/**
+ * A peer's entry whose `baseSeq` is not the current version of its path — and whose current version another
+ * device wrote — was made without seeing that version: it is settled by resolveConcurrent. Everything else (a
+ * source's report, a change on top of what the hub has) commits as reported. Copies come before their path.
+ */
+async function settleConcurrent(
+  ctx: HubContext,
+  input: {
+    deviceId: string;
+    policy: "keep-both" | "newest-wins";
+    reported: ReportedEntry[];
+    current: Map<string, Entry>;
+    versions: Map<string, { seq: number; deviceId: string }>;
+    isPeer: boolean;
+  },
+): Promise<{ commit: { entry: Entry; deviceId: string }[]; conflicts: ConflictOutcome[] }> {
+  const strip = ({ baseSeq: _, ...entry }: ReportedEntry): Entry => entry;
+  const isConcurrent = (entry: ReportedEntry) => {
+    const version = input.versions.get(entry.path);
+    return (
+      input.isPeer &&
+      entry.baseSeq !== undefined &&
+      version !== undefined &&
+      version.seq !== entry.baseSeq &&
+      version.deviceId !== input.deviceId
+    );
+  };
+  const concurrent = input.reported.filter(isConcurrent);
+  if (concurrent.length === 0) {
+    return {
+      commit: input.reported.map((e) => ({ entry: strip(e), deviceId: input.deviceId })),
+      conflicts: [],
+    };
+  }
+  const ids = [...new Set([input.deviceId, ...concurrent.map((e) => input.versions.get(e.path)!.deviceId)])];
+  const names = new Map<string, string>();
+  for (const chunk of chunkForParams(ids, 1, ctx.limits.sqlParamLimit - 1)) {
+    const rows = await ctx.db
+      .select({ id: devices.id, name: devices.name })
+      .from(devices)
+      .where(inArray(devices.id, chunk));
+    for (const row of rows) names.set(row.id, row.name);
+  }
+  const taken = new Set([...input.current.values()].filter((e) => e.type !== "deleted").map((e) => e.path));
+  const commit: { entry: Entry; deviceId: string }[] = [];
+  const conflicts: ConflictOutcome[] = [];
+  const nowMs = ctx.now();
+  for (const entry of input.reported) {
+    if (!isConcurrent(entry)) {
+      commit.push({ entry: strip(entry), deviceId: input.deviceId });
+      continue;
+    }
+    const version = input.versions.get(entry.path)!;
+    const resolution = resolveConcurrent({
+      reported: {
+        entry: strip(entry),
+        deviceId: input.deviceId,
+        deviceName: names.get(input.deviceId) ?? input.deviceId,
+      },
+      current: {
+        entry: input.current.get(entry.path)!,
+        deviceId: version.deviceId,
+        deviceName: names.get(version.deviceId) ?? version.deviceId,
+      },
+      policy: input.policy,
+      nowMs,
+      isTaken: (path) => taken.has(path),
+    });
+    for (const item of resolution.commit) {
+      taken.add(item.entry.path);
+      commit.push(item);
+    }
+    if (resolution.outcome) conflicts.push({ path: entry.path, ...resolution.outcome });
+  }
+  return { commit, conflicts };
 }

@@ -34,6 +34,13 @@ export const EntrySchema = z.strictObject({
 });
 export type Entry = z.infer<typeof EntrySchema>;
 
+/**
+ * An entry as a peer reports it: with the sequence of the version it last saw of that path (`baseSeq`, 0 for a path
+ * it has never seen), so the hub can tell a change made on top of the current version from a concurrent one.
+ */
+export const ReportedEntrySchema = EntrySchema.extend({ baseSeq: z.number().int().min(0).optional() });
+export type ReportedEntry = z.infer<typeof ReportedEntrySchema>;
+
 /** A committed entry as the hub hands it out: the entry plus the sequence that last changed it. */
 export const SequencedEntrySchema = EntrySchema.extend({ seq: z.number().int().min(1) });
 export type SequencedEntry = z.infer<typeof SequencedEntrySchema>;

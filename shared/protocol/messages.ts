@@ -1,6 +1,6 @@
 // Request and response bodies of the device protocol (v1), validated on both ends.
 import { z } from "zod";
-import { EntrySchema } from "./entry.ts";
+import { ReportedEntrySchema } from "./entry.ts";
 import { DeviceShareSchema } from "./shares.ts";
 
 export const MAX_ENTRIES_PER_REPORT = 5000;
@@ -55,15 +55,31 @@ export const ScanTotalsSchema = z.strictObject({
 });
 export type ScanTotals = z.infer<typeof ScanTotalsSchema>;
 
+export const ConflictOutcomeSchema = z.object({
+  path: z.string(),
+  /** Whose version holds the path now. */
+  winner: z.enum(["reported", "hub"]),
+  /** Where the other version survives, when it does (keep-both, a type clash). */
+  copy: z.string().optional(),
+  reason: z.string(),
+});
+export type ConflictOutcome = z.infer<typeof ConflictOutcomeSchema>;
+
 export const ReportRequestSchema = z.strictObject({
-  entries: z.array(EntrySchema).min(1).max(MAX_ENTRIES_PER_REPORT),
+  entries: z.array(ReportedEntrySchema).min(1).max(MAX_ENTRIES_PER_REPORT),
   scan: ScanTotalsSchema.optional(),
 });
 export type ReportRequest = z.infer<typeof ReportRequestSchema>;
 
 export const ReportResponseSchema = z.discriminatedUnion("status", [
   z.object({ status: z.literal("missing"), missing: z.array(z.string()) }),
-  z.object({ status: z.literal("accepted"), accepted: z.number().int(), head: z.number().int() }),
+  z.object({
+    status: z.literal("accepted"),
+    accepted: z.number().int(),
+    head: z.number().int(),
+    /** Paths whose change was concurrent with another device's, and how the hub settled each. */
+    conflicts: z.array(ConflictOutcomeSchema).optional(),
+  }),
   /** A mass delete the hub held: nothing was committed; the agent keeps the paths pending and retries. */
   z.object({
     status: z.literal("held"),
