@@ -1,4 +1,4 @@
-// Workers limits at their edges, under real workerd: a 5,000-entry report (100 bound parameters per D1 query) commits whole.
+// Workers limits at their edges, under real workerd: a 5,000-entry report (100 bound parameters per D1 query) commits whole; enrolments are counted in a Durable Object.
 import { exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { signDeviceJwt } from "../../shared/auth/device-jwt.ts";
@@ -90,4 +90,24 @@ describe("the Workers hub at D1's limits", () => {
     const shown = await adminCall(hub!, "GET", "/v1/admin/shares/refused");
     expect(JSON.stringify(shown)).toContain('"head":0');
   }, 300_000);
+
+  // Last in the file: it spends this address's enrolment attempts for the next minute.
+  test("enrolment attempts are counted in a Durable Object: the 21st in a minute from one address gets 429 with Retry-After", async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 25; i++) {
+      const response = await fetch(`${hub!.url}/v1/enroll`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ token: "not-a-token", publicKey: { kty: "OKP", crv: "Ed25519", x: "AAAA" } }),
+      });
+      statuses.push(response.status);
+      if (response.status === 429) retryAfter ??= response.headers.get("retry-after");
+      await response.body?.cancel();
+    }
+    // Earlier tests in this file enrolled from the same address; at most 20 attempts in all were let through.
+    expect(statuses.filter((s) => s !== 429).length).toBeLessThanOrEqual(20);
+    expect(statuses.at(-1)).toBe(429);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
 });
