@@ -1,7 +1,9 @@
 // `npm run bench:fleet -- --agents N [--hub node|workers] [--quick]`: the fleet benchmark, one JSON document on stdout.
 import { writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runFleetBench } from "./fleet-scenario.ts";
+import { profileEnv, summarizeProfiles } from "./support/cpu-profile.ts";
 import { log } from "./support/stats.ts";
 
 const QUICK_AGENTS = 100;
@@ -12,12 +14,13 @@ const { values } = parseArgs({
     hub: { type: "string", default: "node" },
     quick: { type: "boolean", default: false },
     out: { type: "string" },
+    profile: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (values.help) {
   process.stderr.write(
-    `Usage: npm run -s bench:fleet -- [--agents N | --quick] [--hub node|workers] [--out FILE]\n` +
+    `Usage: npm run -s bench:fleet -- [--agents N | --quick] [--hub node|workers] [--out FILE] [--profile DIR (node hub)]\n` +
       `Targets: node hub 1,000 agents, dispatch p99 < 1 s, RSS < 300 MiB; workers hub 10,000 agents, no errors.\n`,
   );
   process.exit(0);
@@ -39,8 +42,15 @@ if (!Number.isInteger(agents) || agents < 1) {
   process.exit(2);
 }
 
-const result = await runFleetBench({ agents, hub: values.hub, log });
-const json = JSON.stringify({ scenario: "fleet", ...result }, null, 2);
+const profileDir = values.profile ? resolve(values.profile) : undefined;
+const result = await runFleetBench({
+  agents,
+  hub: values.hub,
+  log,
+  ...(profileDir && values.hub === "node" ? { hubEnv: profileEnv(profileDir)("hub", 0) } : {}),
+});
+const profile = profileDir ? { hubProfile: await summarizeProfiles(join(profileDir, "hub")) } : {};
+const json = JSON.stringify({ scenario: "fleet", ...result, ...profile }, null, 2);
 process.stdout.write(`${json}\n`);
 if (values.out) await writeFile(values.out, `${json}\n`);
 for (const target of result.targets.filter((t) => !t.met)) {

@@ -21,6 +21,8 @@ export type FleetBenchOptions = {
   hub: HubKind;
   /** Progress lines (stderr in the CLI). */
   log?: (message: string) => void;
+  /** Extra environment for the hub process (e.g. the CPU profiler's, see bench/support/cpu-profile.ts). */
+  hubEnv?: NodeJS.ProcessEnv;
   /** How long every agent may take to get its instruction before the run counts the rest as errors. */
   dispatchTimeoutMs?: number;
 };
@@ -58,11 +60,15 @@ async function inBatches<T>(items: T[], size: number, act: (item: T, index: numb
 }
 
 /** The hub as a process, with the enrolment limit raised: every simulated agent comes from 127.0.0.1. */
-async function startBenchHub(kind: HubKind, agents: number): Promise<TestHub & { pid: number }> {
+async function startBenchHub(
+  kind: HubKind,
+  agents: number,
+  env: NodeJS.ProcessEnv = {},
+): Promise<TestHub & { pid: number }> {
   const dir = await makeTempDir("fleetsync-fleet-bench-");
   const args = ["hub", "--data", dir, "--port", "0", "--enrol-limit", String(agents * 2 + 10)];
   if (kind === "workers") args.push("--workers");
-  const running = spawnCli(args);
+  const running = spawnCli(args, { env });
   const url = await waitFor(
     () => {
       if (running.proc.exitCode !== null) throw new Error(`hub exited: ${running.output()}`);
@@ -95,7 +101,7 @@ async function descendantsNamed(root: number, name: string): Promise<number[]> {
 
 export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBenchResult> {
   const log = options.log ?? (() => {});
-  const hub = await startBenchHub(options.hub, options.agents);
+  const hub = await startBenchHub(options.hub, options.agents, options.hubEnv);
   let requests = 0;
   let errors = 0;
   const firstErrors: string[] = [];

@@ -1,11 +1,19 @@
-// Workers limits at their edges, under real workerd: a 5,000-entry report (100 bound parameters per D1 query) commits whole.
+// Workers limits at their edges, under real workerd: a 5,000-entry report (100 bound parameters per D1 query) commits whole; enrolments are counted in a Durable Object.
+import { rm } from "node:fs/promises";
 import { exportJWK, generateKeyPair } from "jose";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { signDeviceJwt } from "../../shared/auth/device-jwt.ts";
 import { MIN_BLOCK_BYTES } from "../../shared/blocks/block-size.ts";
 import { contentHash } from "../../shared/blocks/content-hash.ts";
 import { EnrollResponseSchema, MAX_ENTRIES_PER_REPORT } from "../../shared/protocol/messages.ts";
-import { adminCall, createShare, mintToken, startHubProcess, type TestHub } from "../support/fleet.ts";
+import {
+  adminCall,
+  createShare,
+  mintToken,
+  runCli,
+  startHubProcess,
+  type TestHub,
+} from "../support/fleet.ts";
 
 let hub: TestHub | undefined;
 beforeAll(async () => {
@@ -13,6 +21,7 @@ beforeAll(async () => {
 }, 300_000);
 afterAll(async () => {
   await hub?.stop();
+  if (hub) await rm(hub.dataDir, { recursive: true, force: true });
 }, 60_000);
 
 async function enrollSource(share: string) {
@@ -90,4 +99,42 @@ describe("the Workers hub at D1's limits", () => {
     const shown = await adminCall(hub!, "GET", "/v1/admin/shares/refused");
     expect(JSON.stringify(shown)).toContain('"head":0');
   }, 300_000);
+
+  test("the admin CLI finds the Workers hub and its token through --data, as it does the Node hub", async () => {
+    const listed = await runCli(["share", "list", "--data", hub!.dataDir]);
+    expect(listed.code).toBe(0);
+    expect(listed.output).toContain("big");
+    expect(listed.output).toContain("refused");
+  });
+
+  test("a restart on the same --data keeps the D1 state and the admin token, and prints no new token", async () => {
+    const dataDir = hub!.dataDir;
+    const token = hub!.adminToken;
+    await hub!.stop();
+    hub = await startHubProcess(dataDir, {}, 0, "workers");
+    expect(hub.adminToken).toBe(token);
+    expect(hub.output()).not.toContain("admin token (shown once");
+    const shown = await adminCall(hub, "GET", "/v1/admin/shares/big");
+    expect(JSON.stringify(shown)).toContain(`"head":${MAX_ENTRIES_PER_REPORT}`);
+  }, 300_000);
+
+  // Last in the file: it spends this address's enrolment attempts for the next minute.
+  test("enrolment attempts are counted in a Durable Object: the 21st in a minute from one address gets 429 with Retry-After", async () => {
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 25; i++) {
+      const response = await fetch(`${hub!.url}/v1/enroll`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ token: "not-a-token", publicKey: { kty: "OKP", crv: "Ed25519", x: "AAAA" } }),
+      });
+      statuses.push(response.status);
+      if (response.status === 429) retryAfter ??= response.headers.get("retry-after");
+      await response.body?.cancel();
+    }
+    // Earlier tests in this file enrolled from the same address; at most 20 attempts in all were let through.
+    expect(statuses.filter((s) => s !== 429).length).toBeLessThanOrEqual(20);
+    expect(statuses.at(-1)).toBe(429);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
 });
