@@ -35,12 +35,6 @@ export async function runAgent(stateDir: string, signal: AbortSignal): Promise<v
 
   for (const share of shares) {
     const shareLog = log.child({ share: share.name });
-    if (share.role === "peer") {
-      shareLog.error(
-        "two-way (peer) shares are not supported by this agent version yet; skipping this share",
-      );
-      continue;
-    }
     let kind: ShareKind;
     try {
       kind = createShareKind(share, { shareName: share.name, stateDir, log: shareLog });

@@ -9,7 +9,7 @@ import {
   type ErrorCode,
   FleetsyncError,
 } from "../../shared/errors/fleetsync-error.ts";
-import type { Entry } from "../../shared/protocol/entry.ts";
+import type { ReportedEntry } from "../../shared/protocol/entry.ts";
 import {
   type AckRequest,
   AckResponseSchema,
@@ -157,7 +157,7 @@ export class HubClient {
     );
   }
 
-  async report(share: string, entries: Entry[], scan?: ScanTotals) {
+  async report(share: string, entries: ReportedEntry[], scan?: ScanTotals) {
     const what = `reporting ${entries.length} changes to "${share}"`;
     const response = await this.request("POST", `/v1/shares/${encodeURIComponent(share)}/reports`, what, {
       json: scan ? { entries, scan } : { entries },

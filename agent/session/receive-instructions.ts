@@ -112,18 +112,21 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
       await tellHub(null);
     }
     lastProblem = undefined;
-    const scan = await kind.scan({ dirty: new Set([""]), index: st.index });
-    for (const [path, entry] of scan.updates) {
-      if (entry) st.index[path] = entry;
-      else delete st.index[path];
-    }
-    if (scan.changed.size > 0 && st.cursor > 0 && session.policy.unreportedLocalChange === "overwrite") {
-      // Someone edited the replica while we were away: start over, so every drifted path is restored (the
-      // local copies go to trash as they are overwritten).
-      log.warn("local changes found on a replica; re-syncing the share from the hub", {
-        paths: scan.changed.size,
-      });
-      st.cursor = 0;
+    // A peer's local changes are its sending side's to find and report (taking them into the index here would
+    // hide them); a replica looks for drift itself, and starts over so every drifted path is restored.
+    if (session.policy.unreportedLocalChange === "overwrite") {
+      const scan = await kind.scan({ dirty: new Set([""]), index: st.index });
+      for (const [path, entry] of scan.updates) {
+        if (entry) st.index[path] = entry;
+        else delete st.index[path];
+      }
+      if (scan.changed.size > 0 && st.cursor > 0) {
+        // The local copies go to trash as they are overwritten.
+        log.warn("local changes found on a replica; re-syncing the share from the hub", {
+          paths: scan.changed.size,
+        });
+        st.cursor = 0;
+      }
     }
     if (st.cursor === 0) st.failed = {};
     await persist();

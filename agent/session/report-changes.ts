@@ -1,6 +1,6 @@
 // Sends a scan's changes to the hub: report, upload exactly the blocks it lacks (batched), report again.
 import { encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
-import type { Entry } from "../../shared/protocol/entry.ts";
+import type { Entry, ReportedEntry } from "../../shared/protocol/entry.ts";
 import type { ScanTotals } from "../../shared/protocol/messages.ts";
 import { sha256 } from "../blocks/hash-blocks.ts";
 import type { HubClient } from "../hub/hub-client.ts";
@@ -26,14 +26,16 @@ export type ReportOutcome = {
   reported: number;
   uploadedBlocks: number;
   uploadedBytes: number;
+  /** Changes the hub found concurrent with another device's and settled (see the log for each). */
+  conflicts: number;
   stale: Set<string>;
   /** Set when the hub held a report as a mass delete: nothing of it (or after it) was committed. */
   held?: { reason: string; paths: string[] };
 };
 
-function chunkEntries(entries: Entry[]): Entry[][] {
-  const chunks: Entry[][] = [];
-  let current: Entry[] = [];
+function chunkEntries<E extends Entry>(entries: E[]): E[][] {
+  const chunks: E[][] = [];
+  let current: E[] = [];
   let refs = 0;
   for (const entry of entries) {
     if (
@@ -59,16 +61,27 @@ export async function reportChanges(
   scan: KindScanResult,
   log: AgentLogger,
   persist: () => Promise<void>,
+  /** A peer names the version each change is based on (the hub settles concurrent ones). */
+  options: { withBase?: boolean } = {},
 ): Promise<ReportOutcome> {
-  const outcome: ReportOutcome = { reported: 0, uploadedBlocks: 0, uploadedBytes: 0, stale: new Set() };
+  const outcome: ReportOutcome = {
+    reported: 0,
+    uploadedBlocks: 0,
+    uploadedBytes: 0,
+    conflicts: 0,
+    stale: new Set(),
+  };
   // Refreshes (same content, new inode) need no report.
   for (const [path, entry] of scan.updates) if (!scan.changed.has(path) && entry) state.index[path] = entry;
 
   // Deletions first: when a large change spans several reports, what it removes is gone before what replaces
   // it arrives (a directory of thousands of entries turned into a file is then never a file with live children).
-  const entries = [...scan.changed]
+  const entries: ReportedEntry[] = [...scan.changed]
     .sort()
-    .map((path) => indexEntryToEntry(path, scan.updates.get(path)))
+    .map((path) => {
+      const entry = indexEntryToEntry(path, scan.updates.get(path));
+      return options.withBase ? { ...entry, baseSeq: state.index[path]?.seq ?? 0 } : entry;
+    })
     .sort((a, b) => Number(b.type === "deleted") - Number(a.type === "deleted"));
   // What this scan deletes and creates from each entry on: a mass delete spread over several reports is still
   // judged whole by the hub (its guard sees the rest of the scan with every report).
@@ -87,9 +100,20 @@ export async function reportChanges(
       if (answer.status === "accepted") {
         for (const entry of chunk) {
           const next = scan.updates.get(entry.path);
-          if (next) state.index[entry.path] = next;
+          // The base stays what it was: the hub knows this device wrote what it holds now.
+          const seq = state.index[entry.path]?.seq;
+          if (next) state.index[entry.path] = seq === undefined ? next : { ...next, seq };
           else delete state.index[entry.path];
         }
+        for (const conflict of answer.conflicts ?? []) {
+          log.warn(
+            conflict.winner === "reported"
+              ? `conflict on ${conflict.path}: this device's version keeps the path (${conflict.reason})${conflict.copy ? `; the other is kept as ${conflict.copy}` : ""}`
+              : `conflict on ${conflict.path}: another device's version keeps the path (${conflict.reason})${conflict.copy ? `; this device's is kept as ${conflict.copy}` : "; this device's goes to its trash"}`,
+            { path: conflict.path },
+          );
+        }
+        outcome.conflicts += answer.conflicts?.length ?? 0;
         outcome.reported += chunk.length;
         if (answer.accepted > 0) state.lastChangeAt = new Date().toISOString();
         await persist();

@@ -100,6 +100,7 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
             part,
             log,
             persist,
+            { withBase: session.policy.receives },
           );
           for (const path of outcome.stale) batcher.add(path);
           if (outcome.held) throw new HeldReportError(outcome.held.reason, outcome.held.paths);

@@ -14,6 +14,8 @@ export const IndexEntrySchema = z.object({
   blocks: z.array(z.string()),
   hash: z.string(),
   target: z.string().optional(),
+  /** The hub's sequence of the version this entry is (what a peer names as the base of its next change). */
+  seq: z.number().int().min(0).optional(),
 });
 export type IndexEntry = z.infer<typeof IndexEntrySchema>;
 

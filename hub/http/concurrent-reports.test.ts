@@ -161,6 +161,13 @@ describe("keep-both (the default)", () => {
     expect(second.head).toBe(first.head);
   });
 
+  test("the same content with other mtimes on both sides (trees merged on joining): no conflict copy", async () => {
+    await report(alice, [await file("same.txt", "same", 1000, 0)]);
+    const answer = await report(bob, [await file("same.txt", "same", 9000, 0)]);
+    expect(answer.conflicts).toBeUndefined();
+    expect(await tree()).toEqual({ "same.txt": `file:${await hashOf("same")}` });
+  });
+
   test("a type clash keeps both: the directory keeps its path, the file becomes the copy", async () => {
     await report(alice, [{ entry: { path: "x", type: "dir", mode: 0o755, baseSeq: 0 } }]);
     const answer = await report(bob, [await file("x", "a file", 2000, 0)]);

@@ -148,7 +148,11 @@ export async function adminCall(
   return json;
 }
 
-export async function createShare(hub: TestHub, name: string, policy: { deletes?: string } = {}) {
+export async function createShare(
+  hub: TestHub,
+  name: string,
+  policy: { deletes?: string; conflicts?: string } = {},
+) {
   return adminCall(hub, "POST", "/v1/admin/shares", { name, ...policy });
 }
 
@@ -170,7 +174,7 @@ export type AgentSettings = {
 export async function enrollAgent(
   hub: TestHub,
   share: string,
-  role: "source" | "replica",
+  role: "source" | "replica" | "peer",
   root: string,
   settings: AgentSettings = {},
 ) {

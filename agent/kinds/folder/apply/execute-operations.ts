@@ -237,7 +237,7 @@ async function carryOut(
   const { fs, index } = ctx;
   const record = async (entry: Omit<IndexEntry, "ino">) => {
     const after = await fs.stat(op.path);
-    index[op.path] = { ...entry, ino: after?.ino ?? 0 };
+    index[op.path] = { ...entry, ino: after?.ino ?? 0, seq: op.seq };
   };
   switch (plan.action) {
     case "unchanged":
