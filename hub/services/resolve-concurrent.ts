@@ -79,7 +79,10 @@ export function resolveConcurrent(options: {
   const loser = winner === reported ? current : reported;
   if (r.type === "file" && c.type === "file" && r.hash === c.hash) {
     // The same content written on both sides (two trees merged on joining): no conflict, the winner's metadata.
-    return { commit: winner === reported ? [{ entry: r, deviceId: reported.deviceId }] : [], outcome: undefined };
+    return {
+      commit: winner === reported ? [{ entry: r, deviceId: reported.deviceId }] : [],
+      outcome: undefined,
+    };
   }
   const keepBoth = policy === "keep-both" || r.type !== c.type;
   const atPath = winner === reported ? [{ entry: r, deviceId: reported.deviceId }] : [];
