@@ -82,12 +82,13 @@ export async function commitReport(
     isPeer: member.role === "peer",
   });
   const changed = settled.commit
-    .map(({ entry }) => entry)
-    .filter((entry) => {
+    .filter(({ entry, resend }) => {
       const existing = current.get(entry.path);
+      if (resend) return existing !== undefined;
       if (existing) return !isSameEntry(existing, entry);
       return entry.type !== "deleted";
-    });
+    })
+    .map(({ entry }) => entry);
   const authorOf = new Map(settled.commit.map(({ entry, deviceId: author }) => [entry.path, author]));
   await checkTree(ctx, {
     share: shareName,
@@ -211,7 +212,7 @@ async function settleConcurrent(
     versions: Map<string, { seq: number; deviceId: string }>;
     isPeer: boolean;
   },
-): Promise<{ commit: { entry: Entry; deviceId: string }[]; conflicts: ConflictOutcome[] }> {
+): Promise<{ commit: { entry: Entry; deviceId: string; resend?: boolean }[]; conflicts: ConflictOutcome[] }> {
   const strip = ({ baseSeq: _, ...entry }: ReportedEntry): Entry => entry;
   const isConcurrent = (entry: ReportedEntry) => {
     const version = input.versions.get(entry.path);
@@ -240,7 +241,7 @@ async function settleConcurrent(
     for (const row of rows) names.set(row.id, row.name);
   }
   const taken = new Set([...input.current.values()].filter((e) => e.type !== "deleted").map((e) => e.path));
-  const commit: { entry: Entry; deviceId: string }[] = [];
+  const commit: { entry: Entry; deviceId: string; resend?: boolean }[] = [];
   const conflicts: ConflictOutcome[] = [];
   const nowMs = ctx.now();
   for (const entry of input.reported) {

@@ -6,9 +6,13 @@ import type { ConflictPolicy } from "../../shared/protocol/shares.ts";
 /** One version of a path and the device that wrote it. */
 export type Version = { entry: Entry; deviceId: string; deviceName: string };
 
-/** What to commit (copies first, then the path itself), and what to tell the reporter. */
+/**
+ * What to commit (copies first, then the path itself), and what to tell the reporter. `resend` marks the hub's
+ * own version, committed again under a new sequence although unchanged: the reporter skipped it while its own
+ * change was unreported, and must now receive it (everyone else finds it already in place).
+ */
 export type Resolution = {
-  commit: { entry: Entry; deviceId: string }[];
+  commit: { entry: Entry; deviceId: string; resend?: boolean }[];
   /** Which version holds the path now, and where the other one went (undefined: nowhere — it was a delete). */
   outcome: { winner: "reported" | "hub"; copy?: string; reason: string } | undefined;
 };
@@ -43,8 +47,9 @@ export function resolveConcurrent(options: {
     for (let n = 2; options.isTaken(name); n++) name = conflictName(path, `${loser.deviceName}-${n}`, nowMs);
     return { entry: { ...loser.entry, path: name }, deviceId: loser.deviceId, path: name };
   };
+  const keepHub = { entry: c, deviceId: current.deviceId, resend: true };
   if (r.type === "deleted") {
-    return { commit: [], outcome: { winner: "hub", reason: "modify beats delete" } };
+    return { commit: [keepHub], outcome: { winner: "hub", reason: "modify beats delete" } };
   }
   if (c.type === "deleted") {
     return {
@@ -66,7 +71,7 @@ export function resolveConcurrent(options: {
     return {
       commit: [
         { entry: copy.entry, deviceId: copy.deviceId },
-        ...(dirSide === reported ? [{ entry: r, deviceId: reported.deviceId }] : []),
+        dirSide === reported ? { entry: r, deviceId: reported.deviceId } : keepHub,
       ],
       outcome: {
         winner: dirSide === reported ? "reported" : "hub",
@@ -85,7 +90,7 @@ export function resolveConcurrent(options: {
     };
   }
   const keepBoth = policy === "keep-both" || r.type !== c.type;
-  const atPath = winner === reported ? [{ entry: r, deviceId: reported.deviceId }] : [];
+  const atPath = winner === reported ? [{ entry: r, deviceId: reported.deviceId }] : [keepHub];
   if (!keepBoth) {
     return {
       commit: atPath,
