@@ -1,5 +1,6 @@
 // `agent status`: whether the agent runs, and per share what this machine holds and how far behind the hub it is.
 import { readFile } from "node:fs/promises";
+import { isConflictName } from "../shared/paths/conflict-name.ts";
 import { PRESENCE_HEADER } from "../shared/protocol/messages.ts";
 import { loadAgentConfig, resolveShares } from "./config/agent-config.ts";
 import { HubClient } from "./hub/hub-client.ts";
@@ -84,6 +85,9 @@ export async function agentStatus(stateDir: string, agent: AgentRunState) {
         lagBytes: hub?.lagBytes ?? null,
         lastError: stateError ?? state?.lastError ?? null,
         progress: await readProgress(stateDir, share.name, agent.running),
+        conflictCopies: Object.keys(state?.index ?? {})
+          .filter((path) => isConflictName(path))
+          .sort(),
       };
     }),
   );

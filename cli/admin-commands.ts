@@ -39,6 +39,12 @@ function formatShare(share: Row & { members: Row[]; recentRuns: Row[]; heldDelet
       `held delete: ${held.deletes} entries (of ${held.live}) from device ${held.deviceId}, since ${held.since}; nothing was deleted. If intended, confirm with: ${held.confirm}`,
     );
   }
+  const copies = share.conflictCopies as { count: number; paths: string[] } | undefined;
+  if (copies && copies.count > 0) {
+    lines.push(
+      `conflict copies: ${copies.count} (the losing side of concurrent edits; keep what you need and delete the rest): ${copies.paths.join(", ")}${copies.count > copies.paths.length ? ", …" : ""}`,
+    );
+  }
   if (share.deleteConfirmedUntil)
     lines.push(`mass delete confirmed: mass deletes are let through until ${share.deleteConfirmedUntil}`);
   lines.push(

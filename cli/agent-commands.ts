@@ -197,6 +197,18 @@ Example:
             ]),
           ),
         );
+        for (const s of status.shares) {
+          if (s.progress) {
+            console.log(
+              `${s.name}: syncing, ${s.progress.doneFiles}/${s.progress.totalFiles} files, ${s.progress.doneBytes}/${s.progress.totalBytes} B${s.progress.secondsLeft === null ? "" : `, about ${s.progress.secondsLeft} s left`}`,
+            );
+          }
+          if (s.conflictCopies.length > 0) {
+            console.log(
+              `${s.name}: ${s.conflictCopies.length} conflict copies: ${s.conflictCopies.join(", ")}`,
+            );
+          }
+        }
       }
       return 0;
     },

@@ -146,6 +146,15 @@ export async function commitReport(
   );
   const bytes = changed.reduce((sum, e) => sum + (e.type === "file" ? e.size : 0), 0);
   const runId = sql`(select max(${syncRuns.id}) from ${syncRuns})`;
+  const conflictRows = settled.conflicts.map((conflict) => ({
+    runId,
+    seq: headSql,
+    path: conflict.path,
+    action: "conflict",
+    bytes: 0,
+    ok: true,
+    error: `${conflict.winner === "reported" ? "this report's version" : "the hub's version"} kept (${conflict.reason})${conflict.copy ? `; the other is ${conflict.copy}` : ""}`,
+  }));
   const opRows = changed.map((entry, i) => ({
     runId,
     seq: sql`${headSql} - ${changed.length - i - 1}`,
@@ -175,6 +184,9 @@ export async function commitReport(
       .set({ headSeq: sql`${shares.headSeq} + ${changed.length}` })
       .where(eq(shares.name, shareName)),
     ...chunkForParams(opRows, OP_COLUMNS, ctx.limits.sqlParamLimit).map((chunk) =>
+      ctx.db.insert(syncOps).values(chunk),
+    ),
+    ...chunkForParams(conflictRows, OP_COLUMNS + 1, ctx.limits.sqlParamLimit).map((chunk) =>
       ctx.db.insert(syncOps).values(chunk),
     ),
     ...shareBlockStatements(ctx, shareName, needed, nowMs),

@@ -1,5 +1,5 @@
 // Shares and their members: create, list, show (with each member's cursor and lag), and a device's view.
-import { and, count, desc, eq, gt, sql } from "drizzle-orm";
+import { and, count, desc, eq, gt, like, ne, sql } from "drizzle-orm";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import type { DeviceShare, SharePolicy } from "../../shared/protocol/shares.ts";
 import { devices, entries, instructions, members, shareBlocks, shares, syncRuns } from "../db/schema.ts";
@@ -66,6 +66,19 @@ export async function showShare(ctx: HubContext, name: string) {
     .where(eq(members.share, name))
     .orderBy(devices.name);
   const [files] = await ctx.db.select({ n: count() }).from(entries).where(eq(entries.share, name));
+  // Conflict copies two-way shares keep of the losing side: there until a person looks and removes them.
+  const isCopy = and(
+    eq(entries.share, name),
+    ne(entries.type, "deleted"),
+    like(entries.path, "%.sync-conflict-%"),
+  );
+  const [copyCount] = await ctx.db.select({ n: count() }).from(entries).where(isCopy);
+  const copies = await ctx.db
+    .select({ path: entries.path })
+    .from(entries)
+    .where(isCopy)
+    .orderBy(entries.path)
+    .limit(CONFLICT_PATHS_SHOWN);
   const recentRuns = await ctx.db
     .select()
     .from(syncRuns)
@@ -98,6 +111,7 @@ export async function showShare(ctx: HubContext, name: string) {
     conflicts: share.conflicts,
     head: share.headSeq,
     entries: files?.n ?? 0,
+    conflictCopies: { count: copyCount?.n ?? 0, paths: copies.map((c) => c.path) },
     heldDelete:
       share.heldAt === null
         ? null
@@ -119,6 +133,7 @@ export async function showShare(ctx: HubContext, name: string) {
 }
 
 const RECENT_RUNS = 20;
+const CONFLICT_PATHS_SHOWN = 50;
 
 const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

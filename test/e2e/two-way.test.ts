@@ -1,6 +1,6 @@
 // Two-way shares with real processes: two peers and a replica converge, keep both sides of a conflict and lose
 // nothing — merging trees, edits both ways, edits while offline, delete against modify, rename against edit, a kill.
-import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readdir, readFile, rename, rm, utimes, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
 import {
@@ -17,6 +17,7 @@ import {
   waitFor,
   writeFiles,
 } from "../support/fleet.ts";
+import { queryHubDb } from "../support/hub-secrets.ts";
 
 type Member = { name: string; root: string; stateDir: string; deviceId: string; agent?: RunningProcess };
 type TwoWay = { hub: TestHub; a: Member; b: Member; replica: Member; members: Member[] };
@@ -110,6 +111,27 @@ test("two peers with different trees merge into the union; same content is not a
   expect(copies[0]).toMatch(/^clash\.sync-conflict-\d{8}-\d{6}-.+\.txt$/);
   const versions = [await text(fleet.replica, "clash.txt"), await text(fleet.replica, copies[0]!)].sort();
   expect(versions).toEqual(["from a\n", "from b\n"]);
+  // Visible: share show and agent status list the copy, the op log has the conflict.
+  const shown = await runCliCaptured([
+    "share",
+    "show",
+    "docs",
+    "--hub",
+    fleet.hub.url,
+    "--admin-token",
+    fleet.hub.adminToken,
+  ]);
+  expect(shown.stdout).toContain(`conflict copies: 1`);
+  expect(shown.stdout).toContain(copies[0]!);
+  const status = JSON.parse(
+    (await runCliCaptured(["agent", "status", "--state", fleet.replica.stateDir, "--json"])).stdout,
+  ) as { shares: { conflictCopies: string[] }[] };
+  expect(status.shares[0]!.conflictCopies).toEqual(copies);
+  const logged = await queryHubDb(
+    fleet.hub.dataDir,
+    "select path, error from sync_ops where action = 'conflict'",
+  );
+  expect(logged).toEqual([{ path: "clash.txt", error: expect.stringContaining(copies[0]!) }]);
   // Quiet once converged: the head stays still (nothing applied is reported back).
   const settled = await head(fleet);
   await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -189,3 +211,22 @@ test("a peer SIGKILLed mid-apply while the other keeps writing converges with no
   expect(await text(fleet.a, "written-while-dead.txt")).toBe("b\n");
   expect((await readdir(join(fleet.replica.root, "batch-2"))).length).toBe(400);
 }, 180_000);
+
+test("a peer whose clock is an hour behind (its files carry mtimes an hour old) still converges both ways", async () => {
+  const fleet = await twoWay();
+  fleet.members.forEach(start);
+  const behind = async (path: string, content: string) => {
+    await writeFiles(fleet.b.root, { [path]: content });
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    await utimes(join(fleet.b.root, path), hourAgo, hourAgo);
+  };
+  await behind("from-b.txt", "b's clock is slow\n");
+  await converged(fleet);
+  await writeFiles(fleet.a.root, { "from-b.txt": "a edits it later\n" });
+  await converged(fleet);
+  expect(await text(fleet.b, "from-b.txt")).toBe("a edits it later\n");
+  // The hub orders changes, not clocks: b's later edit (an hour "older" by its mtime) still reaches everyone.
+  await behind("from-b.txt", "b edits it again\n");
+  await converged(fleet);
+  expect(await text(fleet.a, "from-b.txt")).toBe("b edits it again\n");
+}, 120_000);
