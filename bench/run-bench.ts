@@ -15,12 +15,13 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runInitialSync } from "./scenarios/initial-sync.ts";
 import { runLatency } from "./scenarios/latency.ts";
+import { runTwoWay } from "./scenarios/two-way.ts";
 import { PRODUCT_DEBOUNCE_MS } from "./support/bench-fleet.ts";
 import { installInterruptHandler } from "./support/cleanup.ts";
 import { ensureRsync, findSyncthing, type ToolInfo } from "./support/peers.ts";
 import { log, round } from "./support/stats.ts";
 
-const SCENARIOS = ["latency", "initialSyncManySmall", "initialSyncOneLarge", "agentRss"] as const;
+const SCENARIOS = ["latency", "initialSyncManySmall", "initialSyncOneLarge", "agentRss", "twoWay"] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 const GIB = 1024 * 1024 * 1024;
@@ -125,6 +126,16 @@ async function attempt(name: ScenarioName, run: () => Promise<Result>): Promise<
     return undefined;
   }
 }
+
+await attempt("twoWay", () =>
+  runTwoWay({
+    tmpRoot,
+    peers: 3,
+    changes: quick ? 10 : 40,
+    operations: quick ? 200 : 1000,
+    debounceMs: settings.debounceMs,
+  }),
+);
 
 const latency = await attempt("latency", () =>
   runLatency({
