@@ -57,7 +57,14 @@ test("the onApply hook runs once per applied instruction that changed something,
   const second = (await readFile(log, "utf8")).slice(first.length);
   expect(second.split("\n").filter(Boolean)).toEqual(["run share=docs", "nginx.conf"]);
   expect(replica.agent.output()).toMatch(/onApply hook .* succeeded/);
-  const rows = await queryHubDb(fleet!.hub.dataDir, "select ok from sync_ops where action = 'hook'");
+  // The ack (which carries the hook's result) follows the hook: wait for its row.
+  const rows = await waitFor(
+    async () => {
+      const found = await queryHubDb(fleet!.hub.dataDir, "select ok from sync_ops where action = 'hook'");
+      return found.length >= 2 ? found : undefined;
+    },
+    { what: "both hook runs in the op log" },
+  );
   expect(rows.map((r) => Number(r.ok))).toEqual([1, 1]);
 });
 

@@ -170,7 +170,7 @@ test("a mass delete spread over several reports is held as a whole, not let thro
     what: "the hold",
   });
   expect(await liveEntries(fleet)).toBe(5000);
-});
+}, 180_000);
 
 test("a directory of more entries than one report holds, replaced by a file, is reported and committed", async () => {
   fleet = await startFleet({ replicas: 0 });
