@@ -54,6 +54,27 @@ async function ftlUptime(api: PiholeApi): Promise<number | undefined> {
   }
 }
 
+async function isDatabaseOpen(api: PiholeApi): Promise<boolean> {
+  return api.request({ method: "GET", path: "/groups", timeoutMs: 1000 }).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Gravity swaps gravity.db by rename and FTL reopens it: waits until the database answers again. */
+async function waitForDatabase(api: PiholeApi, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await isDatabaseOpen(api))) {
+    if (Date.now() > deadline)
+      throw new FleetsyncError(
+        "unavailable",
+        `Pi-hole at ${api.url} did not reopen its database within ${timeoutMs / 1000} s after gravity`,
+        { retryable: true },
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** After a change FTL restarts for by its own rules: waits until it went away (or restarted) and answers again. */
 async function waitForFtlRestart(
   api: PiholeApi,
@@ -65,7 +86,10 @@ async function waitForFtlRestart(
   while (Date.now() < deadline) {
     const uptime = await ftlUptime(api);
     if (uptime === undefined) sawDown = true;
-    else if (sawDown || (uptimeBefore !== undefined && uptime < uptimeBefore)) return;
+    else if (sawDown || (uptimeBefore !== undefined && uptime < uptimeBefore)) {
+      // Back over HTTP; its database opens a moment later.
+      if (await isDatabaseOpen(api)) return;
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new FleetsyncError(
@@ -144,6 +168,7 @@ export async function executePiholePlan(options: {
           timeoutMs: 0,
         });
         gravityRan = true;
+        await waitForDatabase(api);
         const problems = transcript.split("\n").filter((line) => line.includes("[✗]"));
         log.info("gravity ran because the set of adlists changed", { problems: problems.slice(0, 10) });
         if (!transcript.includes("Done.") && problems.length > 0)

@@ -27,6 +27,14 @@ export type PiholeApi = {
 
 export const PIHOLE_USER_AGENT = "fleetsync-agent (pihole share)";
 const RETRY_DELAYS_MS = [250, 1000, 2500];
+const DATABASE_WAIT_MS = 30_000;
+
+/** FTL refused a request because gravity.db is closed for a moment (reload, gravity swap, start). */
+class DatabaseBusyError extends FleetsyncError {
+  constructor(message: string) {
+    super("unavailable", message, { retryable: true });
+  }
+}
 
 type FtlError = { error?: { key?: string; message?: string; hint?: string | null } };
 type AuthBody = { session?: { valid?: boolean; sid?: string | null; message?: string | null } } & FtlError;
@@ -58,6 +66,18 @@ function ftlReason(body: FtlError | undefined, status: number): string {
   return `${e.message ?? e.key ?? `HTTP ${status}`}${e.hint ? ` (${e.hint})` : ""}`;
 }
 
+/** The innermost error code of a failed fetch (ECONNREFUSED, UND_ERR_SOCKET, TimeoutError …). */
+function causeCode(error: unknown): string {
+  let node = error as { cause?: unknown; code?: string; name?: string; errors?: unknown[] } | undefined;
+  let code = (error as Error).name === "TimeoutError" ? "timed out" : (error as Error).message;
+  for (let depth = 0; node && depth < 5; depth++) {
+    if (node.code) code = node.code;
+    else if (depth > 0 && (node as Error).message) code = (node as Error).message;
+    node = (node.cause ?? node.errors?.[0]) as typeof node;
+  }
+  return code;
+}
+
 async function send(
   url: string,
   request: PiholeRequest,
@@ -77,7 +97,7 @@ async function send(
       signal: timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined,
     });
   } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    const cause = causeCode(error);
     throw new FleetsyncError(
       "unavailable",
       `Pi-hole at ${url} is not answering ${request.method} /api${request.path} (${cause}); is pihole-FTL running? retrying later`,
@@ -150,39 +170,17 @@ export async function openPiholeApi(options: {
   const api: PiholeApi = {
     url,
     async request<T>(request: PiholeRequest): Promise<T> {
-      const { status, text, bytes } = await send(url, request, sid);
-      if (status === 401) {
-        throw new FleetsyncError(
-          "unauthenticated",
-          `Pi-hole at ${url} ended this agent's session during ${request.method} /api${request.path}; logging in again on the next run`,
-          { retryable: true },
-        );
+      // FTL closes gravity.db for a moment whenever it reloads it (after every list or domain write, after gravity):
+      // a request refused with database_error was not carried out, so it is sent again until the database is back.
+      const deadline = Date.now() + DATABASE_WAIT_MS;
+      for (;;) {
+        try {
+          return await requestOnce<T>(request);
+        } catch (error) {
+          if (!(error instanceof DatabaseBusyError) || Date.now() > deadline) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
       }
-      if (status >= 400) {
-        const reason = ftlReason(parseJson<FtlError>(text || new TextDecoder().decode(bytes)), status);
-        const hint =
-          status === 403
-            ? "; an app password needs webserver.api.app_sudo = true to change config keys"
-            : status >= 500
-              ? "; retrying later"
-              : "";
-        throw new FleetsyncError(
-          status === 403 ? "forbidden" : status >= 500 ? "unavailable" : "invalid",
-          `Pi-hole at ${url} refused ${request.method} /api${request.path}: ${reason}${hint}`,
-          { retryable: status >= 500 },
-        );
-      }
-      if (request.asBytes) return bytes as T;
-      if (request.asText) return text as T;
-      if (text === "") return undefined as T;
-      const parsed = parseJson<T>(text);
-      if (parsed === undefined)
-        throw new FleetsyncError(
-          "unavailable",
-          `Pi-hole at ${url} answered ${request.method} /api${request.path} with a body that is not JSON`,
-          { retryable: true },
-        );
-      return parsed;
     },
     async close(): Promise<void> {
       if (!sid) return;
@@ -191,6 +189,46 @@ export async function openPiholeApi(options: {
       await send(url, { method: "DELETE", path: "/auth", timeoutMs: 5000 }, current).catch(() => undefined);
     },
   };
+  async function requestOnce<T>(request: PiholeRequest): Promise<T> {
+    const { status, text, bytes } = await send(url, request, sid);
+    if (status === 401) {
+      throw new FleetsyncError(
+        "unauthenticated",
+        `Pi-hole at ${url} ended this agent's session during ${request.method} /api${request.path}; logging in again on the next run`,
+        { retryable: true },
+      );
+    }
+    if (status >= 400) {
+      const body = parseJson<FtlError>(text || new TextDecoder().decode(bytes));
+      const reason = ftlReason(body, status);
+      if (body?.error?.key === "database_error")
+        throw new DatabaseBusyError(
+          `Pi-hole at ${url} cannot reach its database for ${request.method} /api${request.path} (${reason}); FTL is probably starting or running gravity; retrying later`,
+        );
+      const hint =
+        status === 403
+          ? "; an app password needs webserver.api.app_sudo = true to change config keys"
+          : status >= 500
+            ? "; retrying later"
+            : "";
+      throw new FleetsyncError(
+        status === 403 ? "forbidden" : status >= 500 ? "unavailable" : "invalid",
+        `Pi-hole at ${url} refused ${request.method} /api${request.path}: ${reason}${hint}`,
+        { retryable: status >= 500 },
+      );
+    }
+    if (request.asBytes) return bytes as T;
+    if (request.asText) return text as T;
+    if (text === "") return undefined as T;
+    const parsed = parseJson<T>(text);
+    if (parsed === undefined)
+      throw new FleetsyncError(
+        "unavailable",
+        `Pi-hole at ${url} answered ${request.method} /api${request.path} with a body that is not JSON`,
+        { retryable: true },
+      );
+    return parsed;
+  }
   if (sid) await reapOwnSessions(api);
   return api;
 }
