@@ -35,7 +35,9 @@ function batches<T>(rows: T[], attrs: (row: T) => unknown): T[][] {
   const out = new Map<string, T[]>();
   for (const row of rows) {
     const k = JSON.stringify(attrs(row));
-    out.set(k, [...(out.get(k) ?? []), row]);
+    const run = out.get(k);
+    if (run) run.push(row);
+    else out.set(k, [row]);
   }
   return [...out.values()];
 }
