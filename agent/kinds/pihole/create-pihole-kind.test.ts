@@ -300,6 +300,20 @@ describe.skipIf(unavailable !== undefined)("the Pi-hole kind against real Pi-hol
     await sync(source, replicas);
   }, 120_000);
 
+  test("the watcher reports the Pi-hole dirty when FTL writes its directory", async () => {
+    const dirty: string[] = [];
+    const watcher = source.kind.watch((path) => dirty.push(path));
+    await watcher.ready;
+    try {
+      await primary.call("POST", "/domains/deny/exact", { domain: "watched.example", comment: null });
+      const deadline = Date.now() + 10_000;
+      while (dirty.length === 0 && Date.now() < deadline) await new Promise((ok) => setTimeout(ok, 50));
+      expect(dirty[0]).toBe("");
+    } finally {
+      await watcher.close();
+    }
+  });
+
   test("no Pi-hole holds a session of the agent after the syncs", async () => {
     for (const ftl of [primary, replicaA]) expect(await agentSessions(ftl)).toBe(0);
   });

@@ -2,7 +2,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import type { KindWatcher } from "../share-kind.ts";
 
-const WATCHED = /^(pihole\.toml|gravity\.db|gravity\.db-wal|custom\.list)$/;
+const WATCHED = /^(pihole\.toml|gravity\.db|custom\.list)/;
 
 export function watchPiholeDir(options: {
   configDir: string;
