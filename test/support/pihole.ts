@@ -48,6 +48,8 @@ export type FtlInstance = {
   startCount(): Promise<number>;
   /** One authenticated API call outside the agent (its own session, logged out after). */
   call<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Runs gravity and waits until FTL has reopened the new gravity.db (a write before that would be lost). */
+  runGravity(): Promise<string>;
   /** PATCH /api/config with a change FTL restarts for, and wait until it has restarted and answers again. */
   patchConfigRestarting(config: unknown): Promise<void>;
   remove(): Promise<void>;
@@ -143,6 +145,18 @@ export async function startFtl(options: { password?: string } = {}): Promise<Ftl
           await new Promise((ok) => setTimeout(ok, 200));
         }
       }
+    },
+    async runGravity() {
+      const summary = () => instance.call<{ gravity: { last_update: number } }>("GET", "/stats/summary");
+      const before = (await summary()).gravity.last_update;
+      const transcript = await instance.call<string>("POST", "/action/gravity");
+      const deadline = Date.now() + 60_000;
+      while ((await summary()).gravity.last_update <= before) {
+        if (Date.now() > deadline)
+          throw new Error(`Pi-hole at ${url} did not reload gravity.db after gravity`);
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      return transcript;
     },
     async patchConfigRestarting(config: unknown) {
       const starts = await instance.startCount();

@@ -61,18 +61,35 @@ async function isDatabaseOpen(api: PiholeApi): Promise<boolean> {
   );
 }
 
-/** Gravity swaps gravity.db by rename and FTL reopens it: waits until the database answers again. */
-async function waitForDatabase(api: PiholeApi, timeoutMs = 60_000): Promise<void> {
+async function lastGravityRun(api: PiholeApi): Promise<number | undefined> {
+  try {
+    const body = await api.request<{ gravity?: { last_update?: number } }>({
+      method: "GET",
+      path: "/stats/summary",
+    });
+    return body?.gravity?.last_update;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Gravity swaps gravity.db by rename and FTL reopens it a moment later; until then FTL still writes to the old,
+ * replaced file, so a change sent in between would be lost. Waits until FTL reports the new run.
+ */
+async function waitForGravityReload(
+  api: PiholeApi,
+  before: number | undefined,
+  timeoutMs = 60_000,
+): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await isDatabaseOpen(api))) {
-    if (Date.now() > deadline)
-      throw new FleetsyncError(
-        "unavailable",
-        `Pi-hole at ${api.url} did not reopen its database within ${timeoutMs / 1000} s after gravity`,
-        { retryable: true },
-      );
+  while (Date.now() < deadline) {
+    const now = await lastGravityRun(api);
+    if (now !== undefined && (before === undefined || now > before) && (await isDatabaseOpen(api)))
+      return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+  return false;
 }
 
 /** After a change FTL restarts for by its own rules: waits until it went away (or restarted) and answers again. */
@@ -161,6 +178,7 @@ export async function executePiholePlan(options: {
       log.info("dry run: would call the Pi-hole API", { method: "POST", path: "/api/action/gravity" });
     } else {
       try {
+        const before = await lastGravityRun(api);
         const transcript = await api.request<string>({
           method: "POST",
           path: "/action/gravity",
@@ -168,7 +186,8 @@ export async function executePiholePlan(options: {
           timeoutMs: 0,
         });
         gravityRan = true;
-        await waitForDatabase(api);
+        if (!(await waitForGravityReload(api, before)))
+          log.warn("FTL did not report the new gravity run within 60 s; going on", { url: api.url });
         const problems = transcript.split("\n").filter((line) => line.includes("[✗]"));
         log.info("gravity ran because the set of adlists changed", { problems: problems.slice(0, 10) });
         if (!transcript.includes("Done.") && problems.length > 0)
