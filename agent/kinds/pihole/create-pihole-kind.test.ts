@@ -12,8 +12,9 @@ import {
 } from "../../../test/support/pihole.ts";
 import type { AgentLogger } from "../../log/agent-logger.ts";
 import type { ShareIndex, ShareKind } from "../share-kind.ts";
-import { createPiholeKind } from "./create-pihole-kind.ts";
+import { createPiholeKind, documentEntry } from "./create-pihole-kind.ts";
 import { PIHOLE_USER_AGENT, withPiholeApi } from "./pihole-api.ts";
+import { encodeDocument } from "./pihole-documents.ts";
 import { PiholeShareSettingsSchema } from "./pihole-share-settings.ts";
 import { readPiholeState } from "./read-pihole-state.ts";
 
@@ -313,8 +314,73 @@ describe.skipIf(unavailable !== undefined)("the Pi-hole kind against real Pi-hol
     }
   });
 
+  test("a document FTL refuses fails with FTL's reason and leaves the replica as it was", async () => {
+    const bytes = encodeDocument("hosts", ["not-an-ip bad.lan"]);
+    const entry = await documentEntry(bytes);
+    const before = await stateOf(replicaA);
+    const [result] = await (replicas[0] as Node).kind.apply({
+      ops: [{ ...entry, path: "dns-hosts.json", type: "file", seq: ++seq, target: undefined }],
+      index: {},
+      deletes: "propagate",
+      dryRun: false,
+      signal: new AbortController().signal,
+      fetchBlocks: async () => new Map([[entry.blocks[0] as string, bytes]]),
+    });
+    expect(result).toMatchObject({ path: "dns-hosts.json", ok: false });
+    expect(result?.error).toBe(
+      `Pi-hole at ${replicaA.url} refused PATCH /api/config: Config item validation failed (dns.hosts[0]: neither a valid IPv4 nor IPv6 address ("not-an-ip"))`,
+    );
+    expect(await stateOf(replicaA)).toEqual(before);
+  });
+
+  test("with every API seat held by other clients the apply fails saying so, and succeeds once a seat is free", async () => {
+    const sids: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      const r = await fetch(`${replicaA.url}/api/auth`, {
+        method: "POST",
+        headers: { "User-Agent": "another-sync-tool" },
+        body: JSON.stringify({ password: "replica-a-pw" }),
+      });
+      const sid = ((await r.json()) as { session?: { sid?: string } }).session?.sid;
+      if (sid) sids.push(sid);
+    }
+    expect(sids.length).toBeGreaterThan(0);
+    await primary.call("POST", "/domains/deny/exact", { domain: "seats.example", comment: null });
+    const { results } = await sync(source, [replicas[0] as Node]);
+    expect(results[0]?.[0]?.error).toBe(
+      `Pi-hole at ${replicaA.url} has no free API seat (all webserver.api.max_sessions are held by other clients); retrying later — log out other clients or raise webserver.api.max_sessions`,
+    );
+    for (const sid of sids) await fetch(`${replicaA.url}/api/auth`, { method: "DELETE", headers: { sid } });
+    source.index = {};
+    const again = await sync(source, [replicas[0] as Node]);
+    expect(again.results[0]?.filter((x) => !x.ok)).toEqual([]);
+    expect((await stateOf(replicaA)).domains).toEqual((await stateOf(primary)).domains);
+  }, 60_000);
+
+  test("10,000 domains reach a replica, and a replica SIGKILLed mid-apply converges after its restart", async () => {
+    const names = Array.from({ length: 10_000 }, (_, i) => `host-${i}.bulk.example`);
+    for (let i = 0; i < names.length; i += 2000)
+      await primary.call("POST", "/domains/deny/exact", {
+        domain: names.slice(i, i + 2000),
+        comment: "bulk",
+      });
+    const applying = sync(source, [replicas[1] as Node]);
+    setTimeout(() => void replicaB.stop("SIGKILL"), 300);
+    const first = await applying;
+    await replicaB.restart();
+    expect(first.changed).toContain("domains.json");
+    source.index = {};
+    const second = await sync(source, [replicas[1] as Node]);
+    expect(second.results[0]?.filter((x) => !x.ok)).toEqual([]);
+    const wanted = await stateOf(primary);
+    expect(wanted.domains?.length).toBeGreaterThan(10_000);
+    expect(await stateOf(replicaB)).toEqual(wanted);
+  }, 900_000);
+
   test("no Pi-hole holds a session of the agent after the syncs", async () => {
     for (const ftl of [primary, replicaA]) expect(await agentSessions(ftl)).toBe(0);
+    // The password-less replica hands out no sessions at all.
+    expect(await agentSessions(replicaB)).toBe(0);
   });
 
   test("the agent's stale sessions left by a crash are reaped at the next login", async () => {

@@ -71,7 +71,8 @@ function causeCode(error: unknown): string {
   let node = error as { cause?: unknown; code?: string; name?: string; errors?: unknown[] } | undefined;
   let code = (error as Error).name === "TimeoutError" ? "timed out" : (error as Error).message;
   for (let depth = 0; node && depth < 5; depth++) {
-    if (node.code) code = node.code;
+    if (node.name === "TimeoutError") return "timed out";
+    if (typeof node.code === "string") code = node.code;
     else if (depth > 0 && (node as Error).message) code = (node as Error).message;
     node = (node.cause ?? node.errors?.[0]) as typeof node;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import type { PiholeDomain } from "./pihole-documents.ts";
-import { MAX_BODY_BYTES, renderPiholeRequests } from "./render-pihole-requests.ts";
+import { BATCH_TIMEOUT_MS, MAX_BODY_BYTES, renderPiholeRequests } from "./render-pihole-requests.ts";
 
 const ids = new Map([
   ["Default", 0],
@@ -66,6 +66,7 @@ describe("renderPiholeRequests", () => {
             { item: "a.example", type: "deny", kind: "exact" },
             { item: "b.example", type: "allow", kind: "exact" },
           ],
+          timeoutMs: BATCH_TIMEOUT_MS,
         },
       ],
     ],
@@ -97,6 +98,7 @@ describe("renderPiholeRequests", () => {
           method: "POST",
           path: "/clients",
           body: { client: ["10.0.0.1"], comment: null, groups: ["<id of new group new>"] },
+          timeoutMs: BATCH_TIMEOUT_MS,
         },
       ],
     ],
@@ -118,11 +120,13 @@ describe("renderPiholeRequests", () => {
         method: "POST",
         path: "/domains/deny/exact",
         body: { domain: ["a.example", "b.example"], comment: null, enabled: true, groups: [7] },
+        timeoutMs: BATCH_TIMEOUT_MS,
       },
       {
         method: "POST",
         path: "/domains/deny/exact",
         body: { domain: ["c.example"], comment: "x", enabled: true, groups: [7] },
+        timeoutMs: BATCH_TIMEOUT_MS,
       },
     ]);
   });

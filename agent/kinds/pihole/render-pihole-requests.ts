@@ -6,6 +6,9 @@ import type { PiholeStep } from "./plan-pihole-changes.ts";
 /** FTL discards JSON bodies of 64 KiB or more; stay well below. */
 export const MAX_BODY_BYTES = 48 * 1024;
 
+/** FTL adds rows one by one (tens of ms each on a busy Pi): a batch of thousands takes minutes, not seconds. */
+export const BATCH_TIMEOUT_MS = 10 * 60_000;
+
 /** Resolves a group name to this Pi-hole's id (a placeholder string in a dry run, for groups not created yet). */
 export type GroupIdOf = (name: string) => number | string;
 
@@ -120,6 +123,7 @@ export function renderPiholeRequests(step: PiholeStep, groupId: GroupIdOf): Piho
         method: "POST" as const,
         path: `/${step.item}:batchDelete`,
         body,
+        timeoutMs: BATCH_TIMEOUT_MS,
       }));
     }
     case "create": {
@@ -131,7 +135,7 @@ export function renderPiholeRequests(step: PiholeStep, groupId: GroupIdOf): Piho
               run.map((g) => g.name),
               (name) => ({ name, comment: run[0]?.comment ?? null, enabled: run[0]?.enabled ?? true }),
             ))
-              out.push({ method: "POST", path: "/groups", body });
+              out.push({ method: "POST", path: "/groups", body, timeoutMs: BATCH_TIMEOUT_MS });
           break;
         case "lists":
           for (const run of batches(step.rows as PiholeList[], (l) => [
@@ -150,7 +154,12 @@ export function renderPiholeRequests(step: PiholeStep, groupId: GroupIdOf): Piho
                 groups: ids(first.groups),
               }),
             ))
-              out.push({ method: "POST", path: `/lists?type=${first.type}`, body });
+              out.push({
+                method: "POST",
+                path: `/lists?type=${first.type}`,
+                body,
+                timeoutMs: BATCH_TIMEOUT_MS,
+              });
           }
           break;
         case "domains":
@@ -171,7 +180,12 @@ export function renderPiholeRequests(step: PiholeStep, groupId: GroupIdOf): Piho
                 groups: ids(first.groups),
               }),
             ))
-              out.push({ method: "POST", path: `/domains/${first.type}/${first.kind}`, body });
+              out.push({
+                method: "POST",
+                path: `/domains/${first.type}/${first.kind}`,
+                body,
+                timeoutMs: BATCH_TIMEOUT_MS,
+              });
           }
           break;
         case "clients":
@@ -181,7 +195,7 @@ export function renderPiholeRequests(step: PiholeStep, groupId: GroupIdOf): Piho
               run.map((c) => c.client),
               (client) => ({ client, comment: first.comment, groups: ids(first.groups) }),
             ))
-              out.push({ method: "POST", path: "/clients", body });
+              out.push({ method: "POST", path: "/clients", body, timeoutMs: BATCH_TIMEOUT_MS });
           }
           break;
       }
