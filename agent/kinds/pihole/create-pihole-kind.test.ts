@@ -1,5 +1,5 @@
 // The Pi-hole kind against real Pi-hole FTL v6.4.1: a source scanned, its documents applied on two replicas.
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import type { SequencedEntry } from "../../../shared/protocol/entry.ts";
@@ -216,6 +216,11 @@ describe.skipIf(unavailable !== undefined)("the Pi-hole kind against real Pi-hol
     expect(gravityAfter[0]).toBeGreaterThan(gravityBefore[0] as number);
     expect(gravityAfter[1]).toBeGreaterThan(gravityBefore[1] as number);
     expect(await queryDns(replicaB.dnsPort, "nas.lan")).toBe(1);
+    // Before its first apply each replica saved a Teleporter export of itself.
+    const backup = await readFile(
+      join(replicaA.dir, "agent-state", "pihole-backups", "dns-before-first-sync.zip"),
+    );
+    expect(backup.subarray(0, 4)).toEqual(Buffer.from("PK\x03\x04", "latin1"));
   }, 120_000);
 
   test("a second apply of the same documents changes nothing, runs no gravity and restarts no FTL", async () => {

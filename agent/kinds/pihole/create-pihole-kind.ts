@@ -239,9 +239,8 @@ export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
         if (!request.dryRun)
           for (const e of entries.values()) if (results.get(e.path)?.ok) request.index[e.path] = e.entry;
       }
-      return request.ops
-        .filter((op) => latest.get(op.path) === op)
-        .map((op) => results.get(op.path) as OperationResult);
+      // An operation a later one in the same batch replaced shares that one's outcome, under its own sequence.
+      return request.ops.map((op) => ({ ...(results.get(op.path) as OperationResult), seq: op.seq }));
     },
 
     watch(onDirty) {

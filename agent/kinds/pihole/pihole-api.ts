@@ -136,6 +136,13 @@ export async function openPiholeApi(options: {
       sid = body.session.sid ?? undefined;
       break;
     }
+    if (login.status === 404) {
+      throw new FleetsyncError(
+        "invalid",
+        `Pi-hole at ${url} has no /api/auth: it is older than Pi-hole v6 (FTL 6.0 or newer is required; upgrade it with "pihole -up")`,
+        { retryable: false },
+      );
+    }
     if (login.status === 401) {
       throw new FleetsyncError(
         "unauthenticated",
