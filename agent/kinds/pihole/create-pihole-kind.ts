@@ -129,7 +129,6 @@ export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
         result.updates.set(path, undefined);
         result.changed.add(path);
       }
-      await request.flush?.(result);
       return result;
     },
 
