@@ -382,6 +382,23 @@ describe.skipIf(unavailable !== undefined)("the Pi-hole kind against real Pi-hol
     expect(await stateOf(replicaB)).toEqual(wanted);
   }, 900_000);
 
+  test("config keys named in the share reach the replica, dns.upstreams included only because it is named", async () => {
+    const extra = { config: ["dns.upstreams", "dns.queryLogging"] };
+    const configSource = await makeNode(primary, extra);
+    const configReplica = await makeNode(replicaA, extra);
+    await primary.patchConfigRestarting({ dns: { upstreams: ["127.0.0.1#5335"] } });
+    await primary.call("PATCH", "/config", { config: { dns: { queryLogging: false } } });
+    const { changed, results } = await sync(configSource, [configReplica]);
+    expect(changed).toContain("config.json");
+    expect(results[0]?.filter((x) => !x.ok)).toEqual([]);
+    const dns = await replicaA.call<{ config: { dns: { upstreams: string[]; queryLogging: boolean } } }>(
+      "GET",
+      "/config/dns",
+    );
+    expect(dns.config.dns.upstreams).toEqual(["127.0.0.1#5335"]);
+    expect(dns.config.dns.queryLogging).toBe(false);
+  }, 120_000);
+
   test("no Pi-hole holds a session of the agent after the syncs", async () => {
     for (const ftl of [primary, replicaA]) expect(await agentSessions(ftl)).toBe(0);
     // The password-less replica hands out no sessions at all.

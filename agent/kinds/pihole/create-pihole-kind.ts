@@ -8,6 +8,7 @@ import type { OperationResult } from "../../../shared/protocol/messages.ts";
 import type { IndexEntry } from "../../state/share-state.ts";
 import type { ApplyRequest, KindDeps, KindScanResult, ScanRequest, ShareKind } from "../share-kind.ts";
 import { executePiholePlan } from "./execute-pihole-plan.ts";
+import { toLocalKeys } from "./map-renamed-config-keys.ts";
 import { type PiholeApi, type PiholeCredential, withPiholeApi } from "./pihole-api.ts";
 import {
   DOCUMENT_BY_ITEM,
@@ -210,7 +211,15 @@ export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
               sync: [...new Set([...settings.sync, "groups" as const])],
             };
             const current = await readPiholeState(api, syncGroups);
-            const plan = planPiholeChanges({ wanted, current: current.state, deletes: request.deletes });
+            const planned = planPiholeChanges({ wanted, current: current.state, deletes: request.deletes });
+            const plan = {
+              ...planned,
+              steps: planned.steps.map((step) =>
+                step.do === "patchConfig"
+                  ? { ...step, config: toLocalKeys(step.config, current.legacyKeys) }
+                  : step,
+              ),
+            };
             for (const [name, reason] of Object.entries(plan.problems)) {
               const e = entries.get(name as PiholeDocumentName);
               if (e) fail(e.seq, e.path, "write", `${e.path} ${reason}; nothing of it applied`);

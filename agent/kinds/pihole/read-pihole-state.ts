@@ -1,4 +1,5 @@
 // Reads the synced items of one Pi-hole through its API and turns them into its canonical state.
+import { legacyKeysOf, toCurrentKeys } from "./map-renamed-config-keys.ts";
 import type { PiholeApi } from "./pihole-api.ts";
 import { canonicalizeState, type PiholeState } from "./pihole-documents.ts";
 import { type PiholeShareSettings, refusalOfConfigKey } from "./pihole-share-settings.ts";
@@ -12,6 +13,8 @@ export type PiholeLiveState = {
   state: PiholeState;
   /** Group database ids of this Pi-hole, by name. */
   groupIds: Map<string, number>;
+  /** Config keys this (older) FTL knows by an older name, current name → its name. */
+  legacyKeys: Map<string, string>;
 };
 
 function lookup(tree: unknown, path: string[]): unknown {
@@ -51,6 +54,7 @@ export async function readPiholeState(
   const names = new Map(groups.map((g) => [g.id, g.name ?? ""]));
   const toNames = (ids: number[] | undefined) => (ids ?? []).map((id) => names.get(id) ?? `#${id}`);
   const state: PiholeState = {};
+  let legacyKeys = new Map<string, string>();
   if (items.has("groups"))
     state.groups = groups.map((g) => ({
       name: g.name ?? "",
@@ -92,7 +96,9 @@ export async function readPiholeState(
       state.hosts = (lookup(config, ["dns", "hosts"]) as string[] | undefined) ?? [];
     if (items.has("dns.cnameRecords"))
       state.cnameRecords = (lookup(config, ["dns", "cnameRecords"]) as string[] | undefined) ?? [];
-    if (settings.config.length > 0) state.config = pickConfigKeys(config, settings.config);
+    legacyKeys = legacyKeysOf(config);
+    if (settings.config.length > 0)
+      state.config = pickConfigKeys(toCurrentKeys(config, legacyKeys), settings.config);
   }
-  return { state: canonicalizeState(state), groupIds };
+  return { state: canonicalizeState(state), groupIds, legacyKeys };
 }
