@@ -12,7 +12,8 @@ import {
 } from "../../../test/support/pihole.ts";
 import type { AgentLogger } from "../../log/agent-logger.ts";
 import type { ShareIndex, ShareKind } from "../share-kind.ts";
-import { createPiholeKind, documentEntry } from "./create-pihole-kind.ts";
+import { createPiholeKind } from "./create-pihole-kind.ts";
+import { documentEntry } from "./document-entry.ts";
 import { PIHOLE_USER_AGENT, withPiholeApi } from "./pihole-api.ts";
 import { encodeDocument } from "./pihole-documents.ts";
 import { PiholeShareSettingsSchema } from "./pihole-share-settings.ts";
@@ -386,8 +387,7 @@ describe.skipIf(unavailable !== undefined)("the Pi-hole kind against real Pi-hol
     const extra = { config: ["dns.upstreams", "dns.queryLogging"] };
     const configSource = await makeNode(primary, extra);
     const configReplica = await makeNode(replicaA, extra);
-    await primary.patchConfigRestarting({ dns: { upstreams: ["127.0.0.1#5335"] } });
-    await primary.call("PATCH", "/config", { config: { dns: { queryLogging: false } } });
+    await primary.patchConfigRestarting({ dns: { upstreams: ["127.0.0.1#5335"], queryLogging: false } });
     const { changed, results } = await sync(configSource, [configReplica]);
     expect(changed).toContain("config.json");
     expect(results[0]?.filter((x) => !x.ok)).toEqual([]);

@@ -1,21 +1,16 @@
 // The Pi-hole share kind: a local Pi-hole's synced items as canonical JSON documents, applied row by row.
-import { createHash } from "node:crypto";
-import { mkdir, stat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { blockSizeFor } from "../../../shared/blocks/block-size.ts";
-import { contentHash } from "../../../shared/blocks/content-hash.ts";
 import type { OperationResult } from "../../../shared/protocol/messages.ts";
 import type { IndexEntry } from "../../state/share-state.ts";
 import type { ApplyRequest, KindDeps, KindScanResult, ScanRequest, ShareKind } from "../share-kind.ts";
+import { backUpPiholeOnce } from "./back-up-pihole-once.ts";
+import { documentEntry, encodeDocuments, sha256 } from "./document-entry.ts";
 import { executePiholePlan } from "./execute-pihole-plan.ts";
 import { toLocalKeys } from "./map-renamed-config-keys.ts";
 import { type PiholeApi, type PiholeCredential, withPiholeApi } from "./pihole-api.ts";
 import {
-  DOCUMENT_BY_ITEM,
   DOCUMENT_FILES,
   decodeDocument,
   documentOfFile,
-  encodeDocument,
   type PiholeDocumentName,
   type PiholeState,
 } from "./pihole-documents.ts";
@@ -24,39 +19,7 @@ import { planPiholeChanges } from "./plan-pihole-changes.ts";
 import { readPiholeState } from "./read-pihole-state.ts";
 import { watchPiholeDir } from "./watch-pihole-dir.ts";
 
-const DOCUMENT_MODE = 0o644;
 const CONFIG_DOCS: PiholeDocumentName[] = ["hosts", "cnameRecords", "config"];
-
-function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
-
-/** The index entry of a document's bytes: SHA-256 of fixed blocks, as for any file (mtime and inode 0). */
-export async function documentEntry(bytes: Uint8Array): Promise<IndexEntry> {
-  const blockSize = blockSizeFor(bytes.length);
-  const blocks: string[] = [];
-  for (let offset = 0; offset < bytes.length; offset += blockSize)
-    blocks.push(sha256(bytes.subarray(offset, offset + blockSize)));
-  return {
-    type: "file",
-    size: bytes.length,
-    mtimeMs: 0,
-    ino: 0,
-    mode: DOCUMENT_MODE,
-    blockSize,
-    blocks,
-    hash: await contentHash(bytes.length, blockSize, blocks),
-  };
-}
-
-/** The documents a share's settings sync, by virtual file name. */
-export function encodeDocuments(state: PiholeState, settings: PiholeShareSettings): Map<string, Uint8Array> {
-  const names = settings.sync.map((item) => DOCUMENT_BY_ITEM[item]);
-  if (settings.config.length > 0) names.push("config");
-  const out = new Map<string, Uint8Array>();
-  for (const name of names) out.set(DOCUMENT_FILES[name], encodeDocument(name, state[name] ?? []));
-  return out;
-}
 
 export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
   const settings = PiholeShareSettingsSchema.parse(config);
@@ -74,27 +37,6 @@ export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
     const { state } = await readPiholeState(api, settings);
     documents = encodeDocuments(state, settings);
     return documents;
-  }
-
-  async function backUpOnce(api: PiholeApi): Promise<void> {
-    const dir = join(deps.stateDir, "pihole-backups");
-    const file = join(dir, `${deps.shareName}-before-first-sync.zip`);
-    if (
-      await stat(file).then(
-        () => true,
-        () => false,
-      )
-    )
-      return;
-    const zip = await api.request<Uint8Array>({
-      method: "GET",
-      path: "/teleporter",
-      asBytes: true,
-      timeoutMs: 60_000,
-    });
-    await mkdir(dir, { recursive: true });
-    await writeFile(file, zip, { mode: 0o600 });
-    log.info("saved this Pi-hole's state before its first sync", { file });
   }
 
   return {
@@ -201,10 +143,11 @@ export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
         try {
           await run(async (api) => {
             if (!request.dryRun)
-              await backUpOnce(api).catch((error) =>
-                log.warn("could not save a Teleporter backup before the first sync", {
-                  error: (error as Error).message,
-                }),
+              await backUpPiholeOnce({ api, stateDir: deps.stateDir, shareName: deps.shareName, log }).catch(
+                (error) =>
+                  log.warn("could not save a Teleporter backup before the first sync", {
+                    error: (error as Error).message,
+                  }),
               );
             const syncGroups: PiholeShareSettings = {
               ...settings,

@@ -28,6 +28,7 @@ export type PiholeApi = {
 export const PIHOLE_USER_AGENT = "fleetsync-agent (pihole share)";
 const RETRY_DELAYS_MS = [250, 1000, 2500];
 const DATABASE_WAIT_MS = 30_000;
+const LOGOUT_ATTEMPTS = 20;
 
 /** FTL refused a request because gravity.db is closed for a moment (reload, gravity swap, start). */
 class DatabaseBusyError extends FleetsyncError {
@@ -194,7 +195,15 @@ export async function openPiholeApi(options: {
       if (!sid) return;
       const current = sid;
       sid = undefined;
-      await send(url, { method: "DELETE", path: "/auth", timeoutMs: 5000 }, current).catch(() => undefined);
+      // FTL restores sessions after a restart: a logout lost to a restart window would leave a seat taken.
+      for (let attempt = 0; attempt < LOGOUT_ATTEMPTS; attempt++) {
+        const answered = await send(url, { method: "DELETE", path: "/auth", timeoutMs: 5000 }, current).then(
+          () => true,
+          () => false,
+        );
+        if (answered) return;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
     },
   };
   async function requestOnce<T>(request: PiholeRequest): Promise<T> {
