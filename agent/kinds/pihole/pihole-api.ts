@@ -181,13 +181,27 @@ export async function openPiholeApi(options: {
     async request<T>(request: PiholeRequest): Promise<T> {
       // FTL closes gravity.db for a moment whenever it reloads it (after every list or domain write, after gravity):
       // a request refused with database_error was not carried out, so it is sent again until the database is back.
-      const deadline = Date.now() + DATABASE_WAIT_MS;
+      let deadline = Date.now() + DATABASE_WAIT_MS;
+      let hasRestartedDns = false;
       for (;;) {
         try {
           return await requestOnce<T>(request);
         } catch (error) {
-          if (!(error instanceof DatabaseBusyError) || Date.now() > deadline) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 100));
+          const isRestarting =
+            hasRestartedDns && error instanceof FleetsyncError && error.code === "unavailable";
+          if (!(error instanceof DatabaseBusyError) && !isRestarting) throw error;
+          if (Date.now() > deadline) {
+            // A DNS query that lands while gravity rebuilds its tables ("no such table: main.gravity") leaves FTL
+            // without its gravity database until something reloads it — blocking is broken meanwhile. Restarting
+            // FTL's DNS is the one reload the API offers; done once, and only after the database stayed away.
+            if (hasRestartedDns) throw error;
+            hasRestartedDns = true;
+            await requestOnce({ method: "POST", path: "/action/restartdns", timeoutMs: 10_000 }).catch(() => {
+              throw error;
+            });
+            deadline = Date.now() + DATABASE_WAIT_MS;
+          }
+          await new Promise((resolve) => setTimeout(resolve, hasRestartedDns ? 300 : 100));
         }
       }
     },
