@@ -1,0 +1,92 @@
+// Pi-hole shares end to end: a real hub and real agent processes in front of real Pi-hole FTL instances.
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { PIHOLE_USER_AGENT, withPiholeApi } from "../../agent/kinds/pihole/pihole-api.ts";
+import { PiholeShareSettingsSchema } from "../../agent/kinds/pihole/pihole-share-settings.ts";
+import { readPiholeState } from "../../agent/kinds/pihole/read-pihole-state.ts";
+import {
+  adminCall,
+  enrollAgent,
+  makeTempDir,
+  type RunningProcess,
+  startAgent,
+  startHubProcess,
+  type TestHub,
+  updateAgentConfig,
+  waitFor,
+} from "../support/fleet.ts";
+import { type FtlInstance, piholeUnavailable, startFtl } from "../support/pihole.ts";
+
+const unavailable = piholeUnavailable();
+if (unavailable) console.log(unavailable);
+
+const ITEMS = PiholeShareSettingsSchema.parse({});
+async function stateOf(ftl: FtlInstance) {
+  const credential = { password: ftl.password, shareName: "dns" };
+  return JSON.stringify(
+    (await withPiholeApi({ url: ftl.url, credential }, (api) => readPiholeState(api, ITEMS))).state,
+  );
+}
+
+/** Enrolls an agent for share "dns" and turns its share into a Pi-hole share in front of `ftl`. */
+async function piholeAgent(hub: TestHub, role: "source" | "replica", ftl: FtlInstance) {
+  const placeholder = await makeTempDir("fleetsync-pihole-root-");
+  const { stateDir } = await enrollAgent(hub, "dns", role, placeholder, { debounceMs: 100 });
+  const passwordFile = join(stateDir, "pihole-password");
+  await writeFile(passwordFile, `${ftl.password}\n`, { mode: 0o600 });
+  await updateAgentConfig(stateDir, (config) => {
+    config.shares.dns = {
+      kind: "pihole",
+      role,
+      pihole: { url: ftl.url, passwordFile, configDir: join(ftl.dir, "etc"), pollMinutes: 0.1 },
+    };
+  });
+  return { stateDir, agent: startAgent(stateDir) };
+}
+
+describe.skipIf(unavailable !== undefined)("Pi-hole replication through a real hub and agents", () => {
+  let hub: TestHub;
+  let ftls: FtlInstance[] = [];
+  const agents: RunningProcess[] = [];
+
+  beforeAll(async () => {
+    hub = await startHubProcess();
+    await adminCall(hub, "POST", "/v1/admin/shares", { name: "dns", kind: "pihole" });
+    ftls = await Promise.all([
+      startFtl({ password: "primary-pw" }),
+      startFtl({ password: "replica-1-pw" }),
+      startFtl({ password: "replica-2-pw" }),
+    ]);
+    const [primary, ...replicas] = ftls as [FtlInstance, ...FtlInstance[]];
+    agents.push((await piholeAgent(hub, "source", primary)).agent);
+    for (const replica of replicas) agents.push((await piholeAgent(hub, "replica", replica)).agent);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.stop()));
+    await hub?.stop();
+    await Promise.all(ftls.map((f) => f.remove()));
+  });
+
+  test("a group, a domain and a local DNS record added on the primary reach both replicas, with no session left behind", async () => {
+    const [primary, ...replicas] = ftls as [FtlInstance, ...FtlInstance[]];
+    await primary.call("POST", "/groups", { name: "kids", comment: null, enabled: true });
+    await primary.call("POST", "/domains/deny/exact", { domain: "bad.example", comment: "e2e", groups: [1] });
+    await primary.call("PATCH", "/config", { config: { dns: { hosts: ["192.168.1.10 nas.lan"] } } });
+    const wanted = await stateOf(primary);
+    for (const replica of replicas)
+      await waitFor(async () => (await stateOf(replica)) === wanted, {
+        timeoutMs: 60_000,
+        intervalMs: 500,
+        what: `replica ${replica.url} to match the primary`,
+      });
+    for (const ftl of ftls) {
+      const { sessions } = await ftl.call<{ sessions: Array<{ user_agent: string }> }>(
+        "GET",
+        "/auth/sessions",
+      );
+      expect(sessions.filter((s) => s.user_agent === PIHOLE_USER_AGENT).length).toBeLessThanOrEqual(1);
+    }
+  }, 120_000);
+});

@@ -1,0 +1,204 @@
+// Test support: real Pi-hole FTL instances (../shared/pihole/ftl-instance) on free loopback ports, and a tiny DNS probe.
+import { type ChildProcess, spawn } from "node:child_process";
+import { createSocket } from "node:dgram";
+import { existsSync } from "node:fs";
+import { readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { makeTempDir, REPO_ROOT } from "./fleet.ts";
+
+/** ../shared/pihole beside the clone (the worktree layout has it two levels up as well). */
+export const PIHOLE_DIR = [resolve(REPO_ROOT, "../shared/pihole"), "/work/shared/pihole"].find((d) =>
+  existsSync(join(d, "ftl-instance")),
+);
+
+/** Why real-Pi-hole tests cannot run here, or undefined. In CI the absence is a failure, never a skip. */
+export function piholeUnavailable(): string | undefined {
+  if (PIHOLE_DIR && process.getuid?.() === 0) return undefined;
+  const reason = PIHOLE_DIR
+    ? "real Pi-hole tests need root (ftl-instance uses a mount namespace)"
+    : `real Pi-hole tests skipped: ${resolve(REPO_ROOT, "../shared/pihole")} (Pi-hole FTL and ftl-instance) is absent`;
+  if (process.env.CI === "true") throw new Error(`${reason} — in CI it must be present`);
+  return reason;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => ok(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+export type FtlInstance = {
+  dir: string;
+  url: string;
+  webPort: number;
+  dnsPort: number;
+  password: string | undefined;
+  process: ChildProcess;
+  /** Stops FTL (SIGTERM, or SIGKILL for a crash) and waits for the process to end. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Starts FTL again on the same directory, as after a reboot. */
+  restart(): Promise<void>;
+  /** Number of "FTL started" lines in its log (FTL's own restarts included). */
+  startCount(): Promise<number>;
+  /** One authenticated API call outside the agent (its own session, logged out after). */
+  call<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Runs gravity and waits until FTL has reopened the new gravity.db (a write before that would be lost). */
+  runGravity(): Promise<string>;
+  /** PATCH /api/config with a change FTL restarts for, and wait until it has restarted and answers again. */
+  patchConfigRestarting(config: unknown): Promise<void>;
+  remove(): Promise<void>;
+};
+
+async function waitReady(url: string, password: string | undefined, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(`${url}/api/info/version`, { signal: AbortSignal.timeout(1000) });
+      // 401 with a password; without one FTL answers (200, or 500 for the versions file these instances lack).
+      if (!password || r.status === 401) return;
+    } catch {}
+    await new Promise((ok) => setTimeout(ok, 150));
+  }
+  throw new Error(`Pi-hole at ${url} did not become ready within ${timeoutMs} ms`);
+}
+
+export async function startFtl(options: { password?: string } = {}): Promise<FtlInstance> {
+  if (!PIHOLE_DIR) throw new Error("no ../shared/pihole");
+  const dir = await makeTempDir("fleetsync-ftl-");
+  const webPort = await freePort();
+  const dnsPort = await freePort();
+  const url = `http://127.0.0.1:${webPort}`;
+  const args = [dir, "--web", String(webPort), "--dns", String(dnsPort)];
+  if (options.password) args.push("--password", options.password);
+  const launch = () => {
+    const child = spawn(join(PIHOLE_DIR as string, "ftl-instance"), args, {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    child.stderr?.resume();
+    return child;
+  };
+  async function callOnce<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let sid: string | undefined;
+    if (options.password) {
+      const login = await fetch(`${url}/api/auth`, {
+        method: "POST",
+        body: JSON.stringify({ password: options.password }),
+        headers: { "User-Agent": "fleetsync-test" },
+      });
+      sid = ((await login.json()) as { session: { sid: string } }).session.sid;
+    }
+    try {
+      const r = await fetch(`${url}/api${path}`, {
+        method,
+        headers: { ...(sid ? { sid } : {}), "User-Agent": "fleetsync-test" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await r.text();
+      if (r.status >= 400) throw new Error(`${method} ${path} → ${r.status} ${text}`);
+      if (!(r.headers.get("content-type") ?? "").includes("json")) return text as T;
+      return (text ? JSON.parse(text) : undefined) as T;
+    } finally {
+      if (sid) await fetch(`${url}/api/auth`, { method: "DELETE", headers: { sid } });
+    }
+  }
+  const instance: FtlInstance = {
+    dir,
+    url,
+    webPort,
+    dnsPort,
+    password: options.password,
+    process: launch(),
+    async stop(signal = "SIGTERM") {
+      const child = instance.process;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const ended = new Promise((ok) => child.once("exit", ok));
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await ended;
+      clearTimeout(timer);
+    },
+    async restart() {
+      await instance.stop();
+      instance.process = launch();
+      await waitReady(url, options.password);
+    },
+    async startCount() {
+      const log = await readFile(join(dir, "log", "FTL.log"), "utf8").catch(() => "");
+      return log.split("\n").filter((line) => line.includes("########## FTL started")).length;
+    },
+    async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+      // Right after a start FTL answers HTTP before its database is open, and refuses connections while it restarts.
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await callOnce<T>(method, path, body);
+        } catch (error) {
+          const transient =
+            /database_error|fetch failed/.test(String(error)) ||
+            String((error as Error).cause).includes("ECONNREFUSED");
+          if (!transient || attempt >= 50) throw error;
+          await new Promise((ok) => setTimeout(ok, 200));
+        }
+      }
+    },
+    async runGravity() {
+      const summary = () => instance.call<{ gravity: { last_update: number } }>("GET", "/stats/summary");
+      const before = (await summary()).gravity.last_update;
+      const transcript = await instance.call<string>("POST", "/action/gravity");
+      const deadline = Date.now() + 60_000;
+      while ((await summary()).gravity.last_update <= before) {
+        if (Date.now() > deadline)
+          throw new Error(`Pi-hole at ${url} did not reload gravity.db after gravity`);
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      return transcript;
+    },
+    async patchConfigRestarting(config: unknown) {
+      const starts = await instance.startCount();
+      await instance.call("PATCH", "/config", { config });
+      const deadline = Date.now() + 30_000;
+      while ((await instance.startCount()) <= starts) {
+        if (Date.now() > deadline)
+          throw new Error(`Pi-hole at ${url} did not restart after PATCH /api/config`);
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      await waitReady(url, options.password);
+    },
+    async remove() {
+      await instance.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  await waitReady(url, options.password);
+  return instance;
+}
+
+/** Sends one A query for `name` to 127.0.0.1:`port`; resolves with the answer count, rejects on timeout. */
+export function queryDns(port: number, name: string, timeoutMs = 1000): Promise<number> {
+  const id = Math.floor(Math.random() * 65535);
+  const labels = name.split(".").flatMap((l) => [Buffer.from([l.length]), Buffer.from(l)]);
+  const packet = Buffer.concat([
+    Buffer.from([id >> 8, id & 255, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
+    ...labels,
+    Buffer.from([0, 0, 1, 0, 1]),
+  ]);
+  return new Promise((ok, fail) => {
+    const socket = createSocket("udp4");
+    const timer = setTimeout(() => {
+      socket.close();
+      fail(new Error(`no DNS answer for ${name} from 127.0.0.1:${port} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.on("message", (msg) => {
+      if (msg.readUInt16BE(0) !== id) return;
+      clearTimeout(timer);
+      socket.close();
+      ok(msg.readUInt16BE(6));
+    });
+    socket.send(packet, port, "127.0.0.1");
+  });
+}
