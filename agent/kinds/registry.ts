@@ -1,7 +1,9 @@
 // The share kinds this agent knows: the one place outside a kind's folder that imports it.
-import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import { describeZodError, FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import type { ResolvedShare } from "../config/agent-config.ts";
 import { createFolderKind } from "./folder/folder-kind.ts";
+import { createPiholeKind } from "./pihole/create-pihole-kind.ts";
+import { PiholeShareSettingsSchema } from "./pihole/pihole-share-settings.ts";
 import type { KindDeps, ShareKind } from "./share-kind.ts";
 
 type KindFactory = (share: ResolvedShare, deps: KindDeps) => ShareKind;
@@ -17,6 +19,16 @@ const KINDS: Record<string, KindFactory> = {
       },
       deps,
     ),
+  pihole: (share, deps) => {
+    const parsed = PiholeShareSettingsSchema.safeParse(share.settings ?? {});
+    if (!parsed.success) {
+      throw new FleetsyncError(
+        "invalid",
+        `${describeZodError(parsed.error, `agent.yaml shares.${share.name}.pihole`)}; see the README's "Pi-hole shares"`,
+      );
+    }
+    return createPiholeKind(parsed.data, deps);
+  },
 };
 
 /** The kind of `share`; a kind this agent does not have is a clear error naming the share. */

@@ -96,15 +96,14 @@ async function sync(source: Node, replicas: Node[], options: { dryRun?: boolean 
         ops,
         index: replica.index,
         deletes: "propagate",
+        localChange: "overwrite",
         dryRun: options.dryRun ?? false,
         signal: new AbortController().signal,
-        fetchBlocks: async (hashes) => {
-          const out = new Map<string, Uint8Array>();
+        fetchBlocks: async function* (hashes) {
           for (const hash of hashes) {
             const at = where.get(hash);
-            if (at) out.set(hash, await source.kind.readBlock(at));
+            if (at) yield { hash, bytes: await source.kind.readBlock(at) };
           }
-          return out;
         },
       }),
     );
@@ -328,9 +327,12 @@ describe.skipIf(unavailable !== undefined)("the Pi-hole kind against real Pi-hol
       ops: [{ ...entry, path: "dns-hosts.json", type: "file", seq: ++seq, target: undefined }],
       index: {},
       deletes: "propagate",
+      localChange: "overwrite",
       dryRun: false,
       signal: new AbortController().signal,
-      fetchBlocks: async () => new Map([[entry.blocks[0] as string, bytes]]),
+      fetchBlocks: async function* () {
+        yield { hash: entry.blocks[0] as string, bytes };
+      },
     });
     expect(result).toMatchObject({ path: "dns-hosts.json", ok: false });
     expect(result?.error).toBe(

@@ -1,6 +1,8 @@
 // The Pi-hole share kind: a local Pi-hole's synced items as canonical JSON documents, applied row by row.
+
 import type { OperationResult } from "../../../shared/protocol/messages.ts";
 import type { IndexEntry } from "../../state/share-state.ts";
+import { collectBlocks } from "../collect-blocks.ts";
 import type { ApplyRequest, KindDeps, KindScanResult, ScanRequest, ShareKind } from "../share-kind.ts";
 import { backUpPiholeOnce } from "./back-up-pihole-once.ts";
 import { documentEntry, encodeDocuments, sha256 } from "./document-entry.ts";
@@ -114,7 +116,7 @@ export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
           fail(op.seq, op.path, action, `${op.path} arrived as a ${op.type}, not a file; nothing applied`);
           continue;
         }
-        const blocks = await request.fetchBlocks(op.blocks, request.signal);
+        const blocks = await collectBlocks(request.fetchBlocks, op.blocks, request.signal);
         const parts: Uint8Array[] = [];
         const missing = op.blocks.filter(
           (hash) => !blocks.has(hash) || sha256(blocks.get(hash) as Uint8Array) !== hash,
