@@ -115,9 +115,9 @@ async function send(hub: HubModel, m: Member): Promise<void> {
     if (entry.type === "file") {
       const bytes = new TextEncoder().encode(m.fs.text(path) ?? "");
       const hashes = await hashBytes(bytes);
-      hashes.blocks.forEach((hash, i) =>
-        hub.blocks.set(hash, bytes.subarray(i * hashes.blockSize, (i + 1) * hashes.blockSize)),
-      );
+      hashes.blocks.forEach((hash, i) => {
+        hub.blocks.set(hash, bytes.subarray(i * hashes.blockSize, (i + 1) * hashes.blockSize));
+      });
     }
     reported.push({ ...entry, baseSeq: m.index[path]?.seq ?? 0 });
   }
