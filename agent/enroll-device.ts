@@ -18,6 +18,8 @@ export type EnrollOptions = {
   name?: string;
   /** share name → local root */
   paths: Record<string, string>;
+  /** Pi-hole share name → the local Pi-hole's API URL and password file (written to agent.yaml as given). */
+  pihole?: Record<string, { url?: string; passwordFile?: string }>;
   /** Replace an identity the state dir already holds (the old device stays on the hub until revoked). */
   force?: boolean;
 };
@@ -40,6 +42,13 @@ export async function enrollDevice(options: EnrollOptions) {
     throw new FleetsyncError(
       "invalid",
       `--path names share "${unknown}", but the token grants only: ${[...(granted?.keys() ?? [])].join(", ")}`,
+    );
+  }
+  const notPihole = Object.keys(options.pihole ?? {}).find((share) => granted?.get(share) === undefined && granted);
+  if (notPihole) {
+    throw new FleetsyncError(
+      "invalid",
+      `--pihole names share "${notPihole}", but the token grants only: ${[...(granted?.keys() ?? [])].join(", ")}`,
     );
   }
   await checkSharePaths({ stateDir, shares: options.paths });
@@ -72,7 +81,13 @@ export async function enrollDevice(options: EnrollOptions) {
         share.name,
         share.kind === "pihole"
           ? // The local Pi-hole's API settings are the device's own (its password never goes to the hub).
-            { kind: "pihole" as const, role: share.role, deletes: share.deletes, path: "", pihole: {} }
+            {
+              kind: "pihole" as const,
+              role: share.role,
+              deletes: share.deletes,
+              path: "",
+              pihole: { ...options.pihole?.[share.name] },
+            }
           : {
               kind: "folder" as const,
               path: options.paths[share.name] ? resolve(options.paths[share.name]!) : "",

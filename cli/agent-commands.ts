@@ -20,7 +20,8 @@ type Subcommand = { help: string; run(args: string[], env: NodeJS.ProcessEnv): P
 
 export const AGENT_COMMANDS: Record<string, Subcommand> = {
   enroll: {
-    help: `Usage: fleetsync agent enroll --hub URL --token TOKEN --state DIR [--name NAME] [--path SHARE=DIR ...] [--force]
+    help: `Usage: fleetsync agent enroll --hub URL --token TOKEN --state DIR [--name NAME] [--path SHARE=DIR ...]
+                             [--pihole SHARE=URL --pihole-password-file SHARE=FILE ...] [--force]
 
 Enrolls this machine: generates its Ed25519 key pair (the private key stays in DIR, mode 0600),
 trades the token for a device identity, pins the hub's keys and writes DIR/agent.yaml.
@@ -33,6 +34,9 @@ Options:
   --state DIR        where this agent keeps its identity, config and state (outside every share folder)
   --name NAME        how the hub lists this device (default: the token's --label, else the host name)
   --path SHARE=DIR   the local folder of a share (repeatable; editable later in agent.yaml)
+  --pihole SHARE=URL the Pi-hole of a Pi-hole share, on this machine (loopback), e.g. http://127.0.0.1:80
+  --pihole-password-file SHARE=FILE
+                     a file holding that Pi-hole's web or app password (it never leaves this machine)
   --force            replace the identity DIR already holds; then revoke the old device on the hub
 
 Example:
@@ -46,6 +50,8 @@ Example:
           state: { type: "string" },
           name: { type: "string" },
           path: { type: "string", multiple: true },
+          pihole: { type: "string", multiple: true },
+          "pihole-password-file": { type: "string", multiple: true },
           force: { type: "boolean", default: false },
           json: { type: "boolean", default: false },
           help: { type: "boolean", short: "h", default: false },
@@ -64,6 +70,20 @@ Example:
         if (eq <= 0 || eq === item.length - 1) throw new UsageError(`--path ${item}: expected SHARE=DIR`);
         paths[item.slice(0, eq)] = item.slice(eq + 1);
       }
+      const pihole: Record<string, { url?: string; passwordFile?: string }> = {};
+      for (const [flag, key] of [
+        ["pihole", "url"],
+        ["pihole-password-file", "passwordFile"],
+      ] as const) {
+        for (const item of values[flag] ?? []) {
+          const eq = item.indexOf("=");
+          if (eq <= 0 || eq === item.length - 1)
+            throw new UsageError(`--${flag} ${item}: expected SHARE=${key === "url" ? "URL" : "FILE"}`);
+          const share = item.slice(0, eq);
+          const value = item.slice(eq + 1);
+          pihole[share] = { ...pihole[share], [key]: key === "passwordFile" ? resolve(value) : value };
+        }
+      }
       const { enrollDevice } = await import("../agent/enroll-device.ts");
       // Held while enrolling: no agent may run on a state dir whose identity is being written.
       const lock = await acquireProcessLock({ kind: "agent", dir: resolve(values.state) });
@@ -73,6 +93,7 @@ Example:
         stateDir: values.state,
         name: values.name,
         paths,
+        pihole,
         force: values.force,
       }).finally(() => lock.release());
       const revoke = result.replaced

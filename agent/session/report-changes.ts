@@ -154,6 +154,11 @@ function remainingTotals(entries: Entry[], wasLive: (path: string) => boolean): 
   return totals;
 }
 
+/** Code-unit order: the same on every machine, whatever its locale (and no collation tables loaded). */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 async function uploadBlocks(
   client: HubClient,
   readBlock: ShareKind["readBlock"],
@@ -190,7 +195,7 @@ async function uploadBlocks(
     .map((hash) => ({ hash, at: locations.get(hash) }))
     .sort(
       (a, b) =>
-        (a.at?.path ?? "").localeCompare(b.at?.path ?? "") || (a.at?.offset ?? 0) - (b.at?.offset ?? 0),
+        compareText(a.at?.path ?? "", b.at?.path ?? "") || (a.at?.offset ?? 0) - (b.at?.offset ?? 0),
     );
   for (const { hash, at } of ordered) {
     if (!at) throw new Error(`hub asked for block ${hash}, which this report does not contain`);
