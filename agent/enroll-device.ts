@@ -44,7 +44,9 @@ export async function enrollDevice(options: EnrollOptions) {
       `--path names share "${unknown}", but the token grants only: ${[...(granted?.keys() ?? [])].join(", ")}`,
     );
   }
-  const notPihole = Object.keys(options.pihole ?? {}).find((share) => granted?.get(share) === undefined && granted);
+  const notPihole = Object.keys(options.pihole ?? {}).find(
+    (share) => granted?.get(share) === undefined && granted,
+  );
   if (notPihole) {
     throw new FleetsyncError(
       "invalid",

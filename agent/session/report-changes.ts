@@ -194,8 +194,7 @@ async function uploadBlocks(
   const ordered = missing
     .map((hash) => ({ hash, at: locations.get(hash) }))
     .sort(
-      (a, b) =>
-        compareText(a.at?.path ?? "", b.at?.path ?? "") || (a.at?.offset ?? 0) - (b.at?.offset ?? 0),
+      (a, b) => compareText(a.at?.path ?? "", b.at?.path ?? "") || (a.at?.offset ?? 0) - (b.at?.offset ?? 0),
     );
   for (const { hash, at } of ordered) {
     if (!at) throw new Error(`hub asked for block ${hash}, which this report does not contain`);
