@@ -69,9 +69,11 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
       signal,
     });
     const failedPaths = new Set(results.filter((r) => !r.ok).map((r) => r.path));
+    // A kind may add results of its own (a Pi-hole's gravity run); the run is whole when every operation has one.
+    const answered = new Set(results.map((r) => r.path));
     return {
       results,
-      reachedSeq: results.length === ops.length ? range.toSeq : range.fromSeq,
+      reachedSeq: ops.every((op) => answered.has(op.path)) ? range.toSeq : range.fromSeq,
       failed: ops.filter((op) => failedPaths.has(op.path)),
     };
   };
@@ -223,7 +225,7 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
     reachedSeq: number,
   ): Promise<OperationResult | undefined> => {
     const changedPaths = results
-      .filter((r) => r.ok && r.action !== "unchanged" && r.action !== "skip")
+      .filter((r) => r.ok && r.action !== "unchanged" && r.action !== "skip" && r.action !== "gravity")
       .map((r) => r.path);
     if (!share.onApply || changedPaths.length === 0) return undefined;
     const hook = resolveOnApply(share.onApply);

@@ -2,7 +2,16 @@
 import { and, count, desc, eq, gt, like, ne, sql } from "drizzle-orm";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import type { DeviceShare, SharePolicy } from "../../shared/protocol/shares.ts";
-import { devices, entries, instructions, members, shareBlocks, shares, syncRuns } from "../db/schema.ts";
+import {
+  devices,
+  entries,
+  instructions,
+  members,
+  shareBlocks,
+  shares,
+  syncOps,
+  syncRuns,
+} from "../db/schema.ts";
 import { auditStatement } from "./audit.ts";
 import type { HubContext } from "./hub-context.ts";
 
@@ -89,6 +98,17 @@ export async function showShare(ctx: HubContext, name: string) {
   for (const { member, device } of rows) {
     const cursor = member.role === "source" ? share.headSeq : member.cursor;
     const lag = await lagOf(ctx, name, cursor);
+    // A Pi-hole replica's last gravity run, as its agent recorded it in the op log.
+    const [gravity] =
+      share.kind === "pihole" && member.role !== "source"
+        ? await ctx.db
+            .select({ at: sql<number>`max(${syncRuns.at})` })
+            .from(syncOps)
+            .innerJoin(syncRuns, eq(syncRuns.id, syncOps.runId))
+            .where(
+              and(eq(syncRuns.share, name), eq(syncRuns.deviceId, device.id), eq(syncOps.action, "gravity")),
+            )
+        : [];
     shown.push({
       deviceId: device.id,
       name: device.name,
@@ -102,6 +122,7 @@ export async function showShare(ctx: HubContext, name: string) {
       dryRun: member.dryRun,
       lastError: member.lastError,
       lastErrorAt: member.lastError === null ? null : isoOrNull(member.lastErrorAt),
+      ...(share.kind === "pihole" ? { lastGravityAt: isoOrNull(gravity?.at ?? null) } : {}),
     });
   }
   return {

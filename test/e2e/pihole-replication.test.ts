@@ -31,7 +31,11 @@ async function stateOf(ftl: FtlInstance) {
   for (let attempt = 1; ; attempt++) {
     try {
       return JSON.stringify(
-        (await withPiholeApi({ url: ftl.url, credential }, (api) => readPiholeState(api, ITEMS))).state,
+        (
+          await withPiholeApi({ url: ftl.url, credential, userAgent: "fleetsync-e2e-test" }, (api) =>
+            readPiholeState(api, ITEMS),
+          )
+        ).state,
       );
     } catch (error) {
       if (attempt >= 5 || !/ended this agent's session/.test((error as Error).message)) throw error;
@@ -99,4 +103,39 @@ describe.skipIf(unavailable !== undefined)("Pi-hole replication through a real h
       expect(sessions.filter((s) => s.user_agent === PIHOLE_USER_AGENT).length).toBeLessThanOrEqual(1);
     }
   }, 120_000);
+
+  test("an adlist added on the primary runs gravity on each replica, recorded in the op log and share show", async () => {
+    const [primary, ...replicas] = ftls as [FtlInstance, ...FtlInstance[]];
+    for (const ftl of ftls) await writeFile(join(ftl.dir, "etc", "ads.txt"), "ads.example\n");
+    await primary.call("POST", "/lists?type=block", {
+      address: "file:///etc/pihole/ads.txt",
+      comment: "e2e list",
+      groups: [0],
+      enabled: true,
+    });
+    const wanted = await stateOf(primary);
+    for (const replica of replicas)
+      await waitFor(async () => (await stateOf(replica)) === wanted, {
+        timeoutMs: 120_000,
+        intervalMs: 500,
+        what: `replica ${replica.url} to have the new adlist`,
+      });
+    const shown = await waitFor(
+      async () => {
+        const answer = (await adminCall(hub, "GET", "/v1/admin/shares/dns")) as {
+          members: { role: string; lastGravityAt: string | null }[];
+        };
+        const replicaMembers = answer.members.filter((m) => m.role === "replica");
+        return replicaMembers.every((m) => m.lastGravityAt !== null) ? replicaMembers : undefined;
+      },
+      { timeoutMs: 150_000, what: "a gravity run recorded for both replicas" },
+    ).catch((error) => {
+      // What the first replica agent did, to see why no gravity run was recorded.
+      console.log(agents[1]!.output().split("
+").slice(-40).join("
+"));
+      throw error;
+    });
+    expect(shown).toHaveLength(2);
+  }, 240_000);
 });

@@ -88,6 +88,7 @@ export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
     },
 
     async apply(request: ApplyRequest): Promise<OperationResult[]> {
+      let gravityRunAt: number | undefined;
       const results = new Map<string, OperationResult>();
       const wanted: PiholeState = {};
       const entries = new Map<PiholeDocumentName, { seq: number; path: string; entry: IndexEntry }>();
@@ -185,6 +186,7 @@ export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
               const e = entries.get(name);
               if (e) fail(e.seq, e.path, "write", reason);
             }
+            if (done.gravityRan) gravityRunAt = Date.now();
           });
         } catch (error) {
           for (const e of entries.values()) fail(e.seq, e.path, "write", (error as Error).message);
@@ -193,7 +195,12 @@ export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
           for (const e of entries.values()) if (results.get(e.path)?.ok) request.index[e.path] = e.entry;
       }
       // An operation a later one in the same batch replaced shares that one's outcome, under its own sequence.
-      return request.ops.map((op) => ({ ...(results.get(op.path) as OperationResult), seq: op.seq }));
+      const perOp = request.ops.map((op) => ({ ...(results.get(op.path) as OperationResult), seq: op.seq }));
+      // A gravity run is recorded in the hub's op log beside the documents that needed it.
+      const last = request.ops.at(-1);
+      return gravityRunAt !== undefined && last
+        ? [...perOp, { seq: last.seq, path: "(gravity)", action: "gravity", ok: true, bytes: 0 }]
+        : perOp;
     },
 
     watch(onDirty) {

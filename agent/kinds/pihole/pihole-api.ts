@@ -84,8 +84,9 @@ async function send(
   url: string,
   request: PiholeRequest,
   sid: string | undefined,
+  userAgent = PIHOLE_USER_AGENT,
 ): Promise<{ status: number; text: string; bytes: Uint8Array }> {
-  const headers: Record<string, string> = { "User-Agent": PIHOLE_USER_AGENT, Accept: "application/json" };
+  const headers: Record<string, string> = { "User-Agent": userAgent, Accept: "application/json" };
   if (sid) headers.sid = sid;
   if (request.body !== undefined) headers["Content-Type"] = "application/json";
   if (request.asText) headers.Connection = "close";
@@ -122,8 +123,11 @@ function parseJson<T>(text: string): T | undefined {
 export async function openPiholeApi(options: {
   url: string;
   credential: PiholeCredential;
+  /** Who this client says it is; its own stale sessions (by this name) are reaped. The agent's by default. */
+  userAgent?: string;
 }): Promise<PiholeApi> {
   const { url, credential } = options;
+  const userAgent = options.userAgent ?? PIHOLE_USER_AGENT;
   const password = await readPassword(credential, url);
   let sid: string | undefined;
   for (let attempt = 0; ; attempt++) {
@@ -131,6 +135,7 @@ export async function openPiholeApi(options: {
       url,
       { method: "POST", path: "/auth", body: { password: password ?? "" } },
       undefined,
+      userAgent,
     );
     const body = parseJson<AuthBody>(login.text);
     if (login.status === 200 && body?.session?.valid) {
@@ -211,7 +216,12 @@ export async function openPiholeApi(options: {
       sid = undefined;
       // FTL restores sessions after a restart: a logout lost to a restart window would leave a seat taken.
       for (let attempt = 0; attempt < LOGOUT_ATTEMPTS; attempt++) {
-        const answered = await send(url, { method: "DELETE", path: "/auth", timeoutMs: 5000 }, current).then(
+        const answered = await send(
+          url,
+          { method: "DELETE", path: "/auth", timeoutMs: 5000 },
+          current,
+          userAgent,
+        ).then(
           () => true,
           () => false,
         );
@@ -221,7 +231,7 @@ export async function openPiholeApi(options: {
     },
   };
   async function requestOnce<T>(request: PiholeRequest): Promise<T> {
-    const { status, text, bytes } = await send(url, request, sid);
+    const { status, text, bytes } = await send(url, request, sid, userAgent);
     if (status === 401) {
       throw new FleetsyncError(
         "unauthenticated",
@@ -260,21 +270,21 @@ export async function openPiholeApi(options: {
       );
     return parsed;
   }
-  if (sid) await reapOwnSessions(api);
+  if (sid) await reapOwnSessions(api, userAgent);
   return api;
 }
 
 type SessionRow = { id: number; current_session: boolean; user_agent: string | null };
 
 /** Deletes this agent's sessions other than the current one (left by a crash or a killed run). */
-async function reapOwnSessions(api: PiholeApi): Promise<void> {
+async function reapOwnSessions(api: PiholeApi, userAgent: string): Promise<void> {
   try {
     const { sessions } = await api.request<{ sessions: SessionRow[] }>({
       method: "GET",
       path: "/auth/sessions",
     });
     for (const s of sessions) {
-      if (s.current_session || s.user_agent !== PIHOLE_USER_AGENT) continue;
+      if (s.current_session || s.user_agent !== userAgent) continue;
       await api.request({ method: "DELETE", path: `/auth/session/${s.id}` });
     }
   } catch {
@@ -284,7 +294,7 @@ async function reapOwnSessions(api: PiholeApi): Promise<void> {
 
 /** Runs `work` in one session that is always logged out, also when `work` throws. */
 export async function withPiholeApi<T>(
-  options: { url: string; credential: PiholeCredential },
+  options: { url: string; credential: PiholeCredential; userAgent?: string },
   work: (api: PiholeApi) => Promise<T>,
 ): Promise<T> {
   const api = await openPiholeApi(options);
