@@ -131,9 +131,7 @@ describe.skipIf(unavailable !== undefined)("Pi-hole replication through a real h
       { timeoutMs: 150_000, what: "a gravity run recorded for both replicas" },
     ).catch((error) => {
       // What the first replica agent did, to see why no gravity run was recorded.
-      console.log(agents[1]!.output().split("
-").slice(-40).join("
-"));
+      console.log(agents[1]!.output().split("\n").slice(-40).join("\n"));
       throw error;
     });
     expect(shown).toHaveLength(2);
