@@ -22,8 +22,9 @@ afterEach(async () => {
   fleet = undefined;
 });
 
+/** Adds a replica whose share runs `onApply` (the fleet's hub and source are already running). */
 async function replicaWithHook(onApply: unknown) {
-  fleet = await startFleet({ replicas: 0 });
+  fleet ??= await startFleet({ replicas: 0 });
   const root = join(await makeTempDir("fleetsync-hooked-"), "replica");
   const enrolled = await enrollAgent(fleet.hub, fleet.share, "replica", root);
   await updateAgentConfig(enrolled.stateDir, (config) => {
@@ -37,10 +38,18 @@ async function replicaWithHook(onApply: unknown) {
 test("the onApply hook runs once per applied instruction that changed something, with the changed paths", async () => {
   const logDir = await makeTempDir("fleetsync-hook-log-");
   const log = join(logDir, "runs.log");
+  // The first sync is one instruction: everything is on the hub before the replica starts (written while it
+  // runs, the files could arrive in two reports, and rightly run the hook twice).
+  fleet = await startFleet({ replicas: 0 });
+  await writeFiles(fleet.sourceRoot, { "nginx.conf": "server {}\n", "sites/a.conf": "a\n" });
+  await waitFor(
+    async () =>
+      Number((await queryHubDb(fleet!.hub.dataDir, "select head_seq from shares"))[0]?.head_seq) >= 3,
+    { what: "the source's three entries on the hub" },
+  );
   const replica = await replicaWithHook(
     `echo "run share=$FLEETSYNC_SHARE" >> ${log}; cat "$FLEETSYNC_CHANGED_PATHS" >> ${log}`,
   );
-  await writeFiles(fleet!.sourceRoot, { "nginx.conf": "server {}\n", "sites/a.conf": "a\n" });
   await waitForConvergence(fleet!);
   await waitFor(async () => (await readFile(log, "utf8").catch(() => "")).includes("nginx.conf"), {
     what: "the hook's record of the first sync",
