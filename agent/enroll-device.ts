@@ -37,21 +37,17 @@ export async function enrollDevice(options: EnrollOptions) {
     );
   }
   const granted = sharesNamedBy(options.token);
-  const unknown = granted && Object.keys(options.paths).find((share) => !granted.has(share));
-  if (unknown) {
-    throw new FleetsyncError(
-      "invalid",
-      `--path names share "${unknown}", but the token grants only: ${[...(granted?.keys() ?? [])].join(", ")}`,
-    );
-  }
-  const notPihole = Object.keys(options.pihole ?? {}).find(
-    (share) => granted?.get(share) === undefined && granted,
-  );
-  if (notPihole) {
-    throw new FleetsyncError(
-      "invalid",
-      `--pihole names share "${notPihole}", but the token grants only: ${[...(granted?.keys() ?? [])].join(", ")}`,
-    );
+  for (const [flag, named] of [
+    ["--path", options.paths],
+    ["--pihole", options.pihole ?? {}],
+  ] as const) {
+    const unknown = granted && Object.keys(named).find((share) => !granted.has(share));
+    if (unknown) {
+      throw new FleetsyncError(
+        "invalid",
+        `${flag} names share "${unknown}", but the token grants only: ${[...(granted?.keys() ?? [])].join(", ")}`,
+      );
+    }
   }
   await checkSharePaths({ stateDir, shares: options.paths });
   if (granted) await prepareShareFolders(granted, options.paths);

@@ -18,6 +18,13 @@ async function checkUserExists(user: string): Promise<void> {
 
 type Subcommand = { help: string; run(args: string[], env: NodeJS.ProcessEnv): Promise<number> };
 
+/** `SHARE=VALUE` as typed after `--flag`, split at the first "=" (both sides non-empty). */
+function splitSharePair(flag: string, item: string, what: string): [string, string] {
+  const eq = item.indexOf("=");
+  if (eq <= 0 || eq === item.length - 1) throw new UsageError(`--${flag} ${item}: expected SHARE=${what}`);
+  return [item.slice(0, eq), item.slice(eq + 1)];
+}
+
 export const AGENT_COMMANDS: Record<string, Subcommand> = {
   enroll: {
     help: `Usage: fleetsync agent enroll --hub URL --token TOKEN --state DIR [--name NAME] [--path SHARE=DIR ...]
@@ -66,23 +73,17 @@ Example:
       checkHubUrl(values.hub);
       const paths: Record<string, string> = {};
       for (const item of values.path ?? []) {
-        const eq = item.indexOf("=");
-        if (eq <= 0 || eq === item.length - 1) throw new UsageError(`--path ${item}: expected SHARE=DIR`);
-        paths[item.slice(0, eq)] = item.slice(eq + 1);
+        const [share, dir] = splitSharePair("path", item, "DIR");
+        paths[share] = dir;
       }
       const pihole: Record<string, { url?: string; passwordFile?: string }> = {};
-      for (const [flag, key] of [
-        ["pihole", "url"],
-        ["pihole-password-file", "passwordFile"],
-      ] as const) {
-        for (const item of values[flag] ?? []) {
-          const eq = item.indexOf("=");
-          if (eq <= 0 || eq === item.length - 1)
-            throw new UsageError(`--${flag} ${item}: expected SHARE=${key === "url" ? "URL" : "FILE"}`);
-          const share = item.slice(0, eq);
-          const value = item.slice(eq + 1);
-          pihole[share] = { ...pihole[share], [key]: key === "passwordFile" ? resolve(value) : value };
-        }
+      for (const item of values.pihole ?? []) {
+        const [share, url] = splitSharePair("pihole", item, "URL");
+        pihole[share] = { ...pihole[share], url };
+      }
+      for (const item of values["pihole-password-file"] ?? []) {
+        const [share, file] = splitSharePair("pihole-password-file", item, "FILE");
+        pihole[share] = { ...pihole[share], passwordFile: resolve(file) };
       }
       const { enrollDevice } = await import("../agent/enroll-device.ts");
       // Held while enrolling: no agent may run on a state dir whose identity is being written.

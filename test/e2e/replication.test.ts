@@ -1,9 +1,20 @@
 // One-way replication with real processes: a hub, one source and replicas in temp directories on 127.0.0.1.
 import { randomBytes } from "node:crypto";
-import { chmod, lstat, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  lstat,
+  mkdir,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  utimes,
+  writeFile,
+} from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { setMtime } from "../../agent/kinds/folder/fs/set-mtime.ts";
+import { mtimeSeconds } from "../../agent/kinds/folder/fs/set-mtime.ts";
 import {
   type Fleet,
   listTrash,
@@ -16,6 +27,7 @@ import {
   writeFiles,
 } from "../support/fleet.ts";
 import { hubBlockStats, queryHubDb } from "../support/hub-secrets.ts";
+import { setMtime } from "../support/set-mtime.ts";
 
 let fleet: Fleet | undefined;
 afterEach(async () => {

@@ -4,7 +4,6 @@ import { randomBytes } from "node:crypto";
 import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { setMtime } from "../../agent/kinds/folder/fs/set-mtime.ts";
 import {
   canLimitInotifyWatches,
   type Fleet,
@@ -20,6 +19,7 @@ import {
   writeFiles,
 } from "../support/fleet.ts";
 import { queryHubDb } from "../support/hub-secrets.ts";
+import { setMtime } from "../support/set-mtime.ts";
 
 let fleet: Fleet | undefined;
 const cleanups: (() => Promise<unknown>)[] = [];

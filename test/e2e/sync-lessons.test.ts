@@ -15,7 +15,7 @@ import {
 } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { mtimeSeconds, setMtime } from "../../agent/kinds/folder/fs/set-mtime.ts";
+import { mtimeSeconds } from "../../agent/kinds/folder/fs/set-mtime.ts";
 import {
   type Fleet,
   findTempFiles,
@@ -30,6 +30,7 @@ import {
   writeFiles,
 } from "../support/fleet.ts";
 import { queryHubDb } from "../support/hub-secrets.ts";
+import { setMtime } from "../support/set-mtime.ts";
 
 let fleet: Fleet | undefined;
 const cleanups: (() => Promise<unknown>)[] = [];
