@@ -14,6 +14,8 @@ export interface DurableObjectNamespaceLike {
 }
 
 const ORIGIN = "https://share-wakeups.internal";
+/** A commit's answer waits at most this long on waking its share's long-polls; they poll again anyway. */
+export const NOTIFY_TIMEOUT_MS = 5_000;
 
 /** The Durable Object class (exported by hub/main.worker.ts, bound as WAKE in wrangler.toml). */
 export class ShareWakeups {
@@ -51,7 +53,10 @@ export function createDurableObjectNotifier(namespace: DurableObjectNamespaceLik
   return {
     async notify(share) {
       try {
-        const response = await stub(share).fetch(`${ORIGIN}/notify`, { method: "POST" });
+        const response = await stub(share).fetch(`${ORIGIN}/notify`, {
+          method: "POST",
+          signal: AbortSignal.timeout(NOTIFY_TIMEOUT_MS),
+        });
         const { woken } = (await response.json()) as { woken: number };
         if (woken > 0) log.info("long-polls woken", { share, woken });
       } catch (error) {
