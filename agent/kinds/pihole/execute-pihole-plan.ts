@@ -73,20 +73,34 @@ async function lastGravityRun(api: PiholeApi): Promise<number | undefined> {
   }
 }
 
+/** FTL's last gravity run (Unix seconds), asked a few times: a busy FTL may miss one answer. */
+async function lastGravityRunSettled(api: PiholeApi): Promise<number | undefined> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const seconds = await lastGravityRun(api);
+    if (seconds !== undefined) return seconds;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return undefined;
+}
+
 /**
  * Gravity swaps gravity.db by rename and FTL reopens it a moment later; until then FTL still writes to the old,
- * replaced file, so a change sent in between would be lost. Waits until FTL reports the new run.
+ * replaced file, so a change sent in between would be lost. Waits until FTL reports the new run: one newer than
+ * the run before it and not older than the start of ours (FTL is on this host, so the clocks are one clock; the
+ * second test holds even when the run before could not be read).
  */
 async function waitForGravityReload(
   api: PiholeApi,
-  before: number | undefined,
+  run: { before: number | undefined; startedAtMs: number },
   timeoutMs = 60_000,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
+  const startedSeconds = Math.floor(run.startedAtMs / 1000);
   while (Date.now() < deadline) {
     const now = await lastGravityRun(api);
-    if (now !== undefined && (before === undefined || now > before) && (await isDatabaseOpen(api)))
-      return true;
+    const isNewer =
+      now !== undefined && now >= startedSeconds && (run.before === undefined || now > run.before);
+    if (isNewer && (await isDatabaseOpen(api))) return true;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return false;
@@ -178,7 +192,8 @@ export async function executePiholePlan(options: {
       log.info("dry run: would call the Pi-hole API", { method: "POST", path: "/api/action/gravity" });
     } else {
       try {
-        const before = await lastGravityRun(api);
+        const before = await lastGravityRunSettled(api);
+        const startedAtMs = Date.now();
         const transcript = await api.request<string>({
           method: "POST",
           path: "/action/gravity",
@@ -186,7 +201,7 @@ export async function executePiholePlan(options: {
           timeoutMs: 0,
         });
         gravityRan = true;
-        if (!(await waitForGravityReload(api, before)))
+        if (!(await waitForGravityReload(api, { before, startedAtMs })))
           log.warn("FTL did not report the new gravity run within 60 s; going on", { url: api.url });
         const problems = transcript.split("\n").filter((line) => line.includes("[✗]"));
         log.info("gravity ran because the set of adlists changed", { problems: problems.slice(0, 10) });
