@@ -45,7 +45,7 @@ beforeAll(async () => {
     const response = await hub.deviceFetch(source, "POST", "/v1/shares/big/reports", { entries });
     expect(await response.json()).toMatchObject({ status: "accepted", accepted: entries.length });
   }
-}, 120_000);
+}, 300_000);
 afterAll(() => hub.close());
 
 test("a first sync of 100,000 files is split into instructions of bounded size that together cover every file", async () => {
@@ -82,4 +82,4 @@ test("a first sync of 100,000 files is split into instructions of bounded size t
   expect(largestJws).toBeLessThan(2 * 1024 * 1024);
   const after = await hub.deviceFetch(replica, "GET", "/v1/instructions?wait=0");
   expect(await after.json()).toEqual({ instructions: [] });
-}, 120_000);
+}, 300_000);

@@ -1,20 +1,8 @@
 // One-way replication with real processes: a hub, one source and replicas in temp directories on 127.0.0.1.
 import { randomBytes } from "node:crypto";
-import {
-  chmod,
-  lstat,
-  mkdir,
-  readdir,
-  readFile,
-  rename,
-  rm,
-  symlink,
-  utimes,
-  writeFile,
-} from "node:fs/promises";
+import { chmod, lstat, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { mtimeSeconds } from "../../agent/kinds/folder/fs/set-mtime.ts";
 import {
   type Fleet,
   listTrash,
