@@ -37,7 +37,12 @@ export async function runAgent(stateDir: string, signal: AbortSignal): Promise<v
     const shareLog = log.child({ share: share.name });
     let kind: ShareKind;
     try {
-      kind = createShareKind(share, { shareName: share.name, stateDir, log: shareLog });
+      kind = createShareKind(share, {
+        shareName: share.name,
+        stateDir,
+        log: shareLog,
+        describeShare: async () => (await client.config()).shares.find((s) => s.name === share.name),
+      });
     } catch (error) {
       // One share this agent cannot run (an unknown kind, bad kind settings) never stops the others.
       shareLog.error(`${(error as Error).message}; skipping this share`);

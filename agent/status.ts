@@ -11,7 +11,7 @@ import { loadShareState, shareStateFile } from "./state/share-state.ts";
 /** What the state dir's process lock says: running (with pid and start time when the holder answered) or not. */
 export type AgentRunState = { running: boolean; pid?: number; since?: string };
 
-type HubShare = { head: number; cursor: number; lagFiles?: number; lagBytes?: number };
+type HubShare = { head: number; cursor: number; lagFiles?: number; lagBytes?: number; lastError: string | null };
 
 /** A running catch-up's figures, as the agent last saved them (none when it is not running or is caught up). */
 async function readProgress(stateDir: string, share: string, running: boolean) {
@@ -53,7 +53,13 @@ export async function agentStatus(stateDir: string, agent: AgentRunState) {
     hubShares = new Map(
       answer.shares.map((s) => [
         s.name,
-        { head: s.head ?? 0, cursor: s.cursor ?? 0, lagFiles: s.lagFiles, lagBytes: s.lagBytes },
+        {
+          head: s.head ?? 0,
+          cursor: s.cursor ?? 0,
+          lagFiles: s.lagFiles,
+          lagBytes: s.lagBytes,
+          lastError: s.lastError ?? null,
+        },
       ]),
     );
   } catch (error) {
@@ -83,7 +89,9 @@ export async function agentStatus(stateDir: string, agent: AgentRunState) {
         lag: hub && cursor !== null ? hub.head - cursor : null,
         lagFiles: hub?.lagFiles ?? null,
         lagBytes: hub?.lagBytes ?? null,
-        lastError: stateError ?? state?.lastError ?? null,
+        // The agent's own record first; a share that never got going (a wrong Pi-hole password before the first
+        // sync) has none yet, and the error it told the hub stands in.
+        lastError: stateError ?? state?.lastError ?? hub?.lastError ?? null,
         progress: await readProgress(stateDir, share.name, agent.running),
         conflictCopies: Object.keys(state?.index ?? {})
           .filter((path) => isConflictName(path))

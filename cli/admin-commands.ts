@@ -1,5 +1,12 @@
 // Admin commands: share, device and token, each a thin call to /v1/admin with a table or --json output.
 import { parseArgs } from "node:util";
+import { describeZodError } from "../shared/errors/fleetsync-error.ts";
+import {
+  PIHOLE_SYNC_ITEMS,
+  type PiholeItems,
+  PiholeItemsChangeSchema,
+  splitList,
+} from "../shared/protocol/pihole-items.ts";
 import {
   CONFLICT_POLICIES,
   DELETE_POLICIES,
@@ -29,10 +36,33 @@ function formatBytes(bytes: number): string {
   return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
+/** "syncs groups, lists; config keys dns.upstreams" for a Pi-hole share's items. */
+function formatPiholeItems(items: PiholeItems): string {
+  return `syncs ${items.sync.join(", ")}; config keys ${items.config.length > 0 ? items.config.join(", ") : "none"}`;
+}
+
+/** The --pihole-sync and --pihole-config flags as the hub takes them, checked here so a typo is named at once. */
+function piholeItemsFlags(values: Record<string, unknown>): Partial<PiholeItems> | undefined {
+  const change: Record<string, string[]> = {};
+  if (typeof values["pihole-sync"] === "string") change.sync = splitList(values["pihole-sync"]);
+  if (typeof values["pihole-config"] === "string") change.config = splitList(values["pihole-config"]);
+  if (Object.keys(change).length === 0) return undefined;
+  const parsed = PiholeItemsChangeSchema.safeParse(change);
+  if (!parsed.success) {
+    const flag = (path: PropertyKey[]) => (path[0] === "sync" ? "--pihole-sync" : "--pihole-config");
+    const issue = parsed.error.issues[0];
+    throw new UsageError(
+      issue ? `${flag(issue.path)}: ${issue.message}` : describeZodError(parsed.error, "Pi-hole items"),
+    );
+  }
+  return parsed.data;
+}
+
 function formatShare(share: Row & { members: Row[]; recentRuns: Row[]; heldDelete: Row | null }): string {
   const lines = [
     `share ${share.name}: ${share.kind}, deletes ${share.deletes}, conflicts ${share.conflicts}, head ${share.head}, ${share.entries} entries`,
   ];
+  if (share.pihole) lines.push(`pihole: ${formatPiholeItems(share.pihole as PiholeItems)}`);
   const held = share.heldDelete;
   if (held) {
     lines.push(
@@ -134,18 +164,26 @@ export function one(positionals: string[], what: string): string {
 export const SHARE_COMMANDS: Record<string, Subcommand> = {
   create: adminCommand(
     `Usage: fleetsync share create NAME [--kind folder|pihole] [--deletes propagate|keep] [--conflicts keep-both|newest-wins] [--approval none|required]
+                              [--pihole-sync ITEMS] [--pihole-config KEYS]
 
 Creates a share. Defaults: --kind folder --deletes propagate --conflicts keep-both --approval none.
 With --approval required every device that joins it waits for 'fleetsync device approve ID'.
+A Pi-hole share (--kind pihole) syncs the comma-separated ITEMS (default all of
+${PIHOLE_SYNC_ITEMS.join(",")}) and the further pihole.toml KEYS of --pihole-config
+(default none; dns.upstreams only when named). Never synced, and refused: webserver.*, files.*,
+passwords and hashes, dns.interface, DHCP leases. Change them later with 'share set'.
 ${ADMIN_FLAGS_HELP}
 
-Example:
-  npx fleetsync share create configs --deletes keep`,
+Examples:
+  npx fleetsync share create configs --deletes keep
+  npx fleetsync share create dns --kind pihole --pihole-sync groups,lists,domains --pihole-config dns.upstreams`,
     {
       kind: { type: "string", default: "folder" },
       deletes: { type: "string", default: "propagate" },
       conflicts: { type: "string", default: "keep-both" },
       approval: { type: "string", default: "none" },
+      "pihole-sync": { type: "string" },
+      "pihole-config": { type: "string" },
     },
     async (admin, values, positionals) => {
       const name = one(positionals, "share name");
@@ -153,19 +191,46 @@ Example:
       oneOf("approval", values.approval, ["none", "required"]);
       oneOf("deletes", values.deletes, DELETE_POLICIES);
       oneOf("conflicts", values.conflicts, CONFLICT_POLICIES);
-      const share = await adminRequest(admin, "POST", "/v1/admin/shares", {
+      const pihole = piholeItemsFlags(values);
+      if (pihole && values.kind !== "pihole")
+        throw new UsageError(
+          "--pihole-sync and --pihole-config belong to a Pi-hole share: add --kind pihole",
+        );
+      const share = (await adminRequest(admin, "POST", "/v1/admin/shares", {
         name,
         kind: values.kind,
         deletes: values.deletes,
         conflicts: values.conflicts,
         approval: values.approval,
-      });
+        ...(pihole ? { pihole } : {}),
+      })) as Row;
       print(
         values.json as boolean,
         share,
         () =>
-          `share "${name}" created (${values.kind}, deletes ${values.deletes}, conflicts ${values.conflicts}${values.approval === "required" ? ", approval required" : ""})`,
+          `share "${name}" created (${values.kind}, deletes ${values.deletes}, conflicts ${values.conflicts}${values.approval === "required" ? ", approval required" : ""})${share.pihole ? `; it ${formatPiholeItems(share.pihole as PiholeItems)}` : ""}`,
       );
+      return 0;
+    },
+  ),
+  set: adminCommand(
+    `Usage: fleetsync share set NAME [--pihole-sync ITEMS] [--pihole-config KEYS]
+
+Changes what a Pi-hole share syncs (see share create); what you do not name stays. Its members
+read the new choice at their next scan or apply. --pihole-config "" syncs no further keys.
+${ADMIN_FLAGS_HELP}
+
+Example:
+  npx fleetsync share set dns --pihole-config dns.upstreams,dns.queryLogging`,
+    { "pihole-sync": { type: "string" }, "pihole-config": { type: "string" } },
+    async (admin, values, positionals) => {
+      const name = one(positionals, "share name");
+      const pihole = piholeItemsFlags(values);
+      if (!pihole) throw new UsageError("share set: name --pihole-sync ITEMS or --pihole-config KEYS");
+      const answer = (await adminRequest(admin, "PATCH", `/v1/admin/shares/${encodeURIComponent(name)}`, {
+        pihole,
+      })) as Row & { pihole: PiholeItems };
+      print(values.json as boolean, answer, () => `share "${name}" now ${formatPiholeItems(answer.pihole)}`);
       return 0;
     },
   ),

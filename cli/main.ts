@@ -9,7 +9,7 @@ Usage: fleetsync <command> [options]
 Hub:
   hub                     run the hub (see: fleetsync hub --help)
 Admin (talk to a running hub):
-  share create|list|show|delete|confirm-delete
+  share create|list|show|set|delete|confirm-delete
                           manage shares (confirm-delete lets a held mass delete through)
   device list|rename|revoke|remove|approve|deny
                           see, rename, revoke, forget, approve or deny devices

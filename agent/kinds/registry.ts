@@ -20,6 +20,13 @@ const KINDS: Record<string, KindFactory> = {
       deps,
     ),
   pihole: (share, deps) => {
+    const local = (share.settings ?? {}) as Record<string, unknown>;
+    for (const key of ["sync", "config"])
+      if (key in local)
+        throw new FleetsyncError(
+          "invalid",
+          `agent.yaml shares.${share.name}.pihole.${key}: what a Pi-hole share syncs is set on the hub, the same for every member; remove ${key} here and use fleetsync share set ${share.name} --pihole-${key} …`,
+        );
     const parsed = PiholeShareSettingsSchema.safeParse(share.settings ?? {});
     if (!parsed.success) {
       throw new FleetsyncError(

@@ -2,6 +2,7 @@
 import type { BlockFrame } from "../../shared/blocks/block-frames.ts";
 import type { SequencedEntry } from "../../shared/protocol/entry.ts";
 import type { OperationResult } from "../../shared/protocol/messages.ts";
+import type { DeviceShare } from "../../shared/protocol/shares.ts";
 import type { AgentLogger } from "../log/agent-logger.ts";
 import type { IndexEntry } from "../state/share-state.ts";
 
@@ -77,4 +78,10 @@ export type ShareKind = {
   close(): Promise<void>;
 };
 
-export type KindDeps = { shareName: string; stateDir: string; log: AgentLogger };
+export type KindDeps = {
+  shareName: string;
+  stateDir: string;
+  log: AgentLogger;
+  /** The share as the hub describes it now (policies, a Pi-hole share's items); rejects when the hub is away. */
+  describeShare?: () => Promise<DeviceShare | undefined>;
+};

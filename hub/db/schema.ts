@@ -58,6 +58,8 @@ export const shares = sqliteTable("shares", {
   conflicts: text("conflicts", { enum: ["keep-both", "newest-wins"] }).notNull(),
   headSeq: integer("head_seq").notNull().default(0),
   createdAt: integer("created_at").notNull(),
+  /** A Pi-hole share's items and config keys (JSON of PiholeItems); null for a folder share. */
+  piholeItems: text("pihole_items"),
   /** `required`: every device that joins this share waits for approval. */
   approval: text("approval", { enum: ["none", "required"] })
     .notNull()

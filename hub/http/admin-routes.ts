@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import { PiholeItemsChangeSchema, PiholeItemsSchema } from "../../shared/protocol/pihole-items.ts";
 import {
   CONFLICT_POLICIES,
   DELETE_POLICIES,
@@ -16,7 +17,7 @@ import { listDevices, removeDevice, renameDevice, revokeDevice } from "../servic
 import { createEnrolmentToken, listTokens, revokeToken } from "../services/enrolment.ts";
 import type { HubContext } from "../services/hub-context.ts";
 import { confirmMassDelete } from "../services/mass-delete-guard.ts";
-import { createShare, deleteShare, listShares, showShare } from "../services/shares.ts";
+import { createShare, deleteShare, listShares, setPiholeItems, showShare } from "../services/shares.ts";
 import { fleetAdminRoutes } from "./fleet-admin-routes.ts";
 import { readJson, validate } from "./validate.ts";
 
@@ -26,7 +27,10 @@ export const CreateShareRequestSchema = z.strictObject({
   deletes: z.enum(DELETE_POLICIES).default("propagate"),
   conflicts: z.enum(CONFLICT_POLICIES).default("keep-both"),
   approval: z.enum(["none", "required"]).default("none"),
+  pihole: PiholeItemsSchema.optional(),
 });
+
+export const SetShareRequestSchema = z.strictObject({ pihole: PiholeItemsChangeSchema });
 
 export const RenameDeviceRequestSchema = z.strictObject({ name: z.string().trim().min(1).max(128) });
 
@@ -57,6 +61,10 @@ export function adminRoutes(ctx: HubContext) {
     c.json(await createShare(ctx, await readJson(c, CreateShareRequestSchema)), 201),
   );
   app.get("/shares/:name", async (c) => c.json(await showShare(ctx, c.req.param("name"))));
+  app.patch("/shares/:name", async (c) => {
+    const { pihole } = await readJson(c, SetShareRequestSchema);
+    return c.json(await setPiholeItems(ctx, c.req.param("name"), pihole));
+  });
   app.delete("/shares/:name", async (c) => c.json(await deleteShare(ctx, c.req.param("name"))));
   app.post("/shares/:name/confirm-delete", async (c) =>
     c.json(await confirmMassDelete(ctx, c.req.param("name"))),

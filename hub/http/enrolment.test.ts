@@ -38,6 +38,7 @@ describe("a valid token", () => {
         cursor: 0,
         lagFiles: 0,
         lagBytes: 0,
+        lastError: null,
       },
       {
         name: "media",
@@ -49,6 +50,7 @@ describe("a valid token", () => {
         cursor: 0,
         lagFiles: 0,
         lagBytes: 0,
+        lastError: null,
       },
     ]);
   });

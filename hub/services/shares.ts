@@ -1,6 +1,7 @@
 // Shares and their members: create, list, show (with each member's cursor and lag), and a device's view.
 import { and, count, desc, eq, gt, like, ne, sql } from "drizzle-orm";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import { type PiholeItems, PiholeItemsSchema } from "../../shared/protocol/pihole-items.ts";
 import type { DeviceShare, SharePolicy } from "../../shared/protocol/shares.ts";
 import {
   devices,
@@ -15,17 +16,57 @@ import {
 import { auditStatement } from "./audit.ts";
 import type { HubContext } from "./hub-context.ts";
 
-export type CreateShareInput = SharePolicy & { name: string };
+export type CreateShareInput = SharePolicy & { name: string; approval?: "none" | "required" };
+
+/** A Pi-hole share syncs the default items unless it was created with others; a folder share has none. */
+function piholeItemsOf(row: { kind: string; piholeItems: string | null }): PiholeItems | undefined {
+  if (row.kind !== "pihole") return undefined;
+  const stored = row.piholeItems === null ? {} : (JSON.parse(row.piholeItems) as unknown);
+  return PiholeItemsSchema.parse(stored);
+}
 
 export async function createShare(ctx: HubContext, input: CreateShareInput) {
+  if (input.pihole && input.kind !== "pihole")
+    throw new FleetsyncError(
+      "invalid",
+      `share "${input.name}" is a ${input.kind} share: Pi-hole items and config keys belong to --kind pihole`,
+    );
+  const { pihole, ...columns } = input;
+  const items = input.kind === "pihole" ? PiholeItemsSchema.parse(pihole ?? {}) : undefined;
   const inserted = await ctx.db
     .insert(shares)
-    .values({ ...input, createdAt: ctx.now() })
+    .values({ ...columns, piholeItems: items ? JSON.stringify(items) : null, createdAt: ctx.now() })
     .onConflictDoNothing()
     .returning({ name: shares.name });
   if (inserted.length === 0) throw new FleetsyncError("conflict", `share "${input.name}" already exists`);
-  await auditStatement(ctx, "admin", "share.create", input.name, input);
-  return { ...input, head: 0 };
+  await auditStatement(ctx, "admin", "share.create", input.name, { ...columns, pihole: items });
+  return { ...columns, ...(items ? { pihole: items } : {}), head: 0 };
+}
+
+/** Changes what a Pi-hole share syncs; members read it at their next scan or apply. */
+export async function setPiholeItems(ctx: HubContext, name: string, change: Partial<PiholeItems>) {
+  const [share] = await ctx.db.select().from(shares).where(eq(shares.name, name));
+  if (!share)
+    throw new FleetsyncError("not_found", `share "${name}" does not exist; see fleetsync share list`);
+  const current = piholeItemsOf(share);
+  if (!current)
+    throw new FleetsyncError(
+      "invalid",
+      `share "${name}" is a ${share.kind} share: Pi-hole items and config keys belong to --kind pihole`,
+    );
+  const items = PiholeItemsSchema.parse({
+    sync: change.sync ?? current.sync,
+    config: change.config ?? current.config,
+  });
+  await ctx.db.batch([
+    ctx.db
+      .update(shares)
+      .set({ piholeItems: JSON.stringify(items) })
+      .where(eq(shares.name, name)),
+    auditStatement(ctx, "admin", "share.set", name, { pihole: items }),
+  ]);
+  await ctx.notifier.notify(name);
+  return { name, pihole: items };
 }
 
 /** Removes a share from the hub: entries, members, instructions, block index. Blocks are left to GC. */
@@ -59,6 +100,7 @@ export async function listShares(ctx: HubContext) {
     kind: row.kind,
     deletes: row.deletes,
     conflicts: row.conflicts,
+    ...piholeField(row),
     head: row.headSeq,
     members: counts.get(row.name) ?? 0,
   }));
@@ -130,6 +172,7 @@ export async function showShare(ctx: HubContext, name: string) {
     kind: share.kind,
     deletes: share.deletes,
     conflicts: share.conflicts,
+    ...piholeField(share),
     head: share.headSeq,
     entries: files?.n ?? 0,
     conflictCopies: { count: copyCount?.n ?? 0, paths: copies.map((c) => c.path) },
@@ -156,6 +199,11 @@ export async function showShare(ctx: HubContext, name: string) {
 const RECENT_RUNS = 20;
 const CONFLICT_PATHS_SHOWN = 50;
 
+const piholeField = (row: { kind: string; piholeItems: string | null }) => {
+  const items = piholeItemsOf(row);
+  return items ? { pihole: items } : {};
+};
+
 const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** What a member at `cursor` still lacks: changed entries after it, and the bytes of those that are files. */
@@ -169,13 +217,13 @@ async function lagOf(ctx: HubContext, share: string, cursor: number) {
 
 export async function listDeviceShares(ctx: HubContext, deviceId: string): Promise<DeviceShare[]> {
   const rows = await ctx.db
-    .select({ share: shares, role: members.role, cursor: members.cursor })
+    .select({ share: shares, role: members.role, cursor: members.cursor, lastError: members.lastError })
     .from(members)
     .innerJoin(shares, eq(shares.name, members.share))
     .where(eq(members.deviceId, deviceId))
     .orderBy(shares.name);
   const out: DeviceShare[] = [];
-  for (const { share, role, cursor } of rows) {
+  for (const { share, role, cursor, lastError } of rows) {
     const reached = role === "source" ? share.headSeq : cursor;
     // What the device still lacks, in files and bytes as well as sequence numbers (agent status shows it).
     const lag = reached < share.headSeq ? await lagOf(ctx, share.name, reached) : { files: 0, bytes: 0 };
@@ -185,10 +233,12 @@ export async function listDeviceShares(ctx: HubContext, deviceId: string): Promi
       kind: share.kind,
       deletes: share.deletes,
       conflicts: share.conflicts,
+      ...piholeField(share),
       head: share.headSeq,
       cursor: reached,
       lagFiles: lag.files,
       lagBytes: lag.bytes,
+      lastError,
     });
   }
   return out;

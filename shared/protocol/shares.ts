@@ -1,5 +1,6 @@
 // Share vocabulary: kinds, member roles and per-share policies, as the hub stores and the agent reads them.
 import { z } from "zod";
+import { PiholeItemsSchema } from "./pihole-items.ts";
 
 export const SHARE_KINDS = ["folder", "pihole"] as const;
 export const ROLES = ["source", "replica", "peer"] as const;
@@ -21,6 +22,8 @@ export const SharePolicySchema = z.strictObject({
   kind: z.enum(SHARE_KINDS),
   deletes: z.enum(DELETE_POLICIES),
   conflicts: z.enum(CONFLICT_POLICIES),
+  /** A Pi-hole share's items and config keys; every member syncs exactly these. */
+  pihole: PiholeItemsSchema.optional(),
 });
 export type SharePolicy = z.infer<typeof SharePolicySchema>;
 
@@ -33,6 +36,8 @@ export const DeviceShareSchema = SharePolicySchema.extend({
   /** How far this member is behind the head in files and bytes, where the hub reports it. */
   lagFiles: z.number().int().min(0).optional(),
   lagBytes: z.number().int().min(0).optional(),
+  /** The error this member last told the hub about, if it has not told it that it recovered. */
+  lastError: z.string().nullable().optional(),
 });
 export type DeviceShare = z.infer<typeof DeviceShareSchema>;
 

@@ -86,6 +86,51 @@ describe("share delete", () => {
   });
 });
 
+describe("a Pi-hole share's items on the command line", () => {
+  test("create and set take comma lists, name a wrong flag value, and share show prints the choice", async () => {
+    const wrongKind = await cli(["share", "create", "nokind", "--pihole-sync", "groups"]);
+    expect(wrongKind.code).toBe(2);
+    expect(wrongKind.stderr).toMatch(
+      /--pihole-sync and --pihole-config belong to a Pi-hole share: add --kind pihole/,
+    );
+    const refused = await cli([
+      "share",
+      "create",
+      "dns",
+      "--kind",
+      "pihole",
+      "--pihole-config",
+      "webserver.port",
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(
+      /--pihole-config: config key "webserver.port" is host-specific \(webserver\)/,
+    );
+    const created = await cli([
+      "share",
+      "create",
+      "dns",
+      "--kind",
+      "pihole",
+      "--pihole-sync",
+      "groups, domains",
+    ]);
+    expect(created).toMatchObject({ code: 0 });
+    expect(created.stdout).toMatch(
+      /share "dns" created \(pihole, .*\); it syncs groups, domains; config keys none/,
+    );
+    const set = await cli(["share", "set", "dns", "--pihole-config", "dns.upstreams"]);
+    expect(set.stdout).toMatch(/share "dns" now syncs groups, domains; config keys dns\.upstreams/);
+    expect((await cli(["share", "show", "dns"])).stdout).toMatch(
+      /^pihole: syncs groups, domains; config keys dns\.upstreams$/m,
+    );
+    const none = await cli(["share", "set", "dns"]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/share set: name --pihole-sync ITEMS or --pihole-config KEYS/);
+    expect((await cli(["share", "list"])).stdout).not.toMatch(/^nokind\s/m);
+  });
+});
+
 describe("share show and confirm-delete", () => {
   test("shows lag in files and bytes, a member's own error, a held delete and how to confirm it", async () => {
     await createShare(hub, "media");
@@ -143,6 +188,7 @@ describe("share show and confirm-delete", () => {
   test("lists every new command with --help and an example", async () => {
     const commands = [
       ["share", "delete"],
+      ["share", "set"],
       ["share", "confirm-delete"],
       ["device", "rename"],
       ["device", "remove"],
@@ -155,7 +201,7 @@ describe("share show and confirm-delete", () => {
       expect(result.stdout, name).toMatch(/Usage: fleetsync/);
       expect(result.stdout, name).toMatch(/Example/);
     }
-    expect(results[4]!.stdout).toMatch(/--tls-cert FILE/);
-    expect(results[4]!.stdout).toMatch(/TLS-terminating proxy/);
+    expect(results[5]!.stdout).toMatch(/--tls-cert FILE/);
+    expect(results[5]!.stdout).toMatch(/TLS-terminating proxy/);
   });
 });

@@ -10,6 +10,8 @@ import {
   enrollAgent,
   makeTempDir,
   type RunningProcess,
+  runCli,
+  runCliCaptured,
   startAgent,
   startHubProcess,
   type TestHub,
@@ -44,11 +46,16 @@ async function stateOf(ftl: FtlInstance) {
 }
 
 /** Enrolls an agent for share "dns" and turns its share into a Pi-hole share in front of `ftl`. */
-async function piholeAgent(hub: TestHub, role: "source" | "replica", ftl: FtlInstance) {
+async function piholeAgent(
+  hub: TestHub,
+  role: "source" | "replica",
+  ftl: FtlInstance,
+  password = ftl.password,
+) {
   const placeholder = await makeTempDir("fleetsync-pihole-root-");
-  const { stateDir } = await enrollAgent(hub, "dns", role, placeholder, { debounceMs: 100 });
+  const { stateDir, deviceId } = await enrollAgent(hub, "dns", role, placeholder, { debounceMs: 100 });
   const passwordFile = join(stateDir, "pihole-password");
-  await writeFile(passwordFile, `${ftl.password}\n`, { mode: 0o600 });
+  await writeFile(passwordFile, `${password}\n`, { mode: 0o600 });
   await updateAgentConfig(stateDir, (config) => {
     config.shares.dns = {
       kind: "pihole",
@@ -56,17 +63,36 @@ async function piholeAgent(hub: TestHub, role: "source" | "replica", ftl: FtlIns
       pihole: { url: ftl.url, passwordFile, configDir: join(ftl.dir, "etc"), pollMinutes: 0.1 },
     };
   });
-  return { stateDir, agent: startAgent(stateDir) };
+  return { stateDir, deviceId, passwordFile, agent: startAgent(stateDir) };
 }
 
 describe.skipIf(unavailable !== undefined)("Pi-hole replication through a real hub and agents", () => {
   let hub: TestHub;
   let ftls: FtlInstance[] = [];
   const agents: RunningProcess[] = [];
+  /** A third replica whose agent has the wrong password: it must fail visibly and hold up nobody. */
+  let misconfigured:
+    | { ftl: FtlInstance; stateDir: string; deviceId: string; passwordFile: string }
+    | undefined;
 
   beforeAll(async () => {
     hub = await startHubProcess();
-    await adminCall(hub, "POST", "/v1/admin/shares", { name: "dns", kind: "pihole" });
+    // The items as `share create` sets them: all of them (the default), and one config key on top.
+    const created = await runCli([
+      "share",
+      "create",
+      "dns",
+      "--kind",
+      "pihole",
+      "--pihole-config",
+      "dns.queryLogging",
+      "--data",
+      hub.dataDir,
+    ]);
+    expect(created).toMatchObject({ code: 0 });
+    expect(created.output).toContain(
+      "syncs groups, lists, domains, clients, dns.hosts, dns.cnameRecords; config keys dns.queryLogging",
+    );
     ftls = await Promise.all([
       startFtl({ password: "primary-pw" }),
       startFtl({ password: "replica-1-pw" }),
@@ -75,12 +101,21 @@ describe.skipIf(unavailable !== undefined)("Pi-hole replication through a real h
     const [primary, ...replicas] = ftls as [FtlInstance, ...FtlInstance[]];
     agents.push((await piholeAgent(hub, "source", primary)).agent);
     for (const replica of replicas) agents.push((await piholeAgent(hub, "replica", replica)).agent);
+    const ftl = await startFtl({ password: "replica-3-pw" });
+    const wrong = await piholeAgent(hub, "replica", ftl, "not-the-password");
+    agents.push(wrong.agent);
+    misconfigured = {
+      ftl,
+      stateDir: wrong.stateDir,
+      deviceId: wrong.deviceId,
+      passwordFile: wrong.passwordFile,
+    };
   }, 180_000);
 
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.stop()));
     await hub?.stop();
-    await Promise.all(ftls.map((f) => f.remove()));
+    await Promise.all([...ftls, ...(misconfigured ? [misconfigured.ftl] : [])].map((f) => f.remove()));
   });
 
   test("a group, a domain and a local DNS record added on the primary reach both replicas, with no session left behind", async () => {
@@ -104,6 +139,30 @@ describe.skipIf(unavailable !== undefined)("Pi-hole replication through a real h
     }
   }, 120_000);
 
+  test("a replica with the wrong password says so in its log, agent status and share show, and holds up nobody", async () => {
+    const { stateDir, passwordFile, ftl } = misconfigured!;
+    const reason = `share "dns": Pi-hole at ${ftl.url} rejected the password in ${passwordFile}; put its web password or an app password there`;
+    const shown = await waitFor(
+      async () => {
+        const answer = (await adminCall(hub, "GET", "/v1/admin/shares/dns")) as {
+          members: { deviceId: string; lastError: string | null }[];
+        };
+        return answer.members.find((m) => m.deviceId === misconfigured!.deviceId && m.lastError !== null);
+      },
+      { timeoutMs: 60_000, what: "the misconfigured replica's error in share show" },
+    );
+    expect(shown.lastError).toBe(reason);
+    const status = await runCliCaptured(["agent", "status", "--state", stateDir]);
+    expect(status.stdout).toContain(reason);
+    // The agent's log line (JSON under the test, so its quotes are escaped).
+    expect(agents.at(-1)!.output()).toContain(`"level":"error","msg":${JSON.stringify(reason)}`);
+    // Only the misconfigured member has an error: the two good replicas synced in the test before.
+    const answer = (await adminCall(hub, "GET", "/v1/admin/shares/dns")) as {
+      members: { lastError: string | null }[];
+    };
+    expect(answer.members.filter((m) => m.lastError !== null)).toHaveLength(1);
+  }, 120_000);
+
   test("an adlist added on the primary runs gravity on each replica, recorded in the op log and share show", async () => {
     const [primary, ...replicas] = ftls as [FtlInstance, ...FtlInstance[]];
     for (const ftl of ftls) await writeFile(join(ftl.dir, "etc", "ads.txt"), "ads.example\n");
@@ -123,9 +182,11 @@ describe.skipIf(unavailable !== undefined)("Pi-hole replication through a real h
     const shown = await waitFor(
       async () => {
         const answer = (await adminCall(hub, "GET", "/v1/admin/shares/dns")) as {
-          members: { role: string; lastGravityAt: string | null }[];
+          members: { deviceId: string; role: string; lastGravityAt: string | null }[];
         };
-        const replicaMembers = answer.members.filter((m) => m.role === "replica");
+        const replicaMembers = answer.members.filter(
+          (m) => m.role === "replica" && m.deviceId !== misconfigured!.deviceId,
+        );
         return replicaMembers.every((m) => m.lastGravityAt !== null) ? replicaMembers : undefined;
       },
       { timeoutMs: 150_000, what: "a gravity run recorded for both replicas" },
@@ -136,4 +197,46 @@ describe.skipIf(unavailable !== undefined)("Pi-hole replication through a real h
     });
     expect(shown).toHaveLength(2);
   }, 240_000);
+
+  test("share set changes what every member syncs: a dropped item stays local, a named config key arrives", async () => {
+    const [primary, ...replicas] = ftls as [FtlInstance, ...FtlInstance[]];
+    const set = await runCli([
+      "share",
+      "set",
+      "dns",
+      "--pihole-sync",
+      "groups,lists,domains",
+      "--data",
+      hub.dataDir,
+    ]);
+    expect(set.output).toContain(
+      'share "dns" now syncs groups, lists, domains; config keys dns.queryLogging',
+    );
+    expect(set.code).toBe(0);
+    // Clients are no longer synced; a domain and the named config key still are.
+    await primary.call("POST", "/clients", { client: "192.168.1.77", comment: "not synced any more" });
+    await primary.patchConfigRestarting({ dns: { queryLogging: false } });
+    await primary.call("POST", "/domains/deny/exact", { domain: "after-set.example", comment: null });
+    for (const replica of replicas) {
+      await waitFor(
+        async () => {
+          const { domains } = await replica.call<{ domains: { domain: string }[] }>("GET", "/domains");
+          const { config } = await replica.call<{ config: { dns: { queryLogging: boolean } } }>(
+            "GET",
+            "/config/dns/queryLogging",
+          );
+          return domains.some((d) => d.domain === "after-set.example") && config.dns.queryLogging === false;
+        },
+        {
+          timeoutMs: 90_000,
+          intervalMs: 500,
+          what: `replica ${replica.url} to get the domain and queryLogging`,
+        },
+      );
+      const { clients } = await replica.call<{ clients: { client: string }[] }>("GET", "/clients");
+      expect(clients.map((c) => c.client)).not.toContain("192.168.1.77");
+    }
+    const shown = (await adminCall(hub, "GET", "/v1/admin/shares/dns")) as { pihole: unknown };
+    expect(shown.pihole).toEqual({ sync: ["groups", "lists", "domains"], config: ["dns.queryLogging"] });
+  }, 180_000);
 });

@@ -24,7 +24,8 @@ import { watchPiholeDir } from "./watch-pihole-dir.ts";
 const CONFIG_DOCS: PiholeDocumentName[] = ["hosts", "cnameRecords", "config"];
 
 export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
-  const settings = PiholeShareSettingsSchema.parse(config);
+  let settings = PiholeShareSettingsSchema.parse(config);
+  let heardFromHub = false;
   const log = deps.log.child({ kind: "pihole" });
   const credential: PiholeCredential = {
     password: settings.password,
@@ -34,6 +35,25 @@ export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
   const run = <T>(work: (api: PiholeApi) => Promise<T>) =>
     withPiholeApi({ url: settings.url, credential }, work);
   let documents = new Map<string, Uint8Array>();
+
+  /**
+   * What the share syncs is the hub's word, read before each scan and apply (so `share set` reaches every member
+   * at its next run). With the hub away the last answer stands; before any answer there is nothing to go on.
+   */
+  async function refreshItems(): Promise<void> {
+    if (!deps.describeShare) return;
+    try {
+      const share = await deps.describeShare();
+      if (share?.pihole) settings = { ...settings, sync: share.pihole.sync, config: share.pihole.config };
+      heardFromHub = true;
+    } catch (error) {
+      if (heardFromHub) return;
+      throw new Error(
+        `cannot read from the hub what this share syncs (${(error as Error).message}); retrying later`,
+        { cause: error },
+      );
+    }
+  }
 
   async function readDocuments(api: PiholeApi): Promise<Map<string, Uint8Array>> {
     const { state } = await readPiholeState(api, settings);
@@ -46,6 +66,7 @@ export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
 
     async prepare() {
       try {
+        await refreshItems();
         await run(async (api) => {
           await api.request({ method: "GET", path: "/groups" });
         });
@@ -56,6 +77,7 @@ export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
     },
 
     async scan(request: ScanRequest): Promise<KindScanResult> {
+      await refreshItems();
       const docs = await run(readDocuments);
       const result: KindScanResult = {
         updates: new Map(),
@@ -144,6 +166,7 @@ export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
       }
       if (entries.size > 0) {
         try {
+          await refreshItems();
           await run(async (api) => {
             if (!request.dryRun)
               await backUpPiholeOnce({ api, stateDir: deps.stateDir, shareName: deps.shareName, log }).catch(

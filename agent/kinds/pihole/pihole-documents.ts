@@ -1,6 +1,6 @@
 // The canonical documents a Pi-hole share syncs: groups by name, no ids/timestamps/counters, stable order.
 import { z } from "zod";
-import type { PiholeSyncItem } from "./pihole-share-settings.ts";
+import type { PiholeSyncItem } from "../../../shared/protocol/pihole-items.ts";
 
 const Comment = z.string().nullable();
 const GroupNames = z.array(z.string());

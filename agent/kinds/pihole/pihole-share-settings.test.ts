@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { PIHOLE_SYNC_ITEMS, PiholeShareSettingsSchema } from "./pihole-share-settings.ts";
+import { PIHOLE_SYNC_ITEMS } from "../../../shared/protocol/pihole-items.ts";
+import { PiholeShareSettingsSchema } from "./pihole-share-settings.ts";
 
 function refusal(input: unknown): string {
   const parsed = PiholeShareSettingsSchema.safeParse(input);

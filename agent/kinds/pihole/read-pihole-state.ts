@@ -1,8 +1,10 @@
 // Reads the synced items of one Pi-hole through its API and turns them into its canonical state.
+
+import { refusalOfConfigKey } from "../../../shared/protocol/pihole-items.ts";
 import { legacyKeysOf, toCurrentKeys } from "./map-renamed-config-keys.ts";
 import type { PiholeApi } from "./pihole-api.ts";
 import { canonicalizeState, type PiholeState } from "./pihole-documents.ts";
-import { type PiholeShareSettings, refusalOfConfigKey } from "./pihole-share-settings.ts";
+import type { PiholeShareSettings } from "./pihole-share-settings.ts";
 
 type Row = { id: number; name?: string; comment?: string | null; enabled?: boolean; groups?: number[] };
 type ListRow = Row & { address: string; type: "allow" | "block" };
