@@ -11,7 +11,13 @@ import { loadShareState, shareStateFile } from "./state/share-state.ts";
 /** What the state dir's process lock says: running (with pid and start time when the holder answered) or not. */
 export type AgentRunState = { running: boolean; pid?: number; since?: string };
 
-type HubShare = { head: number; cursor: number; lagFiles?: number; lagBytes?: number; lastError: string | null };
+type HubShare = {
+  head: number;
+  cursor: number;
+  lagFiles?: number;
+  lagBytes?: number;
+  lastError: string | null;
+};
 
 /** A running catch-up's figures, as the agent last saved them (none when it is not running or is caught up). */
 async function readProgress(stateDir: string, share: string, running: boolean) {

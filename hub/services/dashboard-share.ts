@@ -4,6 +4,7 @@ import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { devices, entries, shares, syncOps, syncRuns } from "../db/schema.ts";
 import { readMembers } from "./dashboard-members.ts";
 import type { HubContext } from "./hub-context.ts";
+import { piholeItemsOf } from "./shares.ts";
 
 const RECENT_CHANGES = 25;
 const RECENT_RUNS = 20;
@@ -55,6 +56,7 @@ export async function readShareDetail(ctx: HubContext, name: string) {
     .limit(50);
   return {
     share,
+    piholeItems: piholeItemsOf(share),
     members: memberViews,
     changes,
     runs: runs.map(({ run, deviceName }) => {

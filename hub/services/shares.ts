@@ -19,7 +19,7 @@ import type { HubContext } from "./hub-context.ts";
 export type CreateShareInput = SharePolicy & { name: string; approval?: "none" | "required" };
 
 /** A Pi-hole share syncs the default items unless it was created with others; a folder share has none. */
-function piholeItemsOf(row: { kind: string; piholeItems: string | null }): PiholeItems | undefined {
+export function piholeItemsOf(row: { kind: string; piholeItems: string | null }): PiholeItems | undefined {
   if (row.kind !== "pihole") return undefined;
   const stored = row.piholeItems === null ? {} : (JSON.parse(row.piholeItems) as unknown);
   return PiholeItemsSchema.parse(stored);

@@ -200,6 +200,22 @@ describe("pages", () => {
     expect(html).toMatch(/report-dir <code>notes<\/code>/);
   });
 
+  test("a Pi-hole share's page says what it syncs; a folder share's page has no such line", async () => {
+    await hub.adminJson("POST", "/v1/admin/shares", {
+      name: "dns",
+      kind: "pihole",
+      pihole: { sync: ["groups", "domains"], config: ["dns.upstreams"] },
+    });
+    await hub.createShare("docs");
+    const cookie = await logIn();
+    const pihole = await (await browser("GET", "/shares/dns", { cookie })).text();
+    expect(pihole).toContain(
+      '<p data-pihole-items="true">syncs groups, domains · config keys dns.upstreams</p>',
+    );
+    const folder = await (await browser("GET", "/shares/docs", { cookie })).text();
+    expect(folder).not.toContain("data-pihole-items");
+  });
+
   test("a share that does not exist answers 404 with the CLI's hint", async () => {
     const cookie = await logIn();
     const response = await browser("GET", "/shares/nope", { cookie });

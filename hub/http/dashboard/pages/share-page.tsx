@@ -6,7 +6,7 @@ import { formatAgo, formatBytes, isoOrEmpty, statusClass } from "../format.ts";
 type Detail = Awaited<ReturnType<typeof readShareDetail>>;
 
 export function SharePage(props: { detail: Detail; nowMs: number }) {
-  const { share, members, changes, runs, conflicts } = props.detail;
+  const { share, piholeItems, members, changes, runs, conflicts } = props.detail;
   const now = props.nowMs;
   return (
     <>
@@ -17,6 +17,12 @@ export function SharePage(props: { detail: Detail; nowMs: number }) {
         head <strong data-head>{share.headSeq}</strong> · deletes {share.deletes} · conflicts{" "}
         {share.conflicts} · approval {share.approval}
       </p>
+      {piholeItems ? (
+        <p data-pihole-items>
+          syncs {piholeItems.sync.join(", ")} · config keys{" "}
+          {piholeItems.config.length > 0 ? piholeItems.config.join(", ") : "none"}
+        </p>
+      ) : null}
       <h2>Members</h2>
       <div class="table">
         <table>
