@@ -36,7 +36,7 @@ describe("crash safety", () => {
     await writeFiles(fleet.sourceRoot, bigFiles(24, 8 * 1024 * 1024));
     // Kill the hub once blocks have started to arrive but before the report is committed.
     await waitFor(async () => (await hubBlockStats(fleet!.hub.dataDir)).n > 20, {
-      timeoutMs: 30_000,
+      timeoutMs: 90_000,
       intervalMs: 20,
       what: "the upload to start",
     });

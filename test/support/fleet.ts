@@ -88,7 +88,7 @@ export async function waitFor<T>(
   check: () => Promise<T | undefined | false> | T | undefined | false,
   options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let lastError: unknown;
   while (Date.now() < deadline) {
     try {
@@ -353,7 +353,7 @@ export async function writeFiles(root: string, files: Record<string, string | Bu
 }
 
 /** Waits until every replica's tree equals the source's (modes, mtimes, bytes, links). */
-export async function waitForConvergence(fleet: Fleet, timeoutMs = 30_000): Promise<void> {
+export async function waitForConvergence(fleet: Fleet, timeoutMs = 90_000): Promise<void> {
   await waitFor(
     async () => {
       const want = JSON.stringify(await snapshotTree(fleet.sourceRoot));
