@@ -19,16 +19,25 @@ type HubShare = {
   lastError: string | null;
 };
 
-/** A running catch-up's figures, as the agent last saved them (none when it is not running or is caught up). */
+/**
+ * A running catch-up's figures (or, on a sending share, its first upload's), as the agent last saved them; none
+ * when it is not running or is done. Receiving comes first: a peer that does both shows what it is waiting for.
+ */
 async function readProgress(stateDir: string, share: string, running: boolean) {
   if (!running) return null;
-  try {
-    const saved = JSON.parse(await readFile(progressFile(stateDir, share), "utf8")) as Record<
-      string,
-      unknown
-    >;
+  for (const direction of ["receiving", "sending"] as const) {
+    let saved: Record<string, unknown>;
+    try {
+      saved = JSON.parse(await readFile(progressFile(stateDir, share, direction), "utf8")) as Record<
+        string,
+        unknown
+      >;
+    } catch {
+      continue;
+    }
     const figure = (key: string) => (typeof saved[key] === "number" ? (saved[key] as number) : 0);
     return {
+      direction,
       doneBytes: figure("doneBytes"),
       totalBytes: figure("totalBytes"),
       doneFiles: figure("doneFiles"),
@@ -37,9 +46,8 @@ async function readProgress(stateDir: string, share: string, running: boolean) {
       secondsLeft: typeof saved.secondsLeft === "number" ? saved.secondsLeft : null,
       at: typeof saved.at === "string" ? saved.at : null,
     };
-  } catch {
-    return null;
   }
+  return null;
 }
 
 export async function agentStatus(stateDir: string, agent: AgentRunState) {

@@ -222,7 +222,7 @@ Example:
         for (const s of status.shares) {
           if (s.progress) {
             console.log(
-              `${s.name}: syncing, ${s.progress.doneFiles}/${s.progress.totalFiles} files, ${s.progress.doneBytes}/${s.progress.totalBytes} B${s.progress.secondsLeft === null ? "" : `, about ${s.progress.secondsLeft} s left`}`,
+              `${s.name}: ${s.progress.direction === "sending" ? "uploading" : "syncing"}, ${s.progress.doneFiles}/${s.progress.totalFiles} files, ${s.progress.doneBytes}/${s.progress.totalBytes} B${s.progress.secondsLeft === null ? "" : `, about ${s.progress.secondsLeft} s left`}`,
             );
           }
           if (s.conflictCopies.length > 0) {

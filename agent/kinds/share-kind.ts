@@ -67,6 +67,8 @@ export type ShareKind = {
    */
   prepare(context: { isFirstRun: boolean; role: "source" | "replica" | "peer" }): Promise<PrepareResult>;
   scan(request: ScanRequest): Promise<KindScanResult>;
+  /** What a full scan will cover (entries and file bytes), counted cheaply: the totals of a first upload's progress. */
+  measure?(): Promise<{ files: number; bytes: number }>;
   /** Bytes `offset`..`offset + length` of the current content of `path` (for uploading a block the hub lacks). */
   readBlock(request: { path: string; offset: number; length: number }): Promise<Uint8Array>;
   /** One result per operation; a failed operation has `ok: false` and an error saying what and what to do. */

@@ -1,4 +1,4 @@
-// Progress of a long first sync or catch-up: files and bytes done of total, rate and time left, logged and on disk.
+// Progress of a long first sync, catch-up or upload: files and bytes done of total, rate and time left, logged and saved.
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AgentLogger } from "../log/agent-logger.ts";
@@ -10,10 +10,22 @@ export type ProgressFigures = {
   totalBytes: number;
 };
 
-/** Where `agent status` finds a running catch-up's figures (removed once caught up). */
-export function progressFile(stateDir: string, share: string): string {
-  return join(stateDir, "progress", `${share}.json`);
+export type ProgressDirection = "receiving" | "sending";
+
+/** Where `agent status` finds a running catch-up's (or first upload's) figures; removed once done. */
+export function progressFile(
+  stateDir: string,
+  share: string,
+  direction: ProgressDirection = "receiving",
+): string {
+  return join(stateDir, "progress", direction === "receiving" ? `${share}.json` : `${share}.sending.json`);
 }
+
+/** How each direction words its lines: a replica catches up, a source uploads. */
+const WORDING: Record<ProgressDirection, { running: string; finished: string }> = {
+  receiving: { running: "progress", finished: "caught up" },
+  sending: { running: "upload progress", finished: "uploaded" },
+};
 
 /** Instructions smaller than this are applied without progress reports (they take a moment). */
 export const PROGRESS_MIN_OPS = 200;
@@ -28,7 +40,13 @@ export class ApplyProgress {
   private writing: Promise<void> = Promise.resolve();
 
   constructor(
-    private readonly options: { stateDir: string; share: string; log: AgentLogger; now?: () => number },
+    private readonly options: {
+      stateDir: string;
+      share: string;
+      log: AgentLogger;
+      now?: () => number;
+      direction?: ProgressDirection;
+    },
     total: { files: number; bytes: number },
     /** The sequence that ends this catch-up (the hub's head when it started). */
     private untilSeq: number,
@@ -53,9 +71,20 @@ export class ApplyProgress {
   }
 
   done(bytes: number): void {
-    this.figures.doneFiles++;
+    this.advance(1, bytes);
+  }
+
+  /** `files` more done, `bytes` of them; a line every few seconds. */
+  advance(files: number, bytes: number): void {
+    this.figures.doneFiles += files;
     this.figures.doneBytes += bytes;
+    this.figures.totalFiles = Math.max(this.figures.totalFiles, this.figures.doneFiles);
+    this.figures.totalBytes = Math.max(this.figures.totalBytes, this.figures.doneBytes);
     if (this.now() - this.lastReport >= REPORT_EVERY_MS) this.report();
+  }
+
+  private get direction(): ProgressDirection {
+    return this.options.direction ?? "receiving";
   }
 
   /** Caught up once the cursor reaches the sequence this catch-up aimed for. */
@@ -77,9 +106,9 @@ export class ApplyProgress {
           ? (f.totalFiles - f.doneFiles) / fileRate
           : undefined;
     this.options.log.info(
-      `progress: ${f.doneFiles}/${f.totalFiles} files, ${mib(f.doneBytes)}/${mib(f.totalBytes)}, ${mib(rate)}/s` +
+      `${WORDING[this.direction].running}: ${f.doneFiles}/${f.totalFiles} files, ${mib(f.doneBytes)}/${mib(f.totalBytes)}, ${mib(rate)}/s` +
         (leftSeconds !== undefined ? `, about ${Math.ceil(leftSeconds)} s left` : ""),
-      { ...f },
+      { ...f, direction: this.direction },
     );
     this.save({
       ...f,
@@ -89,7 +118,7 @@ export class ApplyProgress {
   }
 
   private save(figures: object): void {
-    const file = progressFile(this.options.stateDir, this.options.share);
+    const file = progressFile(this.options.stateDir, this.options.share, this.direction);
     this.writing = this.writing
       .then(async () => {
         await mkdir(join(this.options.stateDir, "progress"), { recursive: true });
@@ -106,9 +135,9 @@ export class ApplyProgress {
   async finish(): Promise<void> {
     const f = this.figures;
     this.options.log.info(
-      `caught up: ${f.doneFiles} files, ${mib(f.doneBytes)} in ${Math.round((this.now() - this.startedAt) / 1000)} s`,
+      `${WORDING[this.direction].finished}: ${f.doneFiles} files, ${mib(f.doneBytes)} in ${Math.round((this.now() - this.startedAt) / 1000)} s`,
     );
     await this.writing;
-    await rm(progressFile(this.options.stateDir, this.options.share), { force: true });
+    await rm(progressFile(this.options.stateDir, this.options.share, this.direction), { force: true });
   }
 }

@@ -1,7 +1,10 @@
 // The sending side of a session (source, peer): full scan at start, then watch → debounce → scan dirty paths → report.
+
+import { rm } from "node:fs/promises";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { backoffMs, sleep } from "../hub/backoff.ts";
 import type { KindScanResult, KindWatcher } from "../kinds/share-kind.ts";
+import { ApplyProgress, PROGRESS_MIN_OPS, progressFile } from "./apply-progress.ts";
 import { ChangeBatcher, systemClock } from "./change-batcher.ts";
 import { reportChanges } from "./report-changes.ts";
 import type { SessionCore } from "./session-core.ts";
@@ -45,6 +48,10 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
   /** Whether the kind was usable once since start (a share that never was has no state worth saving yet). */
   let wasReady = false;
   const tellHub = session.tellHub;
+  /** A first upload of many entries: its progress, from the start of the first full scan until it is all reported. */
+  let progress: ApplyProgress | undefined;
+  // Figures an earlier run left behind belong to an upload that run did not finish; this run starts its own.
+  await rm(progressFile(session.stateDir, share.name, "sending"), { force: true }).catch(() => {});
 
   try {
     while (!signal.aborted) {
@@ -89,6 +96,17 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
       const batch = new Set(pending);
       pending.clear();
       try {
+        if (!progress && batch.has("") && Object.keys(state.index).length === 0 && kind.measure) {
+          const total = await kind.measure();
+          if (total.files >= PROGRESS_MIN_OPS) {
+            progress = new ApplyProgress(
+              { stateDir: session.stateDir, share: share.name, log, direction: "sending" },
+              total,
+              0,
+            );
+            progress.report();
+          }
+        }
         let started = Date.now();
         const report = async (part: KindScanResult) => {
           for (const path of part.unstable) batcher.add(path);
@@ -103,6 +121,11 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
             { withBase: session.policy.receives },
           );
           for (const path of outcome.stale) batcher.add(path);
+          if (progress && outcome.reported > 0) {
+            let bytes = 0;
+            for (const path of part.changed) bytes += part.updates.get(path)?.size ?? 0;
+            progress.advance(outcome.reported, bytes);
+          }
           if (outcome.held) throw new HeldReportError(outcome.held.reason, outcome.held.paths);
           if (outcome.reported > 0) {
             log.info("changes reported", {
@@ -118,6 +141,10 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
         await session.exclusive(async () =>
           report(await kind.scan({ dirty: batch, index: state.index, flush: report })),
         );
+        if (progress) {
+          await progress.finish();
+          progress = undefined;
+        }
         if (state.lastError) {
           state.lastError = null;
           await persist();

@@ -8,6 +8,7 @@ import { createNodeShareFs } from "./fs/node-share-fs.ts";
 import type { ShareFs } from "./fs/share-fs.ts";
 import { checkShareRoot } from "./fs/share-root.ts";
 import { compileIgnoreRules } from "./scan/ignore-rules.ts";
+import { measureShare } from "./scan/measure-share.ts";
 import { scanShare } from "./scan/scan-share.ts";
 import { watchShare } from "./watch-share.ts";
 
@@ -60,6 +61,9 @@ export function createFolderKind(settings: FolderSettings, deps: KindDeps): Shar
     },
     scan({ dirty, index, flush }) {
       return scanShare(usableFs(), index, dirty, isIgnored, log, { flush });
+    },
+    measure() {
+      return measureShare(usableFs(), isIgnored, log);
     },
     async readBlock({ path, offset, length }) {
       const file = await usableFs().openRead(path);
