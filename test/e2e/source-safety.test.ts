@@ -75,7 +75,7 @@ test("changes made while a source agent is starting are reported at once, over m
   const tree: Record<string, string> = {};
   for (let d = 0; d < 300; d++) for (let f = 0; f < 8; f++) tree[`dir${d}/file${f}.txt`] = `${d}/${f}\n`;
   await writeFiles(fleet.sourceRoot, tree);
-  const expectOnHub = async (paths: string[], timeoutMs = 15_000) =>
+  const expectOnHub = async (paths: string[], timeoutMs = 60_000) =>
     waitFor(
       async () => {
         const rows = await queryHubDb(
@@ -109,7 +109,7 @@ test("changes made while a source agent is starting are reported at once, over m
     }
     await expectOnHub(made);
   }
-}, 180_000);
+}, 600_000);
 
 async function liveEntries(f: Fleet): Promise<number> {
   const [row] = await queryHubDb(
