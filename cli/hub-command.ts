@@ -27,7 +27,7 @@ Options:
   --block-store file|db
                     where block content lives: file (DATA/blocks; the default with the embedded database)
                     or db (the libSQL table; the default with FLEETSYNC_DB_URL, shared by several hubs)
-  --workers         run the Cloudflare Workers build instead, locally under workerd (wrangler dev --local):
+  --workers         run the Cloudflare Workers build instead, locally under workerd (Miniflare, as wrangler dev):
                     D1, R2 and Durable Object state persist under DIR/workers, the D1 migrations are
                     applied first, and the admin token is kept in DIR/admin.token as with the Node hub.
                     Needs wrangler (a dev dependency: npm install in the fleetsync checkout)

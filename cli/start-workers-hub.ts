@@ -1,5 +1,5 @@
-// Runs the Workers build of the hub locally under workerd (wrangler dev, local mode): D1, R2 and Durable Objects under DATA.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+// Runs the Workers build of the hub locally under workerd (Miniflare, as wrangler dev does): D1, R2 and Durable Objects under DATA.
+import { execFile } from "node:child_process";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
@@ -13,7 +13,6 @@ const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const WRANGLER_CONFIG = join(REPO_ROOT, "wrangler.toml");
 /** wrangler bundles, then workerd starts; on a busy Pi-class machine that takes a while. */
 const START_TIMEOUT_MS = 180_000;
-const STOP_GRACE_MS = 10_000;
 
 export type WorkersHubOptions = {
   dataDir: string;
@@ -131,80 +130,65 @@ export async function startWorkersHub(options: WorkersHubOptions): Promise<Runni
   });
 
   const port = options.port === 0 ? await freePort(options.host) : options.port;
-  const inspectorPort = await freePort("127.0.0.1");
-  const args = [wrangler, "dev", join(buildDir, "main.worker.js"), "--no-bundle", "--local", ...common];
-  args.push("--ip", options.host, "--port", String(port));
-  args.push("--inspector-port", String(inspectorPort), "--inspector-ip", "127.0.0.1");
-  args.push("--env-file", envFile, "--show-interactive-dev-session=false", "--live-reload=false");
-  // Its own process group, so workerd and esbuild go down with it.
-  const child = spawn(process.execPath, args, {
-    cwd: REPO_ROOT,
-    env,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const onChunk = (chunk: Buffer) => {
-    const text = chunk.toString();
-    output = (output + text).slice(-20_000);
-    for (const line of text.split("\n")) if (line.trim()) options.onOutput?.(line);
+  // The bundle runs straight in workerd through Miniflare, with the bindings wrangler.toml declares. Not through
+  // `wrangler dev`: its proxy in front of the Worker stopped answering anything, /healthz included, with 2,000
+  // long-polls parked, and once left a commit's answer hanging for minutes.
+  const { Miniflare } = await import("miniflare");
+  const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(WRANGLER_CONFIG);
+  const secrets: Record<string, string> = { ADMIN_TOKEN: adminToken };
+  if (options.enrolAttemptsPerMinute)
+    secrets.ENROL_ATTEMPTS_PER_MINUTE = String(options.enrolAttemptsPerMinute);
+  const forward = (stream: NodeJS.ReadableStream) => {
+    let rest = "";
+    stream.on("data", (chunk: Buffer) => {
+      const lines = (rest + chunk.toString()).split("\n");
+      rest = lines.pop() ?? "";
+      for (const line of lines) if (line.trim()) options.onOutput?.(line);
+    });
   };
-  child.stdout?.on("data", onChunk);
-  child.stderr?.on("data", onChunk);
-  const exited = new Promise<void>((done) => child.once("exit", () => done()));
-
+  const miniflare = new Miniflare({
+    ...(workerOptions as Record<string, unknown>),
+    name: "fleetsync-hub",
+    modules: true,
+    scriptPath: join(buildDir, "main.worker.js"),
+    modulesRoot: buildDir,
+    bindings: { ...(workerOptions.bindings ?? {}), ...secrets },
+    host: options.host,
+    port,
+    // Where `wrangler d1 migrations apply --persist-to` put the database (its v3 layout).
+    defaultPersistRoot: join(stateDir, "state", "v3"),
+    handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
+      forward(stdout);
+      forward(stderr);
+    },
+  } as ConstructorParameters<typeof Miniflare>[0]);
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
-  const stop = stopper(child, exited);
+  let stopped: Promise<void> | undefined;
+  const stop = () => {
+    stopped ??= miniflare.dispose().catch(() => {});
+    return stopped;
+  };
   try {
-    await waitUntilHealthy({ url, child, output: () => output });
+    await miniflare.ready;
+    await waitUntilHealthy(url);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, port, pid: child.pid ?? 0, stop };
+  return { url, port, pid: process.pid, stop };
 }
 
-async function waitUntilHealthy(options: { url: string; child: ChildProcess; output: () => string }) {
+async function waitUntilHealthy(url: string) {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (true) {
-    if (options.child.exitCode !== null || options.child.signalCode !== null) {
-      throw new Error(
-        `wrangler dev exited (${options.child.exitCode ?? options.child.signalCode}):\n${options.output()}`,
-      );
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `the Workers hub did not answer /healthz within ${START_TIMEOUT_MS} ms:\n${options.output()}`,
-      );
-    }
-    const ok = await fetch(`${options.url}/healthz`).then(
+    const ok = await fetch(`${url}/healthz`).then(
       (r) => r.ok,
       () => false,
     );
     if (ok) return;
+    if (Date.now() > deadline)
+      throw new Error(`the Workers hub did not answer ${url}/healthz within ${START_TIMEOUT_MS} ms`);
     await new Promise((done) => setTimeout(done, 250));
   }
-}
-
-function stopper(child: ChildProcess, exited: Promise<void>) {
-  let stopped: Promise<void> | undefined;
-  const signalGroup = (signal: NodeJS.Signals) => {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, signal);
-    } catch {
-      // the group is already gone
-    }
-  };
-  return () => {
-    stopped ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        signalGroup("SIGTERM");
-        const timer = setTimeout(() => signalGroup("SIGKILL"), STOP_GRACE_MS);
-        await exited;
-        clearTimeout(timer);
-      }
-      signalGroup("SIGKILL"); // any straggler (workerd) still in the group
-    })();
-    return stopped;
-  };
 }
