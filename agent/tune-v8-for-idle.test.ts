@@ -26,6 +26,7 @@ describe("tuneV8ForIdleAgent", () => {
   test("the young generation does not grow under allocation churn once tuned, where untuned V8 grows it", async () => {
     const [untuned, tuned] = await Promise.all([youngGeneration(false), youngGeneration(true)]);
     expect(untuned.after).toBeGreaterThan(untuned.before);
-    expect(tuned.after).toBe(tuned.before);
+    expect(tuned.after).toBeLessThanOrEqual(tuned.before);
+    expect(tuned.after).toBeLessThan(untuned.after);
   });
 });
