@@ -1,5 +1,6 @@
 // The one CLI entry: dispatches `fleetsync <command> [subcommand]` and turns failures into exit codes.
 
+import { tuneV8ForIdleAgent } from "../agent/tune-v8-for-idle.ts";
 import { reportFailure, UsageError } from "./cli-error.ts";
 
 const HELP = `fleetsync — keep folders (and Pi-hole configuration) identical across machines, steered by one hub.
@@ -77,7 +78,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   return handler.run(args, env);
 }
 
-main(process.argv.slice(2), process.env).then(
+const argv = process.argv.slice(2);
+// The daemon's V8 settings come first, before the young generation grows while the rest of the CLI loads.
+if (argv[0] === "agent" && argv[1] === "run") tuneV8ForIdleAgent();
+
+main(argv, process.env).then(
   (code) => {
     process.exitCode = code;
   },

@@ -1,4 +1,5 @@
-// Idle readings: RSS after a quiet period, then CPU time used over a further quiet window.
+// Idle readings: RSS after a quiet period (and its anonymous / file-backed split), then CPU time over a further quiet window.
+import { readFile } from "node:fs/promises";
 import { clockTicksPerSecond, readCpuMs, readRssBytes, toMiB } from "./procfs.ts";
 
 export type IdleReading = {
@@ -63,4 +64,26 @@ export async function measureIdle(
     cpuTickMs: 1000 / clockTicksPerSecond(),
     cpuMsPerSecond: Object.fromEntries(names.map((n) => [n, perSecond[n]!.join(" ")])),
   };
+}
+
+/** A process's resident memory split by what backs it (/proc/<pid>/smaps_rollup), in MiB. */
+export type MemorySplit = {
+  /** All resident pages (VmRSS). */
+  rssMiB: number;
+  /** Anonymous pages: the JS heap, malloc, stacks — the process's own memory. */
+  anonMiB: number;
+  /** File-backed pages: the executable's code and read-only data, shareable and reclaimable. */
+  fileMiB: number;
+};
+
+/** The RSS of `pid` and its anonymous / file-backed parts, or undefined once it has exited. */
+export async function readMemorySplit(pid: number | undefined): Promise<MemorySplit | undefined> {
+  if (pid === undefined) return undefined;
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, "utf8").catch(() => "");
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(rollup)?.[1]);
+  const rss = kb("Rss");
+  const anon = kb("Anonymous");
+  if (!Number.isFinite(rss) || !Number.isFinite(anon)) return undefined;
+  const mib = (k: number) => Math.round((k / 1024) * 10) / 10;
+  return { rssMiB: mib(rss), anonMiB: mib(anon), fileMiB: mib(rss - anon) };
 }

@@ -158,9 +158,9 @@ describe("the self-contained agent executable", () => {
       { timeoutMs: 30_000, what: "a live change, without the junk" },
     );
 
-    // Idle RSS, measured 76–89 MiB here: 23–37 MiB of it is the agent's own (anonymous) memory, the rest the
-    // executable's code pages, file-backed and reclaimable. The loose bound (load moves it) catches a bundle
-    // that drags the hub in, or a leak.
+    // Idle RSS, measured 69–74 MiB here by bench/executable-idle-rss.ts (67–86 MiB before agent run tuned V8):
+    // ~17 MiB of it is the agent's own (anonymous) memory, the rest the executable's code pages, file-backed and
+    // reclaimable. The loose bound (load moves it) catches a bundle that drags the hub in, or a leak.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const memory = await readMemory(agent.proc.pid!);
     console.log(
