@@ -217,12 +217,17 @@ export async function runPiholeLatency(options: PiholeLatencyOptions): Promise<R
       "dns.hosts",
     );
     const hostsFtlRestarts = (await replicaStarts(fleet.replicas)) - hostsStartsBefore;
+    // Each agent run logs out when it ends: once the agents are idle no Pi-hole holds a session of theirs.
+    await sleep(1000);
+    const members = [fleet.primary, ...fleet.replicas];
+    const counts = await Promise.all([primary, ...replicas].map((s) => s.countOtherSessions()));
+    const agentSessionsLeft = Object.fromEntries(members.map((m, i) => [m.label, counts[i]]));
 
     const all = figures(timed);
     const split = breakdown(fleet, timed, domainsDoneAt);
     const met = all.p99Ms !== null && all.p99Ms <= TARGET_MS && all.misses === 0 && ftlRestarts === 0;
     return {
-      description: `One exact deny domain at a time added (then removed) on the primary Pi-hole through its API; the clock starts when that API call returns and stops when both replicas' own APIs answer it (each polled every ${POLL_MS} ms in one held session; ${CHANGE_TIMEOUT_MS} ms without it is a miss). Real Pi-hole FTL v6.4.1 ×3 on loopback, a real Node hub, three real agent processes enrolled with 'agent enroll --pihole', the product's default settings but the debounce given.`,
+      description: `One exact deny domain at a time added (then removed) on the primary Pi-hole through its API; the clock starts when that API call returns and stops when both replicas' own APIs answer it (each polled every ${POLL_MS} ms in one held session, so the poll itself keeps the replicas' FTL busy; ${CHANGE_TIMEOUT_MS} ms without it is a miss). Real Pi-hole FTL v6.4.1 ×3 on loopback, a real Node hub, three real agent processes enrolled with 'agent enroll --pihole', the product's default settings but the debounce given. agentSessionsLeft: API sessions held by anyone but the bench 1 s after the last change.`,
       peers: PEERS,
       replicas: REPLICAS,
       changes: options.changes,
@@ -244,6 +249,7 @@ export async function runPiholeLatency(options: PiholeLatencyOptions): Promise<R
       perReplica: perReplicaFigures(timed, fleet.replicas),
       ftlRestarts,
       primaryFtlRestarts,
+      agentSessionsLeft,
       breakdown: split,
       dnsHosts: {
         description:

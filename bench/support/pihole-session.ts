@@ -11,6 +11,8 @@ export type PiholeSession = {
   request(method: string, path: string, body?: unknown): Promise<PiholeAnswer>;
   /** Like request, but retried while FTL's database is busy; anything else but 2xx is an error naming the call. */
   expectOk(method: string, path: string, body?: unknown): Promise<unknown>;
+  /** API sessions this Pi-hole holds for clients other than the bench (the agents' ones, when any are left). */
+  countOtherSessions(): Promise<number>;
   /** Logs out (never throws). */
   close(): Promise<void>;
 };
@@ -70,6 +72,12 @@ export async function openPiholeSession(ftl: FtlInstance): Promise<PiholeSession
       if (answer.status >= 300)
         throw new Error(`${method} ${ftl.url}/api${path} → ${answer.status} ${JSON.stringify(answer.body)}`);
       return answer.body;
+    },
+    async countOtherSessions() {
+      const { sessions } = (await session.expectOk("GET", "/auth/sessions")) as {
+        sessions: { user_agent: string | null }[];
+      };
+      return sessions.filter((s) => s.user_agent !== BENCH_USER_AGENT).length;
     },
     async close() {
       if (!sid) return;
