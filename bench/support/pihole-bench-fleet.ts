@@ -73,7 +73,7 @@ export async function startPiholeBenchFleet(options: PiholeBenchFleetOptions): P
     const started = await Promise.allSettled(labels.map((label) => startFtl({ password: `${label}-pw` })));
     for (const s of started) if (s.status === "fulfilled") ftls.push(s.value);
     reaper = reapAfterExit({
-      pids: ftls.map((f) => f.process.pid).filter((pid) => pid !== undefined),
+      pids: ftls.map((f) => f.process.pid),
       dirs: [...ftls.map((f) => f.dir), options.base],
     });
     const failure = started.find((s) => s.status === "rejected");
@@ -82,6 +82,7 @@ export async function startPiholeBenchFleet(options: PiholeBenchFleetOptions): P
     const hubData = join(options.base, "hub");
     await mkdir(hubData);
     hub = await startHubProcess(hubData);
+    reaper.add([hub.proc.pid]);
     const admin = ["--hub", hub.url, "--admin-token", hub.adminToken];
     await mustRun(["share", "create", PIHOLE_SHARE, "--kind", "pihole", ...admin]);
     for (const [i, label] of labels.entries()) {
@@ -122,12 +123,14 @@ export async function startPiholeBenchFleet(options: PiholeBenchFleetOptions): P
       return m.agent!.output().includes(line);
     };
     for (const replica of replicas) replica.agent = startAgent(replica.stateDir);
+    reaper.add(replicas.map((r) => r.agent!.proc.pid));
     for (const replica of replicas)
       await waitFor(() => hasLogged(replica, '"replica ready"'), {
         timeoutMs: 60_000,
         what: `${replica.label}'s agent to be ready`,
       });
     primary.agent = startAgent(primary.stateDir);
+    reaper.add([primary.agent.proc.pid]);
     for (const replica of replicas)
       await waitFor(
         () => hasLogged(primary, '"agent started"') && hasLogged(replica, '"instruction applied"'),

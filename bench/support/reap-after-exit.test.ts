@@ -16,10 +16,11 @@ async function isRunning(pid: number): Promise<boolean> {
 }
 
 /**
- * Runs a bench stand-in that starts a long `sleep` (standing for a Pi-hole FTL, which ignores SIGINT) and a
- * directory, arms the watchdog, then dies by SIGKILL — no handler of its own runs. Resolves with the sleep's PID.
+ * Runs a bench stand-in that starts a long `sleep` (standing for a Pi-hole FTL, which ignores SIGINT), arms the
+ * watchdog with it and a directory, adds a second `sleep` (standing for the hub), then dies by SIGKILL — no
+ * handler of its own runs. Resolves with both sleeps' PIDs.
  */
-async function dieAfterArming(options: { dir: string; dismiss: boolean }): Promise<number> {
+async function dieAfterArming(options: { dir: string; dismiss: boolean }): Promise<number[]> {
   const work = await makeTempDir("fleetsync-reap-test-");
   dirs.push(work, options.dir);
   const script = join(work, "bench-stand-in.ts");
@@ -27,11 +28,17 @@ async function dieAfterArming(options: { dir: string; dismiss: boolean }): Promi
     script,
     `import { spawn } from "node:child_process";
 import { reapAfterExit } from ${JSON.stringify(join(REPO_ROOT, "bench/support/reap-after-exit.ts"))};
-const victim = spawn("sleep", ["600"], { detached: true, stdio: "ignore" });
-victim.unref();
-const reaper = reapAfterExit({ pids: [victim.pid], dirs: [${JSON.stringify(options.dir)}, ${JSON.stringify(work)}] });
+const sleeper = () => {
+  const child = spawn("sleep", ["600"], { detached: true, stdio: "ignore" });
+  child.unref();
+  return child.pid;
+};
+const first = sleeper();
+const reaper = reapAfterExit({ pids: [first], dirs: [${JSON.stringify(options.dir)}, ${JSON.stringify(work)}] });
+const later = sleeper();
+reaper.add([later]);
 ${options.dismiss ? "reaper.dismiss();" : ""}
-process.stdout.write(String(victim.pid) + "\\n", () => process.kill(process.pid, "SIGKILL"));
+process.stdout.write(first + " " + later + "\\n", () => process.kill(process.pid, "SIGKILL"));
 `,
   );
   const child = spawn(process.execPath, ["--import", "tsx", script], {
@@ -44,10 +51,11 @@ process.stdout.write(String(victim.pid) + "\\n", () => process.kill(process.pid,
   });
   const signal = await new Promise((ok) => child.once("exit", (_code, s) => ok(s)));
   expect(signal).toBe("SIGKILL");
-  const pid = Number(out.trim());
-  expect(pid).toBeGreaterThan(0);
-  started.push(pid);
-  return pid;
+  const pids = out.trim().split(" ").map(Number);
+  expect(pids).toHaveLength(2);
+  for (const pid of pids) expect(pid).toBeGreaterThan(0);
+  started.push(...pids);
+  return pids;
 }
 
 afterEach(async () => {
@@ -60,24 +68,25 @@ afterEach(async () => {
 });
 
 describe("reapAfterExit", () => {
-  test("stops the processes and removes the directories after the bench was SIGKILLed", async () => {
+  test("stops the processes, also those added later, and removes the directories after the bench was SIGKILLed", async () => {
     const dir = await makeTempDir("fleetsync-reap-dir-");
     await mkdir(join(dir, "etc"));
     await writeFile(join(dir, "etc", "gravity.db"), "x");
-    const pid = await dieAfterArming({ dir, dismiss: false });
-    await waitFor(async () => !(await isRunning(pid)), {
-      timeoutMs: 15_000,
-      what: "the process to be stopped",
-    });
+    const pids = await dieAfterArming({ dir, dismiss: false });
+    for (const pid of pids)
+      await waitFor(async () => !(await isRunning(pid)), {
+        timeoutMs: 15_000,
+        what: `process ${pid} to stop`,
+      });
     await waitFor(() => !existsSync(dir), { timeoutMs: 15_000, what: "the directory to be removed" });
   }, 40_000);
 
   test("touches nothing once the bench dismissed it after cleaning up itself", async () => {
     const dir = await makeTempDir("fleetsync-reap-dir-");
-    const pid = await dieAfterArming({ dir, dismiss: true });
+    const pids = await dieAfterArming({ dir, dismiss: true });
     // An armed watchdog notices within a second, sends SIGTERM, and removes the directories 5 s later: past all that.
     await new Promise((ok) => setTimeout(ok, 7000));
-    expect(await isRunning(pid)).toBe(true);
+    for (const pid of pids) expect(await isRunning(pid)).toBe(true);
     expect(existsSync(dir)).toBe(true);
   }, 40_000);
 });

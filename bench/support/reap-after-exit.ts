@@ -4,8 +4,13 @@
 // when it does not confirm the signal within 30 ms (easily missed on a loaded machine): then no handler runs. The
 // watchdog lives in its own process group, polls the bench's PID, and does the cleanup itself once it is gone.
 import { spawn } from "node:child_process";
+import { appendFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export type Reaper = {
+  /** Adds processes started later (hub, agents) to those stopped if the bench dies. */
+  add: (pids: (number | undefined)[]) => void;
   /** The bench cleaned up itself: the watchdog ends without touching anything. */
   dismiss: () => void;
 };
@@ -13,24 +18,35 @@ export type Reaper = {
 const SCRIPT = `
 parent=$1; shift
 while kill -0 "$parent" 2>/dev/null; do sleep 1; done
-for pid in $PIDS; do kill -TERM "$pid" 2>/dev/null; done
+pids=$(cat "$PIDFILE" 2>/dev/null)
+for pid in $pids; do kill -TERM "$pid" 2>/dev/null; done
 sleep 5
-for pid in $PIDS; do kill -KILL "$pid" 2>/dev/null; done
-rm -rf -- "$@"
+for pid in $pids; do kill -KILL "$pid" 2>/dev/null; done
+rm -rf -- "$@" "$PIDFILE"
 `;
 
-/** After this process exits (however it exits), SIGTERM `pids` (SIGKILL 5 s later) and remove `dirs`. */
-export function reapAfterExit(options: { pids: number[]; dirs: string[] }): Reaper {
+let armed = 0;
+
+/** After this process exits (however it exits), SIGTERM `pids` and those added later (SIGKILL 5 s on), remove `dirs`. */
+export function reapAfterExit(options: { pids: (number | undefined)[]; dirs: string[] }): Reaper {
+  const pidFile = join(tmpdir(), `fleetsync-bench-reap-${process.pid}-${armed++}.pids`);
+  const add = (pids: (number | undefined)[]) => {
+    const known = pids.filter((pid) => pid !== undefined);
+    if (known.length > 0) appendFileSync(pidFile, `${known.join("\n")}\n`);
+  };
+  add(options.pids);
   const child = spawn("sh", ["-c", SCRIPT, "reap-after-exit", String(process.pid), ...options.dirs], {
     detached: true,
     stdio: "ignore",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PIDS: options.pids.join(" ") },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PIDFILE: pidFile },
   });
   child.on("error", () => {});
   child.unref();
   return {
+    add,
     dismiss() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      rmSync(pidFile, { force: true });
     },
   };
 }
