@@ -3,7 +3,7 @@
 //   npm run bench                      full run: 1 GiB trees, 60 latency changes (about 6 min on 2 cores)
 //   npm run bench -- --quick           smoke run: 100 MiB trees, 15 latency changes
 //   npm run bench -- --only latency    one scenario (comma-separated list allowed)
-//   npm run bench -- --only piholeLatency   3 real Pi-holes: domain change on the primary → both replicas (20 changes)
+//   npm run bench -- --only piholeLatency   3 real Pi-holes: domain change on the primary → both replicas (20 changes, --quick 5; --changes N)
 //   npm run bench -- --profile DIR     hub and agents run under the V8 CPU profiler; summaries land in the JSON
 //   npm run bench -- --out FILE        also write the JSON to FILE
 //   npm run bench -- --skip-rsync      fleetsync alone (for profiling runs; no target verdicts on throughput)
