@@ -85,6 +85,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       ? { enrolLimiter: createWindowRateLimiter(options.enrolAttemptsPerMinute, 60_000) }
       : {}),
     stopping: stopping.signal,
+    coalesceInstructions: true,
   });
   if (newAdminToken) {
     const file = join(dataDir, "admin.token");

@@ -1,0 +1,182 @@
+// Signed instructions for many devices at once: bulk reads, one plan per share and cursor, one signature per device, one write.
+import { and, asc, eq, gt, inArray, isNotNull, lte, ne } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { INSTRUCTION_TTL_SECONDS, signInstruction } from "../../shared/instructions/instruction.ts";
+import { chunkForParams } from "../db/database.ts";
+import { devices, entries, instructions, members, shares } from "../db/schema.ts";
+import { rowToEntry } from "./entry-rows.ts";
+import type { HubContext } from "./hub-context.ts";
+import { type Plan, planInstruction } from "./plan-instruction.ts";
+
+/** A pending instruction this close to expiry is re-signed rather than handed out again. */
+const REISSUE_MARGIN_MS = 60_000;
+/** Bound parameters one instructions row takes (every column, the unset ones as null). */
+const INSTRUCTION_COLUMNS = 12;
+
+/** What one device gets: its signed instructions (empty when it is up to date) and the shares it receives. */
+export type IssuedInstructions = {
+  instructions: string[];
+  /** The shares the device receives (the ones a long-poll waits on). */
+  shares: string[];
+  /** Set when the device was revoked: it gets nothing. */
+  revokedAt?: number;
+};
+
+type Membership = { member: typeof members.$inferSelect; share: typeof shares.$inferSelect };
+
+function isBehind({ member, share }: Membership): boolean {
+  const reached = member.dryRun ? Math.max(member.cursor, member.dryRunSeq) : member.cursor;
+  return reached < share.headSeq;
+}
+
+/**
+ * For every device, an instruction for each share where it is behind: a pending one from its own cursor is handed
+ * out again, the rest are planned (once per share, cursor and head, however many members wait there), signed for
+ * that device (the JWS names it and has its own id) and recorded in one atomic batch that retires what they replace.
+ */
+export async function issueInstructions(
+  ctx: HubContext,
+  deviceIds: string[],
+): Promise<Map<string, IssuedInstructions>> {
+  const ids = [...new Set(deviceIds)];
+  const paramLimit = ctx.limits.sqlParamLimit;
+  const issued = new Map<string, IssuedInstructions>(ids.map((id) => [id, { instructions: [], shares: [] }]));
+
+  for (const chunk of chunkForParams(ids, 1, paramLimit)) {
+    const revoked = await ctx.db
+      .select({ id: devices.id, revokedAt: devices.revokedAt })
+      .from(devices)
+      .where(and(inArray(devices.id, chunk), isNotNull(devices.revokedAt)));
+    for (const row of revoked) if (row.revokedAt !== null) issued.get(row.id)!.revokedAt = row.revokedAt;
+  }
+  const live = ids.filter((id) => issued.get(id)!.revokedAt === undefined);
+  const behind: Membership[] = [];
+  for (const chunk of chunkForParams(live, 1, paramLimit - 1)) {
+    const rows = await ctx.db
+      .select({ member: members, share: shares })
+      .from(members)
+      .innerJoin(shares, eq(shares.name, members.share))
+      .where(and(inArray(members.deviceId, chunk), ne(members.role, "source")));
+    for (const row of rows) {
+      issued.get(row.member.deviceId)!.shares.push(row.share.name);
+      if (isBehind(row)) behind.push(row);
+    }
+  }
+  if (behind.length === 0) return issued;
+
+  const nowMs = ctx.now();
+  const reusable = new Map<Membership, string>();
+  const behindDevices = [...new Set(behind.map((m) => m.member.deviceId))];
+  for (const chunk of chunkForParams(behindDevices, 1, paramLimit - 1)) {
+    const pending = await ctx.db
+      .select()
+      .from(instructions)
+      .where(and(inArray(instructions.deviceId, chunk), eq(instructions.status, "pending")));
+    for (const m of behind) {
+      const found = pending.find(
+        (p) =>
+          p.deviceId === m.member.deviceId &&
+          p.share === m.share.name &&
+          p.fromSeq === m.member.cursor &&
+          p.expiresAt - REISSUE_MARGIN_MS > nowMs,
+      );
+      if (found) reusable.set(m, found.jws);
+    }
+  }
+
+  const plans = new Map<string, Plan>();
+  const planFor = async ({ member, share }: Membership): Promise<Plan> => {
+    const key = JSON.stringify([share.name, member.cursor, share.headSeq, share.deletes]);
+    const known = plans.get(key);
+    if (known) return known;
+    const limit = ctx.limits.maxOpsPerInstruction;
+    const rows = await ctx.db
+      .select()
+      .from(entries)
+      .where(
+        and(eq(entries.share, share.name), gt(entries.seq, member.cursor), lte(entries.seq, share.headSeq)),
+      )
+      .orderBy(asc(entries.seq))
+      .limit(limit + 1);
+    const plan = planInstruction({
+      entries: rows.map(rowToEntry),
+      complete: rows.length <= limit,
+      cursor: member.cursor,
+      head: share.headSeq,
+      deletes: share.deletes,
+      maxOps: limit,
+      maxBlockRefs: ctx.limits.maxBlockRefsPerInstruction,
+    });
+    plans.set(key, plan);
+    return plan;
+  };
+
+  const fresh: { membership: Membership; plan: Plan }[] = [];
+  for (const m of behind) if (!reusable.has(m)) fresh.push({ membership: m, plan: await planFor(m) });
+  const nowSeconds = Math.floor(nowMs / 1000);
+  const rows = await Promise.all(
+    fresh.map(async ({ membership: { member, share }, plan }) => {
+      const id = crypto.randomUUID();
+      const jws = await signInstruction(
+        ctx.identity.privateKey,
+        ctx.identity.kid,
+        { hubId: ctx.identity.hubId, deviceId: member.deviceId, instructionId: id, nowSeconds },
+        { share: share.name, ...plan },
+      );
+      return {
+        id,
+        deviceId: member.deviceId,
+        share: share.name,
+        fromSeq: plan.fromSeq,
+        toSeq: plan.toSeq,
+        jws,
+        opCount: plan.ops.length,
+        bytes: plan.ops.reduce((sum, op) => sum + (op.type === "file" ? op.size : 0), 0),
+        status: "pending" as const,
+        createdAt: nowMs,
+        expiresAt: nowMs + INSTRUCTION_TTL_SECONDS * 1000,
+      };
+    }),
+  );
+  const [first, ...rest] = recordStatements(ctx, rows);
+  if (first) await ctx.db.batch([first, ...rest]);
+
+  const signed = new Map(rows.map((row, i) => [fresh[i]!.membership, row.jws]));
+  for (const m of behind) {
+    issued.get(m.member.deviceId)!.instructions.push(reusable.get(m) ?? signed.get(m)!);
+  }
+  return issued;
+}
+
+/** Retires the pending instructions the new ones replace (per share, devices in chunks), then inserts the new ones. */
+function recordStatements(
+  ctx: HubContext,
+  rows: (typeof instructions.$inferInsert & { deviceId: string; share: string })[],
+): BatchItem<"sqlite">[] {
+  const paramLimit = ctx.limits.sqlParamLimit;
+  const devicesByShare = new Map<string, string[]>();
+  for (const row of rows) {
+    const list = devicesByShare.get(row.share) ?? [];
+    list.push(row.deviceId);
+    devicesByShare.set(row.share, list);
+  }
+  const retire = [...devicesByShare].flatMap(([share, deviceIds]) =>
+    // `set status = ?`, `status = ?` and `share = ?` take three parameters besides the device ids.
+    chunkForParams(deviceIds, 1, paramLimit - 3).map((chunk) =>
+      ctx.db
+        .update(instructions)
+        .set({ status: "superseded" })
+        .where(
+          and(
+            inArray(instructions.deviceId, chunk),
+            eq(instructions.status, "pending"),
+            eq(instructions.share, share),
+          ),
+        ),
+    ),
+  );
+  const insert = chunkForParams(rows, INSTRUCTION_COLUMNS, paramLimit).map((chunk) =>
+    ctx.db.insert(instructions).values(chunk),
+  );
+  return [...retire, ...insert];
+}
