@@ -52,12 +52,15 @@ export async function nextInstructions(
       if (issued.instructions.length > 0) return issued.instructions;
       if (deadline - ctx.now() <= 0 || abort.aborted || issued.shares.length === 0) return [];
       const shares = issued.shares.join("\0");
-      // Registered before the check above, so nothing committed since then went unnoticed.
       if (wake?.shares === shares) {
+        // Registered before the check above, so nothing committed since then went unnoticed.
         await wake.woken;
         if (abort.aborted) return [];
+        // Woken: check first (a fleet's wake-up finds its instructions), and register again only if that finds none.
+        wake = undefined;
+        continue;
       }
-      // The next wait is registered before the next check (a wait for other shares lingers until `done`).
+      // Registered before the next check (a wait for other shares lingers until `done`).
       const remaining = Math.max(0, deadline - ctx.now());
       wake = { shares, woken: ctx.notifier.wait(issued.shares, remaining, abort) };
     }

@@ -1,6 +1,6 @@
 // Issuing instructions to many devices at once (the bulk round a fleet's wake-up takes), over a real libSQL database.
 import { afterEach, expect, test } from "vitest";
-import { verifyInstruction } from "../../shared/instructions/instruction.ts";
+import { INSTRUCTION_TTL_SECONDS, verifyInstruction } from "../../shared/instructions/instruction.ts";
 import { createTestHub, type TestDevice, type TestHub } from "../../test/support/test-hub-context.ts";
 import { issueInstructions } from "./issue-instructions.ts";
 
@@ -88,6 +88,31 @@ test("hands out a member's pending instruction again instead of signing a second
   for (const id of ids) expect(again.get(id)?.instructions).toEqual(first.get(id)?.instructions);
   const rows = await h.client.execute("select device_id, status from instructions order by device_id");
   expect(rows.rows.map((r) => r.status)).toEqual(["pending", "pending", "pending"]);
+});
+
+test("re-signs an instruction close to expiry and retires the old one, leaving one pending per member", async () => {
+  const { h, source, members } = await fleet(3);
+  await h.commitFile(source, "fleet", "a.txt", "first");
+  const ids = members.map((m) => m.deviceId);
+  const first = await issueInstructions(h.ctx, ids);
+
+  h.clock.advance((INSTRUCTION_TTL_SECONDS - 30) * 1000);
+  const renewed = await issueInstructions(h.ctx, ids);
+
+  for (const m of members) {
+    const jws = renewed.get(m.deviceId)!.instructions[0]!;
+    expect(jws).not.toBe(first.get(m.deviceId)!.instructions[0]);
+    expect(await verifiedFor(h, m, jws)).toMatchObject({ sub: m.deviceId, fromSeq: 0, toSeq: 1 });
+  }
+  const rows = await h.client.execute(
+    "select device_id, status, count(*) as n from instructions group by device_id, status order by device_id, status",
+  );
+  expect(rows.rows.map((r) => [r.device_id, r.status, Number(r.n)])).toEqual(
+    [...ids].sort().flatMap((id) => [
+      [id, "pending", 1],
+      [id, "superseded", 1],
+    ]),
+  );
 });
 
 test("gives a revoked device nothing and up-to-date members an empty list with the shares they wait on", async () => {

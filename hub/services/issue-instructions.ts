@@ -1,5 +1,5 @@
 // Signed instructions for many devices at once: bulk reads, one plan per share and cursor, one signature per device, one write.
-import { and, asc, eq, gt, inArray, isNotNull, lte, ne } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, isNotNull, lte, ne, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import { INSTRUCTION_TTL_SECONDS, signInstruction } from "../../shared/instructions/instruction.ts";
 import { chunkForParams } from "../db/database.ts";
@@ -10,8 +10,6 @@ import { type Plan, planInstruction } from "./plan-instruction.ts";
 
 /** A pending instruction this close to expiry is re-signed rather than handed out again. */
 const REISSUE_MARGIN_MS = 60_000;
-/** Bound parameters one instructions row takes (every column, the unset ones as null). */
-const INSTRUCTION_COLUMNS = 12;
 
 /** What one device gets: its signed instructions (empty when it is up to date) and the shares it receives. */
 export type IssuedInstructions = {
@@ -148,12 +146,37 @@ export async function issueInstructions(
   return issued;
 }
 
-/** Retires the pending instructions the new ones replace (per share, devices in chunks), then inserts the new ones. */
+/** JSON bound to one statement at most: well inside D1's 2 MB per value, however many instructions a round signs. */
+const MAX_JSON_PARAM_CHARS = 256 * 1024;
+
+/** Splits items so each chunk's JSON stays under MAX_JSON_PARAM_CHARS (one item alone may exceed it). */
+function chunkByJsonSize<T>(items: T[]): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let chars = 0;
+  for (const item of items) {
+    const size = JSON.stringify(item).length + 1;
+    if (current.length > 0 && chars + size > MAX_JSON_PARAM_CHARS) {
+      chunks.push(current);
+      current = [];
+      chars = 0;
+    }
+    current.push(item);
+    chars += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/**
+ * Retires the pending instructions the new ones replace, then inserts the new ones. The rows travel as one JSON
+ * parameter per statement (read back with json_each): a thousand rows are a handful of parameters to bind, not
+ * twelve thousand for the query builder to wrap one by one.
+ */
 function recordStatements(
   ctx: HubContext,
   rows: (typeof instructions.$inferInsert & { deviceId: string; share: string })[],
 ): BatchItem<"sqlite">[] {
-  const paramLimit = ctx.limits.sqlParamLimit;
   const devicesByShare = new Map<string, string[]>();
   for (const row of rows) {
     const list = devicesByShare.get(row.share) ?? [];
@@ -161,22 +184,27 @@ function recordStatements(
     devicesByShare.set(row.share, list);
   }
   const retire = [...devicesByShare].flatMap(([share, deviceIds]) =>
-    // `set status = ?`, `status = ?` and `share = ?` take three parameters besides the device ids.
-    chunkForParams(deviceIds, 1, paramLimit - 3).map((chunk) =>
+    chunkByJsonSize(deviceIds).map((chunk) =>
       ctx.db
         .update(instructions)
         .set({ status: "superseded" })
         .where(
           and(
-            inArray(instructions.deviceId, chunk),
             eq(instructions.status, "pending"),
             eq(instructions.share, share),
+            inArray(instructions.deviceId, sql`(select value from json_each(${JSON.stringify(chunk)}))`),
           ),
         ),
     ),
   );
-  const insert = chunkForParams(rows, INSTRUCTION_COLUMNS, paramLimit).map((chunk) =>
-    ctx.db.insert(instructions).values(chunk),
+  const insert = chunkByJsonSize(rows).map((chunk) =>
+    ctx.db.run(sql`insert into ${instructions}
+      (id, device_id, share, from_seq, to_seq, jws, op_count, bytes, status, created_at, expires_at)
+      select json_extract(value, '$.id'), json_extract(value, '$.deviceId'), json_extract(value, '$.share'),
+        json_extract(value, '$.fromSeq'), json_extract(value, '$.toSeq'), json_extract(value, '$.jws'),
+        json_extract(value, '$.opCount'), json_extract(value, '$.bytes'), json_extract(value, '$.status'),
+        json_extract(value, '$.createdAt'), json_extract(value, '$.expiresAt')
+      from json_each(${JSON.stringify(chunk)})`),
   );
   return [...retire, ...insert];
 }
