@@ -63,23 +63,24 @@ export async function issueInstructions(
   if (behind.length === 0) return issued;
 
   const nowMs = ctx.now();
-  const reusable = new Map<Membership, string>();
+  // Pending instructions still good for a while, by device, share and the cursor they start from.
+  const usable = new Map<string, string>();
+  const key = (deviceId: string, share: string, fromSeq: number) =>
+    JSON.stringify([deviceId, share, fromSeq]);
   const behindDevices = [...new Set(behind.map((m) => m.member.deviceId))];
   for (const chunk of chunkForParams(behindDevices, 1, paramLimit - 1)) {
     const pending = await ctx.db
       .select()
       .from(instructions)
       .where(and(inArray(instructions.deviceId, chunk), eq(instructions.status, "pending")));
-    for (const m of behind) {
-      const found = pending.find(
-        (p) =>
-          p.deviceId === m.member.deviceId &&
-          p.share === m.share.name &&
-          p.fromSeq === m.member.cursor &&
-          p.expiresAt - REISSUE_MARGIN_MS > nowMs,
-      );
-      if (found) reusable.set(m, found.jws);
+    for (const p of pending) {
+      if (p.expiresAt - REISSUE_MARGIN_MS > nowMs) usable.set(key(p.deviceId, p.share, p.fromSeq), p.jws);
     }
+  }
+  const reusable = new Map<Membership, string>();
+  for (const m of behind) {
+    const jws = usable.get(key(m.member.deviceId, m.share.name, m.member.cursor));
+    if (jws !== undefined) reusable.set(m, jws);
   }
 
   const plans = new Map<string, Plan>();
@@ -197,14 +198,15 @@ function recordStatements(
         ),
     ),
   );
+  // Every column in the table's order (insert … select names them all), acked_at still unset.
   const insert = chunkByJsonSize(rows).map((chunk) =>
-    ctx.db.run(sql`insert into ${instructions}
-      (id, device_id, share, from_seq, to_seq, jws, op_count, bytes, status, created_at, expires_at)
-      select json_extract(value, '$.id'), json_extract(value, '$.deviceId'), json_extract(value, '$.share'),
+    ctx.db.insert(instructions).select(
+      sql`select json_extract(value, '$.id'), json_extract(value, '$.deviceId'), json_extract(value, '$.share'),
         json_extract(value, '$.fromSeq'), json_extract(value, '$.toSeq'), json_extract(value, '$.jws'),
         json_extract(value, '$.opCount'), json_extract(value, '$.bytes'), json_extract(value, '$.status'),
-        json_extract(value, '$.createdAt'), json_extract(value, '$.expiresAt')
-      from json_each(${JSON.stringify(chunk)})`),
+        json_extract(value, '$.createdAt'), json_extract(value, '$.expiresAt'), null
+      from json_each(${JSON.stringify(chunk)})`,
+    ),
   );
   return [...retire, ...insert];
 }
