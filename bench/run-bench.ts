@@ -7,6 +7,7 @@
 //   npm run bench -- --profile DIR     hub and agents run under the V8 CPU profiler; summaries land in the JSON
 //   npm run bench -- --out FILE        also write the JSON to FILE
 //   npm run bench -- --skip-rsync      fleetsync alone (for profiling runs; no target verdicts on throughput)
+//   npm run bench -- --scenario fleet --agents N [--hub node|workers]   the fleet benchmark (bench/fleet-command.ts)
 //
 // Progress goes to stderr; stdout carries only the JSON (npm prints its own banner first: `npm run -s bench`
 // or --out gives a clean document).
@@ -14,6 +15,7 @@ import { writeFile } from "node:fs/promises";
 import { cpus, freemem, loadavg, release, tmpdir, totalmem } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { isFleetScenario, runFleetBenchCommand } from "./fleet-command.ts";
 import { runInitialSync } from "./scenarios/initial-sync.ts";
 import { runLatency } from "./scenarios/latency.ts";
 import { runPiholeLatency } from "./scenarios/pihole-latency.ts";
@@ -37,6 +39,9 @@ const GIB = 1024 * 1024 * 1024;
 const MIB = 1024 * 1024;
 const IDLE_RSS_LIMIT_MIB = 80;
 
+// The fleet benchmark has flags of its own; it prints its JSON and exits.
+if (isFleetScenario(process.argv.slice(2))) await runFleetBenchCommand(process.argv.slice(2));
+
 const { values } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
@@ -52,7 +57,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   process.stderr.write(
-    `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join("|")}[,...]] [--profile DIR] [--replicas N] [--changes N] [--debounce MS] [--out FILE] [--skip-rsync]\n`,
+    `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join("|")}[,...]] [--profile DIR] [--replicas N] [--changes N] [--debounce MS] [--out FILE] [--skip-rsync]\n       npm run bench -- --scenario fleet --help   (the fleet benchmark)\n`,
   );
   process.exit(0);
 }

@@ -35,7 +35,8 @@ Without --tls-* the hub speaks plain HTTP: run it behind a TLS-terminating proxy
 or give it a certificate whenever agents reach it over a network you do not trust.
 
 Environment:
-  FLEETSYNC_DB_URL         use a remote libSQL database (sqld, Turso) instead of DIR/hub.db
+  FLEETSYNC_DB_URL         use a remote libSQL database (sqld, Turso) instead of DIR/hub.db, or a
+                           file:/path/hub.db that several hub processes (each with its own --data) share
   FLEETSYNC_DB_AUTH_TOKEN  its auth token
 
 Examples:

@@ -33,6 +33,8 @@ export type BuildHubContextOptions = {
   /** Default: always healthy. */
   health?: HealthPort;
   stopping?: AbortSignal;
+  /** Serve long-polls that wake together in one bulk round (Node; see HubContext.coalesceInstructions). */
+  coalesceInstructions?: boolean;
   /** An operator-configured admin token (Workers secret); without it the first start makes one. */
   adminToken?: string;
 };
@@ -64,6 +66,7 @@ export async function buildHubContext(options: BuildHubContextOptions): Promise<
     storageLabel: options.storageLabel,
     now,
     ...(options.stopping ? { stopping: options.stopping } : {}),
+    ...(options.coalesceInstructions ? { coalesceInstructions: true } : {}),
   };
   return newAdminToken === undefined ? { ctx } : { ctx, newAdminToken };
 }

@@ -74,10 +74,8 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       useFileStore ? createFileBlockStore({ dir: join(dataDir, "blocks"), previous: table }) : table,
     notifier: options.dbUrl
       ? createPollingNotifier(async () => {
-          const result = await opened.client.execute(
-            "select group_concat(name || ':' || head_seq) as v from shares",
-          );
-          return String(result.rows[0]?.v ?? "");
+          const result = await opened.client.execute("select name, head_seq from shares");
+          return new Map(result.rows.map((row) => [String(row.name), Number(row.head_seq)]));
         })
       : createInProcessNotifier(),
     ...(dataDirWatch ? { health: dataDirWatch } : {}),
@@ -85,6 +83,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
       ? { enrolLimiter: createWindowRateLimiter(options.enrolAttemptsPerMinute, 60_000) }
       : {}),
     stopping: stopping.signal,
+    coalesceInstructions: true,
   });
   if (newAdminToken) {
     const file = join(dataDir, "admin.token");

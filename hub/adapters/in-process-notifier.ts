@@ -12,6 +12,7 @@ export function createInProcessNotifier(): Notifier {
     },
     wait(shares, timeoutMs, signal) {
       return new Promise((resolve) => {
+        if (signal?.aborted) return resolve();
         const done = () => {
           clearTimeout(timer);
           signal?.removeEventListener("abort", done);

@@ -9,10 +9,21 @@ export const MIGRATIONS_FOLDER = decodeURIComponent(new URL("./migrations", impo
 
 export type OpenedDatabase = { db: Database; client: Client; close: () => void };
 
+/** How long a write waits for another process's write lock on the database file before failing. */
+const BUSY_TIMEOUT_MS = 10_000;
+
 export async function openLibsql(url: string, authToken?: string): Promise<OpenedDatabase> {
-  const client = createClient(authToken ? { url, authToken } : { url });
-  if (url.startsWith("file:")) {
-    await client.execute("PRAGMA busy_timeout = 10000");
+  const isFile = url.startsWith("file:");
+  // A file database gets one connection: the client's pool would otherwise open more while a call awaits, and
+  // those would miss the PRAGMAs below (synchronous = FULL: an fsync per commit; no busy timeout between hub
+  // processes). Statements run synchronously in this thread anyway, so a second connection adds no parallelism.
+  const client = createClient({
+    url,
+    ...(authToken ? { authToken } : {}),
+    ...(isFile ? { concurrency: 1, timeout: BUSY_TIMEOUT_MS } : {}),
+  });
+  if (isFile) {
+    await client.execute(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     await client.execute("PRAGMA journal_mode = WAL");
     await client.execute("PRAGMA synchronous = NORMAL");
   }

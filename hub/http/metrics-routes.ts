@@ -23,8 +23,11 @@ export function recordHttpMetrics(recorder: HttpMetricsRecorder): MiddlewareHand
         durationSeconds: (performance.now() - started) / 1000,
       });
       if (Number.isFinite(length) && length > 0) recorder.received(c.req.method, route, length);
-      const body = c.res.body;
       const method = c.req.method;
+      // A declared length is counted as is: wrapping the body in a counting stream costs every response a stream.
+      const declared = Number(c.res.headers.get("content-length") ?? Number.NaN);
+      const body = Number.isFinite(declared) ? null : c.res.body;
+      if (Number.isFinite(declared) && declared > 0) recorder.sent(method, route, declared);
       if (body) {
         const counter = new TransformStream<Uint8Array, Uint8Array>({
           transform(chunk, controller) {

@@ -53,4 +53,9 @@ export type HubContext = {
   now: () => number;
   /** Aborts when the hub is shutting down, so long-polls end at once. */
   stopping?: AbortSignal;
+  /**
+   * Long-polls that wake together share one bulk round of instruction issuing (issue-device-instructions.ts). Node
+   * only: on Workers a promise must settle inside the request that made it.
+   */
+  coalesceInstructions?: boolean;
 };

@@ -1,17 +1,13 @@
-// Instructions for receiving members: plan and sign, hand out by long-poll, record acks and cursors.
-import { and, asc, desc, eq, gt, lte, ne, sql } from "drizzle-orm";
+// Instructions for receiving members: hand out by long-poll (issued in issue-instructions.ts), record acks and cursors.
+import { and, desc, eq, sql } from "drizzle-orm";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
-import { INSTRUCTION_TTL_SECONDS, signInstruction } from "../../shared/instructions/instruction.ts";
 import type { AckRequest, CursorRequest } from "../../shared/protocol/messages.ts";
 import { chunkForParams } from "../db/database.ts";
-import { devices, entries, instructions, members, shares, syncOps, syncRuns } from "../db/schema.ts";
-import { rowToEntry } from "./entry-rows.ts";
+import { instructions, members, syncOps, syncRuns } from "../db/schema.ts";
 import type { HubContext } from "./hub-context.ts";
-import { planInstruction } from "./plan-instruction.ts";
+import { issueDeviceInstructions } from "./issue-device-instructions.ts";
 import { requireMembership } from "./shares.ts";
 
-/** A pending instruction this close to expiry is re-signed rather than handed out again. */
-const REISSUE_MARGIN_MS = 60_000;
 const OP_COLUMNS = 8;
 
 /** The device's instructions not yet acknowledged (in one share, or in all). */
@@ -31,79 +27,10 @@ export function supersedePendingInstructions(ctx: HubContext, deviceId: string, 
     .where(pendingInstructions(deviceId, share));
 }
 
-type Membership = { member: typeof members.$inferSelect; share: typeof shares.$inferSelect };
-
-async function receivingMemberships(ctx: HubContext, deviceId: string): Promise<Membership[]> {
-  const rows = await ctx.db
-    .select({ member: members, share: shares })
-    .from(members)
-    .innerJoin(shares, eq(shares.name, members.share))
-    .where(and(eq(members.deviceId, deviceId), ne(members.role, "source")));
-  return rows;
-}
-
-function isBehind({ member, share }: Membership): boolean {
-  const reached = member.dryRun ? Math.max(member.cursor, member.dryRunSeq) : member.cursor;
-  return reached < share.headSeq;
-}
-
-async function instructionFor(
-  ctx: HubContext,
-  deviceId: string,
-  { member, share }: Membership,
-): Promise<string> {
-  const nowMs = ctx.now();
-  const pending = await ctx.db.select().from(instructions).where(pendingInstructions(deviceId, share.name));
-  const reusable = pending.find(
-    (p) => p.fromSeq === member.cursor && p.expiresAt - REISSUE_MARGIN_MS > nowMs,
-  );
-  if (reusable) return reusable.jws;
-
-  const limit = ctx.limits.maxOpsPerInstruction;
-  const rows = await ctx.db
-    .select()
-    .from(entries)
-    .where(
-      and(eq(entries.share, share.name), gt(entries.seq, member.cursor), lte(entries.seq, share.headSeq)),
-    )
-    .orderBy(asc(entries.seq))
-    .limit(limit + 1);
-  const plan = planInstruction({
-    entries: rows.map(rowToEntry),
-    complete: rows.length <= limit,
-    cursor: member.cursor,
-    head: share.headSeq,
-    deletes: share.deletes,
-    maxOps: limit,
-    maxBlockRefs: ctx.limits.maxBlockRefsPerInstruction,
-  });
-  const id = crypto.randomUUID();
-  const jws = await signInstruction(
-    ctx.identity.privateKey,
-    ctx.identity.kid,
-    { hubId: ctx.identity.hubId, deviceId, instructionId: id, nowSeconds: Math.floor(nowMs / 1000) },
-    { share: share.name, ...plan },
-  );
-  await ctx.db.batch([
-    supersedePendingInstructions(ctx, deviceId, share.name),
-    ctx.db.insert(instructions).values({
-      id,
-      deviceId,
-      share: share.name,
-      fromSeq: plan.fromSeq,
-      toSeq: plan.toSeq,
-      jws,
-      opCount: plan.ops.length,
-      bytes: plan.ops.reduce((sum, op) => sum + (op.type === "file" ? op.size : 0), 0),
-      status: "pending",
-      createdAt: nowMs,
-      expiresAt: nowMs + INSTRUCTION_TTL_SECONDS * 1000,
-    }),
-  ]);
-  return jws;
-}
-
-/** Signed instructions for every share where the device is behind; waits up to `waitSeconds` for one. */
+/**
+ * Signed instructions for every share where the device is behind; waits up to `waitSeconds` for one. The wait is
+ * registered before the last check, so a commit that lands between the check and the wait still wakes it.
+ */
 export async function nextInstructions(
   ctx: HubContext,
   deviceId: string,
@@ -111,34 +38,42 @@ export async function nextInstructions(
   signal?: AbortSignal,
 ): Promise<string[]> {
   const deadline = ctx.now() + Math.min(waitSeconds, ctx.limits.maxWaitSeconds) * 1000;
-  const abort = AbortSignal.any([signal, ctx.stopping].filter((s): s is AbortSignal => s !== undefined));
-  while (true) {
-    const memberships = await receivingMemberships(ctx, deviceId);
-    const behind = memberships.filter(isBehind);
-    if (behind.length > 0) return Promise.all(behind.map((m) => instructionFor(ctx, deviceId, m)));
-    const remaining = deadline - ctx.now();
-    if (remaining <= 0 || abort.aborted || memberships.length === 0) return [];
-    await ctx.notifier.wait(
-      memberships.map((m) => m.share.name),
-      remaining,
-      abort,
-    );
-    // Authenticated before the wait: a device revoked meanwhile gets nothing more from this request.
-    await requireNotRevoked(ctx, deviceId);
+  // One signal per request ends every wait it registered: the client going, the hub stopping, or this call returning.
+  const done = new AbortController();
+  const abort = AbortSignal.any(
+    [signal, ctx.stopping, done.signal].filter((s): s is AbortSignal => s !== undefined),
+  );
+  let wake: { shares: string; woken: Promise<void> } | undefined;
+  try {
+    while (true) {
+      const issued = await issueDeviceInstructions(ctx, deviceId);
+      // Authenticated before any wait: a device revoked meanwhile gets nothing more from this request.
+      if (issued.revokedAt !== undefined) throw revokedError(deviceId, issued.revokedAt);
+      if (issued.instructions.length > 0) return issued.instructions;
+      if (deadline - ctx.now() <= 0 || abort.aborted || issued.shares.length === 0) return [];
+      const shares = issued.shares.join("\0");
+      if (wake?.shares === shares) {
+        // Registered before the check above, so nothing committed since then went unnoticed.
+        await wake.woken;
+        if (abort.aborted) return [];
+        // Woken: check first (a fleet's wake-up finds its instructions), and register again only if that finds none.
+        wake = undefined;
+        continue;
+      }
+      // Registered before the next check (a wait for other shares lingers until `done`).
+      const remaining = Math.max(0, deadline - ctx.now());
+      wake = { shares, woken: ctx.notifier.wait(issued.shares, remaining, abort) };
+    }
+  } finally {
+    done.abort(null);
   }
 }
 
-async function requireNotRevoked(ctx: HubContext, deviceId: string): Promise<void> {
-  const [device] = await ctx.db
-    .select({ revokedAt: devices.revokedAt })
-    .from(devices)
-    .where(eq(devices.id, deviceId));
-  if (device && device.revokedAt !== null) {
-    throw new FleetsyncError(
-      "unauthenticated",
-      `device ${deviceId} was revoked at ${new Date(device.revokedAt).toISOString()}; enroll it again with a new token`,
-    );
-  }
+function revokedError(deviceId: string, revokedAt: number): FleetsyncError {
+  return new FleetsyncError(
+    "unauthenticated",
+    `device ${deviceId} was revoked at ${new Date(revokedAt).toISOString()}; enroll it again with a new token`,
+  );
 }
 
 export async function acknowledgeInstruction(
