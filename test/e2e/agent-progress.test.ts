@@ -39,6 +39,8 @@ function sampleProgress(stateDir: string) {
         const share = (JSON.parse(status.stdout) as { shares: { progress: Progress }[] }).shares[0];
         if (share?.progress) seen.push(share.progress);
       }
+      // Each sample is a CLI process: back to back they would take a core from the agents being watched.
+      await new Promise((resolve) => setTimeout(resolve, 300));
     }
   })();
   return {
