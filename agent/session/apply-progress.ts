@@ -21,6 +21,15 @@ export function progressFile(
   return join(stateDir, "progress", direction === "receiving" ? `${share}.json` : `${share}.sending.json`);
 }
 
+/** Drops figures an earlier run saved and did not finish (a new run starts its own). */
+export async function clearProgress(
+  stateDir: string,
+  share: string,
+  direction: ProgressDirection,
+): Promise<void> {
+  await rm(progressFile(stateDir, share, direction), { force: true });
+}
+
 /** How each direction words its lines: a replica catches up, a source uploads. */
 const WORDING: Record<ProgressDirection, { running: string; finished: string }> = {
   receiving: { running: "progress", finished: "caught up" },
@@ -138,6 +147,6 @@ export class ApplyProgress {
       `${WORDING[this.direction].finished}: ${f.doneFiles} files, ${mib(f.doneBytes)} in ${Math.round((this.now() - this.startedAt) / 1000)} s`,
     );
     await this.writing;
-    await rm(progressFile(this.options.stateDir, this.options.share, this.direction), { force: true });
+    await clearProgress(this.options.stateDir, this.options.share, this.direction);
   }
 }

@@ -1,10 +1,9 @@
 // The sending side of a session (source, peer): full scan at start, then watch → debounce → scan dirty paths → report.
 
-import { rm } from "node:fs/promises";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { backoffMs, sleep } from "../hub/backoff.ts";
 import type { KindScanResult, KindWatcher } from "../kinds/share-kind.ts";
-import { ApplyProgress, PROGRESS_MIN_OPS, progressFile } from "./apply-progress.ts";
+import { ApplyProgress, clearProgress, PROGRESS_MIN_OPS } from "./apply-progress.ts";
 import { ChangeBatcher, systemClock } from "./change-batcher.ts";
 import { reportChanges } from "./report-changes.ts";
 import type { SessionCore } from "./session-core.ts";
@@ -51,7 +50,7 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
   /** A first upload of many entries: its progress, from the start of the first full scan until it is all reported. */
   let progress: ApplyProgress | undefined;
   // Figures an earlier run left behind belong to an upload that run did not finish; this run starts its own.
-  await rm(progressFile(session.stateDir, share.name, "sending"), { force: true }).catch(() => {});
+  await clearProgress(session.stateDir, share.name, "sending").catch(() => {});
 
   try {
     while (!signal.aborted) {

@@ -66,7 +66,8 @@ export function createPiholeKind(config: unknown, deps: KindDeps): ShareKind {
 
     async prepare() {
       try {
-        await refreshItems();
+        // Only the first answer matters here (prepare runs before every scan); scan and apply read it afresh.
+        if (!heardFromHub) await refreshItems();
         await run(async (api) => {
           await api.request({ method: "GET", path: "/groups" });
         });
