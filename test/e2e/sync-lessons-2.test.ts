@@ -76,7 +76,9 @@ async function expectOnlyGoodNamesArrive(f: Fleet): Promise<void> {
     async () =>
       (await readFile(join(replica, "good.txt"), "utf8").catch(() => "")) === "good\n" &&
       (await readFile(join(replica, "sub/fine.txt"), "utf8").catch(() => "")) === "fine\n",
-    { timeoutMs: 5000, what: "the good files to arrive" },
+    // A share blocked by the bad name would wait 60 s before its next try, and fail the same way again: 45 s is
+    // enough for an agent that starts slowly on a loaded machine, and still short of that retry.
+    { timeoutMs: 45_000, what: "the good files to arrive" },
   );
   expect(f.source.agent.output()).toMatch(/"level":"warn".*skipping a name that cannot be synced/);
   expect(Object.keys(await snapshotTree(replica)).sort()).toEqual([

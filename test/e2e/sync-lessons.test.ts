@@ -124,7 +124,7 @@ describe("1. a file modified while it is hashed, reported and applied", () => {
     expect(Math.floor((await stat(file)).mtimeMs)).toBe(OLD_MTIME);
     // Nothing reads the file until the source has reported it (see the next test for why that matters).
     await waitFor(() => reportCount(f) > reports, {
-      timeoutMs: 5000,
+      timeoutMs: 30_000, // a missed append arrives only with the hourly rescan
       what: "the source to report the append",
     });
     await waitForConvergence(f);
