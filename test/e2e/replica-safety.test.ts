@@ -98,9 +98,13 @@ test("setuid, setgid and sticky bits are not replicated unless the replica's sha
   await chmod(join(fleet.sourceRoot, "shared"), 0o3775);
   await waitFor(
     async () =>
+      // Each replica gets the tree in its own instructions, in any order: wait for every path on both.
       (await stat(join(plain.root, "bin/tool")).catch(() => undefined)) !== undefined &&
-      (await stat(join(optedIn.root, "bin/tool")).catch(() => undefined))?.mode !== undefined &&
-      ((await stat(join(optedIn.root, "shared"))).mode & 0o7777) === 0o3775,
+      (await stat(join(plain.root, "shared")).catch(() => undefined)) !== undefined &&
+      // The chmod may reach the hub in a later report than the file itself: wait for where it ends.
+      (((await stat(join(optedIn.root, "bin/tool")).catch(() => undefined))?.mode ?? 0) & 0o7777) ===
+        0o4755 &&
+      (((await stat(join(optedIn.root, "shared")).catch(() => undefined))?.mode ?? 0) & 0o7777) === 0o3775,
     { what: "both replicas to have the files" },
   );
   await waitFor(async () => ((await stat(join(plain.root, "bin/tool"))).mode & 0o7777) === 0o755, {
