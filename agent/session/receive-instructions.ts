@@ -10,6 +10,7 @@ import { runHook } from "../hooks/run-hook.ts";
 import { backoffMs } from "../hub/backoff.ts";
 import type { ShareState } from "../state/share-state.ts";
 import { ApplyProgress, PROGRESS_MIN_OPS } from "./apply-progress.ts";
+import { deferredOps, recordDeferred } from "./deferred-ops.ts";
 import type { SessionCore } from "./session-core.ts";
 
 /** Failed operations are retried from 2 s, doubling, up to every 2 minutes. */
@@ -78,8 +79,9 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
     };
   };
   const failedCount = () => Object.keys(state?.failed ?? {}).length;
+  const deferredCount = () => Object.keys(state?.deferred ?? {}).length;
   const scheduleRetry = () => {
-    if (failedCount() === 0) {
+    if (failedCount() === 0 && deferredCount() === 0) {
       retryAttempt = 0;
       return;
     }
@@ -87,7 +89,9 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
     retryAt = Date.now() + backoffMs(retryAttempt, Math.random(), RETRY_BACKOFF);
   };
   function retryDueInMs(nowMs: number): number {
-    return failedCount() === 0 || share.dryRun ? Number.POSITIVE_INFINITY : retryAt - nowMs;
+    return (failedCount() === 0 && deferredCount() === 0) || share.dryRun
+      ? Number.POSITIVE_INFINITY
+      : retryAt - nowMs;
   }
 
   const prepare = async (st: ShareState): Promise<boolean> => {
@@ -130,7 +134,10 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
         st.cursor = 0;
       }
     }
-    if (st.cursor === 0) st.failed = {};
+    if (st.cursor === 0) {
+      st.failed = {};
+      st.deferred = {};
+    }
     await persist();
     await kind.maintain?.();
     const answer = await client.setCursor(share.name, st.cursor, share.dryRun);
@@ -171,13 +178,16 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
       st.cursor = outcome.reachedSeq;
       for (const result of outcome.results) if (result.ok) delete st.failed[result.path];
       for (const op of outcome.failed) st.failed[op.path] = op;
+      recordDeferred(st.deferred, instruction.ops, outcome.results);
       const changed = outcome.results.filter(
-        (r) => r.ok && r.action !== "unchanged" && r.action !== "skip",
+        (r) => r.ok && r.action !== "unchanged" && r.action !== "skip" && r.action !== "defer",
       ).length;
       if (changed > 0) st.lastChangeAt = new Date().toISOString();
       if (failed[0]) st.lastError = `${failed[0].path}: ${failed[0].error}`;
       else if (failedCount() === 0) st.lastError = null;
       if (failed.length > 0) scheduleRetry();
+      // A deferred operation waits for this peer's own report; a retry after that applies it if nothing settled it.
+      else if (deferredCount() > 0 && retryAt <= Date.now()) retryAt = Date.now() + RETRY_BACKOFF.baseMs;
       await persist();
     }
     const hook = share.dryRun ? undefined : await runOnApply(outcome.results, outcome.reachedSeq);
@@ -225,7 +235,14 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
     reachedSeq: number,
   ): Promise<OperationResult | undefined> => {
     const changedPaths = results
-      .filter((r) => r.ok && r.action !== "unchanged" && r.action !== "skip" && r.action !== "gravity")
+      .filter(
+        (r) =>
+          r.ok &&
+          r.action !== "unchanged" &&
+          r.action !== "skip" &&
+          r.action !== "defer" &&
+          r.action !== "gravity",
+      )
       .map((r) => r.path);
     if (!share.onApply || changedPaths.length === 0) return undefined;
     const hook = resolveOnApply(share.onApply);
@@ -245,19 +262,29 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
 
   const retryFailed = async (st: ShareState) => {
     if (!ready || retryDueInMs(Date.now()) > 0) return;
-    const ops = Object.values(st.failed).sort((a, b) => a.seq - b.seq);
+    const hadFailed = failedCount();
+    const deferred = deferredOps(st.deferred);
+    const ops = [...Object.values(st.failed), ...deferred].sort((a, b) => a.seq - b.seq);
     const outcome = await applyOps(st, ops, { fromSeq: st.cursor, toSeq: st.cursor });
     for (const result of outcome.results) {
       if (result.ok) delete st.failed[result.path];
       else st.lastError = `${result.path}: ${result.error}`;
     }
+    recordDeferred(st.deferred, deferred, outcome.results);
+    const applied = outcome.results.filter((r) => r.ok && r.action !== "defer" && r.action !== "unchanged");
+    if (applied.length > 0) st.lastChangeAt = new Date().toISOString();
     const left = failedCount();
     if (left === 0) {
       st.lastError = null;
-      st.lastChangeAt = new Date().toISOString();
-      log.info("retried operations that had failed; all applied now", { ops: ops.length });
+      if (hadFailed > 0) log.info("retried operations that had failed; all applied now", { ops: hadFailed });
     } else {
       log.warn("operations still failing; will retry", { failing: left, error: st.lastError });
+    }
+    const stillDeferred = deferredCount();
+    if (deferred.length > stillDeferred) {
+      log.info("applied operations deferred for local changes that were never reported", {
+        ops: deferred.length - stillDeferred,
+      });
     }
     scheduleRetry();
     await persist();

@@ -7,6 +7,7 @@ import type { HubClient } from "../hub/hub-client.ts";
 import type { KindScanResult, ShareKind } from "../kinds/share-kind.ts";
 import type { AgentLogger } from "../log/agent-logger.ts";
 import { indexEntryToEntry, type ShareState } from "../state/share-state.ts";
+import { settleReported } from "./deferred-ops.ts";
 
 const MAX_ENTRIES_PER_CHUNK = 2000;
 const MAX_BLOCK_REFS_PER_CHUNK = 40_000;
@@ -105,6 +106,10 @@ export async function reportChanges(
           if (next) state.index[entry.path] = seq === undefined ? next : { ...next, seq };
           else delete state.index[entry.path];
         }
+        settleReported(
+          state.deferred,
+          chunk.map((entry) => entry.path),
+        );
         for (const conflict of answer.conflicts ?? []) {
           log.warn(
             conflict.winner === "reported"

@@ -29,13 +29,19 @@ export const ShareStateSchema = z.object({
    * same path replaces them.
    */
   failed: z.record(z.string(), SequencedEntrySchema).default({}),
+  /**
+   * Operations a peer deferred, by path: it had changed the path itself and not reported it yet. Reporting the path
+   * settles them (the hub resolves the two versions); if the local change goes away unreported (deleted, put back),
+   * the deferred operation is applied on the next retry, so the peer is never left without the hub's version.
+   */
+  deferred: z.record(z.string(), SequencedEntrySchema).default({}),
   lastChangeAt: z.string().nullable(),
   lastError: z.string().nullable(),
 });
 export type ShareState = z.infer<typeof ShareStateSchema>;
 
 export function emptyShareState(): ShareState {
-  return { version: 1, cursor: 0, index: {}, failed: {}, lastChangeAt: null, lastError: null };
+  return { version: 1, cursor: 0, index: {}, failed: {}, deferred: {}, lastChangeAt: null, lastError: null };
 }
 
 export function shareStateFile(stateDir: string, share: string): string {

@@ -30,7 +30,9 @@ afterEach(async () => {
   running = undefined;
 });
 
-async function twoWay(options: { seed?: { a?: Record<string, string>; b?: Record<string, string> } } = {}) {
+async function twoWay(
+  options: { seed?: { a?: Record<string, string>; b?: Record<string, string> }; debounceMsOfB?: number } = {},
+) {
   const hub = await startHubProcess();
   await createShare(hub, "docs");
   const base = await makeTempDir("fleetsync-two-way-");
@@ -38,14 +40,18 @@ async function twoWay(options: { seed?: { a?: Record<string, string>; b?: Record
     name: string,
     role: "peer" | "replica",
     seed?: Record<string, string>,
+    debounceMs?: number,
   ): Promise<Member> => {
     const root = join(base, name);
     if (seed) await writeFiles(root, seed);
-    const enrolled = await enrollAgent(hub, "docs", role, root, { level: "info" });
+    const enrolled = await enrollAgent(hub, "docs", role, root, {
+      level: "info",
+      ...(debounceMs !== undefined ? { debounceMs } : {}),
+    });
     return { name, root, ...enrolled };
   };
   const a = await member("a", "peer", options.seed?.a ?? {});
-  const b = await member("b", "peer", options.seed?.b ?? {});
+  const b = await member("b", "peer", options.seed?.b ?? {}, options.debounceMsOfB);
   const replica = await member("replica", "replica");
   running = { hub, a, b, replica, members: [a, b, replica] };
   return running;
@@ -156,6 +162,25 @@ test("edits flow both ways; an edit made on both sides while one peer is offline
   const versions = [await text(fleet.replica, "notes.txt")];
   for (const copy of await conflictCopies(fleet.replica)) versions.push(await text(fleet.replica, copy));
   expect(versions.sort()).toEqual(["edited on a\n", "edited on b, offline\n"]);
+}, 150_000);
+
+test("a peer that holds back another's version for its own new file, then deletes that file unreported, still gets the other's version", async () => {
+  // b's reports wait 8 s, so its own plan.txt is still unreported when a's arrives: b defers a's version.
+  const fleet = await twoWay({ debounceMsOfB: 8000 });
+  fleet.members.forEach(start);
+  await writeFiles(fleet.a.root, { "ready.txt": "ready\n" });
+  await converged(fleet);
+  await writeFiles(fleet.b.root, { "plan.txt": "b's draft\n" });
+  await writeFiles(fleet.a.root, { "plan.txt": "a's plan\n" });
+  await waitFor(async () => fleet.b.agent!.output().includes("not applying plan.txt"), {
+    timeoutMs: 30_000,
+    what: "b to defer a's plan.txt for its own unreported one",
+  });
+  // The draft goes before b ever reports it: there is nothing of b's to settle, so a's version must still land.
+  await rm(join(fleet.b.root, "plan.txt"));
+  await converged(fleet);
+  expect(await text(fleet.b, "plan.txt")).toBe("a's plan\n");
+  expect(await conflictCopies(fleet.b)).toEqual([]);
 }, 150_000);
 
 test("delete on one side, modify on the other: the modified file survives everywhere", async () => {

@@ -222,7 +222,7 @@ describe("executeOperations on the in-memory filesystem", () => {
     await executeOperations(ctx, [await hub.file("notes.txt", "from the hub", 1)]);
     fs.put("notes.txt", "edited here", { ino: 999 });
     const [result] = await executeOperations(ctx, [await hub.file("notes.txt", "from elsewhere", 2)]);
-    expect(result).toMatchObject({ action: "skip", ok: true });
+    expect(result).toMatchObject({ action: "defer", ok: true });
     expect(fs.text("notes.txt")).toBe("edited here");
   });
 

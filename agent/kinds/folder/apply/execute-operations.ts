@@ -78,7 +78,7 @@ export async function executeOperations(
           seq: op.seq,
           bytes: op.type === "file" ? op.size : 0,
         });
-      } else if (action !== "unchanged" && action !== "skip") {
+      } else if (action !== "unchanged" && action !== "skip" && action !== "defer") {
         ctx.log.info(`${action} ${op.path}`, {
           seq: op.seq,
           ...(op.type === "file" ? { bytes: op.size } : {}),
@@ -193,9 +193,9 @@ async function applyOperation(
   }
   let facts = await gatherFacts(ctx.fs, op, ctx.index[op.path]);
   let plan = planOperation(op, facts, ctx.index[op.path], ctx, expected);
-  if (plan.action === "skip") {
+  if (plan.action === "skip" || plan.action === "defer") {
     ctx.log.info(`not applying ${op.path}: ${plan.reason}`, { seq: op.seq });
-    return "skip";
+    return plan.action;
   }
   if (ctx.dryRun) return plan.action;
   if (facts.blockedAncestor && plan.action !== "unchanged") {
@@ -244,6 +244,7 @@ async function carryOut(
       if (more.stat) await record(indexEntryFor(op, more.stat.mode, more.expected));
       return;
     case "skip":
+    case "defer":
       return;
     case "metadata":
       if (plan.mode !== undefined) await fs.setMode(op.path, plan.mode);

@@ -223,7 +223,7 @@ describe("planOperation", () => {
       facts(stat("file", { ino: 99 }), { hash: OTHER }),
       knownFile,
       peer,
-      { action: "skip", reason: "changed here since the last report; reporting it first" },
+      { action: "defer", reason: "changed here since the last report; reporting it first" },
     ],
     [
       "a peer leaves a local new file to be reported",
@@ -231,7 +231,7 @@ describe("planOperation", () => {
       facts(stat("file"), { hash: OTHER }),
       undefined,
       peer,
-      { action: "skip", reason: "changed here since the last report; reporting it first" },
+      { action: "defer", reason: "changed here since the last report; reporting it first" },
     ],
     [
       "a peer whose local edit equals the operation: nothing to do",
@@ -255,7 +255,7 @@ describe("planOperation", () => {
       facts(stat("file", { ino: 99 })),
       knownFile,
       peer,
-      { action: "skip", reason: "changed here since the last report; reporting it first" },
+      { action: "defer", reason: "changed here since the last report; reporting it first" },
     ],
     [
       "a replica deletes a locally edited file (into trash)",

@@ -36,7 +36,12 @@ export type PlannedAction =
   | { action: "mkdir"; inTheWay: InTheWay; mode: number }
   | { action: "symlink"; inTheWay: InTheWay }
   | { action: "delete" }
-  | { action: "skip"; reason: string };
+  | { action: "skip"; reason: string }
+  /** Not applied yet: a peer changed the path since its last report, reports that first, applies this later. */
+  | { action: "defer"; reason: string };
+
+/** Why a peer defers an operation (its own unreported change to the path goes to the hub first). */
+export const DEFER_REASON = "changed here since the last report; reporting it first";
 
 /** Directories and files in sequence order, then deletions deepest first (so renames can reuse local blocks). */
 export function orderOperations(ops: SequencedEntry[]): SequencedEntry[] {
@@ -77,7 +82,7 @@ export function planOperation(
     if (policy.deletes === "keep") return { action: "skip", reason: "deletes: keep" };
     if (facts.blockedAncestor || !stat) return { action: "unchanged" };
     if (policy.unreportedLocalChange === "report" && isUnreportedLocalChange(stat, known)) {
-      return { action: "skip", reason: "changed here since the last report; reporting it first" };
+      return { action: "defer", reason: DEFER_REASON };
     }
     return { action: "delete" };
   }
@@ -93,7 +98,7 @@ export function planOperation(
       };
     }
     if (policy.unreportedLocalChange === "report" && stat && isUnreportedLocalChange(stat, known)) {
-      return { action: "skip", reason: "changed here since the last report; reporting it first" };
+      return { action: "defer", reason: DEFER_REASON };
     }
   }
   const way = facts.blockedAncestor ? "nothing" : inTheWay(stat);
