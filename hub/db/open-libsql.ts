@@ -15,7 +15,7 @@ const BUSY_TIMEOUT_MS = 10_000;
 export async function openLibsql(url: string, authToken?: string): Promise<OpenedDatabase> {
   const isFile = url.startsWith("file:");
   // A file database gets one connection: the client's pool would otherwise open more while a call awaits, and
-  // those would miss the PRAGMAs below (synchronous = FULL: an fsync per commit; no busy timeout between hub
+  // those would miss the PRAGMAs below (WAL, synchronous = NORMAL; no busy timeout between hub
   // processes). Statements run synchronously in this thread anyway, so a second connection adds no parallelism.
   const client = createClient({
     url,

@@ -107,6 +107,40 @@ describe("keep-both (the default)", () => {
     });
   });
 
+  test("an edit committed while another based on the same version is between its read and its write is still concurrent: both survive", async () => {
+    const base = await report(alice, [await file("a.txt", "base", 1000, 0)]);
+    const aliceEdit = await file("a.txt", "alice's edit", 3000, base.head);
+    const bobEdit = await file("a.txt", "bob's edit", 2000, base.head);
+    // Alice's commit has read the versions and checks its blocks; bob's whole commit lands before it writes (two
+    // hub processes, or any wait on the blocks' store, can do this).
+    const store = hub.ctx.blockStore;
+    const realHas = store.has.bind(store);
+    let releaseAlice = () => {};
+    const aliceWaits = new Promise<void>((resolve) => {
+      releaseAlice = resolve;
+    });
+    let calls = 0;
+    store.has = async (hashes) => {
+      const answer = await realHas(hashes);
+      if (++calls === 1) await aliceWaits;
+      return answer;
+    };
+    await store.put([aliceEdit.frame, bobEdit.frame], hub.ctx.now());
+    const aliceAnswer = report(alice, [aliceEdit]);
+    while (calls === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    const bobAnswer = await report(bob, [bobEdit]);
+    releaseAlice();
+    const conflicts = [...((await aliceAnswer).conflicts ?? []), ...(bobAnswer.conflicts ?? [])];
+    store.has = realHas;
+    expect(conflicts).toHaveLength(1);
+    const copy = conflicts[0]!.copy!;
+    expect(copy).toMatch(/-bob\.txt$/);
+    expect(await tree()).toEqual({
+      "a.txt": `file:${await hashOf("alice's edit")}`,
+      [copy]: `file:${await hashOf("bob's edit")}`,
+    });
+  });
+
   test("the reporter's newer edit wins; the hub's version becomes the copy, named after the device that wrote it", async () => {
     const base = await report(alice, [await file("a.txt", "base", 1000, 0)]);
     await report(alice, [await file("a.txt", "alice's edit", 2000, base.head)]);

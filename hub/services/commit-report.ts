@@ -17,6 +17,9 @@ import { requireMembership } from "./shares.ts";
 const ENTRY_COLUMNS = 15;
 const OP_COLUMNS = 8;
 
+/** Commits that lost the race to another commit of the same share are read again and retried this often. */
+const MAX_COMMIT_ATTEMPTS = 8;
+
 export async function commitReport(
   ctx: HubContext,
   deviceId: string,
@@ -24,6 +27,53 @@ export async function commitReport(
   reported: ReportedEntry[],
   /** The totals of the whole scan this report is part of (see ScanTotalsSchema), when the agent sends them. */
   scan?: ScanTotals,
+): Promise<ReportResponse> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await commitOnce(ctx, deviceId, shareName, reported, scan);
+    } catch (error) {
+      if (!isStaleRead(error)) throw error;
+      if (attempt >= MAX_COMMIT_ATTEMPTS) {
+        throw new FleetsyncError(
+          "unavailable",
+          `share "${shareName}" changed under this report ${attempt} times in a row (other devices are committing); report again`,
+          { retryable: true },
+        );
+      }
+      ctx.log.info("report raced another commit of its share; reading again", { share: shareName, attempt });
+    }
+  }
+}
+
+/**
+ * The guard a commit's batch runs right after its first write (the write lock is held from there): it fails the
+ * whole batch when the share's head moved since the commit read the versions it decided on, so a change another
+ * request or hub process committed in between is never overwritten unseen (two edits of one version would
+ * otherwise both look based on the current one). SQLite and D1 both fail `json()` on malformed text.
+ */
+const STALE_MARK = "fleetsync: stale report";
+function staleGuard(ctx: HubContext, shareName: string, readHead: number) {
+  // A no-op update (SQLite evaluates a CASE branch only when it is taken); a raw statement would not batch on D1.
+  return ctx.db
+    .update(shares)
+    .set({
+      headSeq: sql`case when ${shares.headSeq} = ${readHead} then ${shares.headSeq} else json(${STALE_MARK}) end`,
+    })
+    .where(eq(shares.name, shareName));
+}
+function isStaleRead(error: unknown): boolean {
+  for (let e = error as { message?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.message === "string" && /malformed JSON/i.test(e.message)) return true;
+  }
+  return false;
+}
+
+async function commitOnce(
+  ctx: HubContext,
+  deviceId: string,
+  shareName: string,
+  reported: ReportedEntry[],
+  scan: ScanTotals | undefined,
 ): Promise<ReportResponse> {
   const { member } = await requireMembership(ctx, deviceId, shareName);
   if (member.role === "replica") {
@@ -58,6 +108,9 @@ export async function commitReport(
     latest.set(entry.path, entry);
   }
 
+  // The head first: every version read after it is at least this new, so the guard's check covers them all.
+  const [share] = await ctx.db.select().from(shares).where(eq(shares.name, shareName));
+  if (!share) throw new FleetsyncError("not_found", `share "${shareName}" does not exist`);
   const current = new Map<string, Entry>();
   /** Who last changed each current path, and at which sequence (what a peer's `baseSeq` is compared with). */
   const versions = new Map<string, { seq: number; deviceId: string }>();
@@ -71,8 +124,6 @@ export async function commitReport(
       versions.set(row.path, { seq: row.seq, deviceId: row.deviceId });
     }
   }
-  const [share] = await ctx.db.select().from(shares).where(eq(shares.name, shareName));
-  if (!share) throw new FleetsyncError("not_found", `share "${shareName}" does not exist`);
   const settled = await settleConcurrent(ctx, {
     deviceId,
     policy: share.conflicts,
@@ -178,6 +229,7 @@ export async function commitReport(
         at: nowMs,
       })
       .returning({ fromSeq: syncRuns.fromSeq }),
+    staleGuard(ctx, shareName, share.headSeq),
     ...entryStatements,
     ctx.db
       .update(shares)
