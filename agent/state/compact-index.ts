@@ -1,0 +1,363 @@
+// A share's index packed into columns (typed arrays, binary hashes) plus an overlay of what changed since it was packed.
+import { z } from "zod";
+import { type IndexEntry, IndexEntrySchema } from "./index-entry.ts";
+
+const HASH_BYTES = 32;
+const HEX64 = /^[0-9a-f]{64}$/;
+const KIND_CODE = { file: 0, dir: 1, symlink: 2 } as const;
+const KIND_OF = ["file", "dir", "symlink"] as const;
+const PACKED_KEYS = new Set([
+  "type",
+  "size",
+  "mtimeMs",
+  "ino",
+  "mode",
+  "blockSize",
+  "blocks",
+  "hash",
+  "target",
+  "seq",
+]);
+
+const isBase64 = (v: unknown) => typeof v === "string" && v.length % 4 === 0;
+
+/**
+ * The packed index as the state file stores it: a few long strings rather than an object per entry, so reading
+ * 100,000 entries is one JSON.parse of some MiB of text and a handful of base64 decodes. Numbers are stored as
+ * little-endian float64 (every machine the agent runs on is little-endian); consistency is checked on load.
+ */
+export const PackedIndexSchema = z.object({
+  /** Every path, NUL-separated (a share path never holds NUL). */
+  paths: z.string(),
+  /** One character per row: f(ile), d(ir), l(ink). */
+  kinds: z.string().regex(/^[fdl]*$/),
+  /** Per row: size, mtimeMs, ino, mode, blockSize, seq (-1: none yet), as float64. */
+  numbers: z.custom<string>(isBase64, "expected base64"),
+  /** Per row: how many block hashes it has, as uint32. */
+  blockCounts: z.custom<string>(isBase64, "expected base64"),
+  /** Files' content hashes (32 bytes each), in row order (rows that are not files have none). */
+  hashes: z.custom<string>(isBase64, "expected base64"),
+  /** Every block hash of every row (32 bytes each), in row order. */
+  blocks: z.custom<string>(isBase64, "expected base64"),
+  /** Symlink targets, in row order. */
+  targets: z.array(z.string()),
+  /** Entries of a shape the columns do not hold (a hash that is not hex SHA-256, an unknown field), as they are. */
+  others: z.array(z.tuple([z.string(), IndexEntrySchema])),
+});
+export type PackedIndex = z.infer<typeof PackedIndexSchema>;
+const FIELDS = 6;
+
+function isPackable(entry: IndexEntry): boolean {
+  for (const key of Object.keys(entry)) if (!PACKED_KEYS.has(key)) return false;
+  if (entry.type === "file" ? !HEX64.test(entry.hash) : entry.hash !== "") return false;
+  if ((entry.type === "symlink") !== (entry.target !== undefined)) return false;
+  for (const block of entry.blocks) if (!HEX64.test(block)) return false;
+  return true;
+}
+
+/**
+ * Memory follows what changed, not the tree's size: a 100,000-entry index costs a few MiB of columns; an entry
+ * becomes an object only while someone holds it or once it changes (the overlay), until the next pack.
+ */
+export class CompactIndex {
+  #paths: string[] = [];
+  #rowOf = new Map<string, number>();
+  #kind = new Uint8Array(0);
+  #numbers = new Float64Array(0);
+  #blockStart = new Uint32Array(1);
+  #hashes = Buffer.alloc(0);
+  #hashRow = new Int32Array(0);
+  #blocks = Buffer.alloc(0);
+  #targets = new Map<number, string>();
+  /** Changes since the last pack: an entry, or null for a path removed from the packed rows. */
+  #overlay = new Map<string, IndexEntry | null>();
+  #size = 0;
+
+  static fromPacked(packed: PackedIndex): CompactIndex {
+    const index = new CompactIndex();
+    index.#load(packed);
+    return index;
+  }
+
+  static fromEntries(entries: Iterable<[string, IndexEntry]>): CompactIndex {
+    const index = new CompactIndex();
+    for (const [path, entry] of entries) index.set(path, entry);
+    index.pack();
+    return index;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** How many entries are held as objects (changed since the last pack, or not packable). */
+  get overlaySize(): number {
+    return this.#overlay.size;
+  }
+
+  has(path: string): boolean {
+    const over = this.#overlay.get(path);
+    if (over !== undefined) return over !== null;
+    return this.#rowOf.has(path);
+  }
+
+  get(path: string): IndexEntry | undefined {
+    const over = this.#overlay.get(path);
+    if (over !== undefined) return over ?? undefined;
+    const row = this.#rowOf.get(path);
+    return row === undefined ? undefined : this.#decode(row);
+  }
+
+  set(path: string, entry: IndexEntry): void {
+    if (!this.has(path)) this.#size++;
+    this.#overlay.set(path, entry);
+  }
+
+  delete(path: string): boolean {
+    if (!this.has(path)) return false;
+    this.#size--;
+    if (this.#rowOf.has(path)) this.#overlay.set(path, null);
+    else this.#overlay.delete(path);
+    return true;
+  }
+
+  /** Every entry as a plain object, for owners that walk the whole index often (see ShareStateOptions.packed). */
+  toRecord(): Record<string, IndexEntry> {
+    const record: Record<string, IndexEntry> = Object.create(null);
+    for (const path of this.keys()) record[path] = this.get(path)!;
+    return record;
+  }
+
+  /** Packed rows first (in their order), then entries added since. */
+  keys(): string[] {
+    const out: string[] = [];
+    for (const path of this.#paths) if (this.#overlay.get(path) !== null) out.push(path);
+    for (const [path, entry] of this.#overlay) if (entry !== null && !this.#rowOf.has(path)) out.push(path);
+    return out;
+  }
+
+  /** The columns of every entry; the index is re-packed from them, so the overlay is empty afterwards. */
+  pack(): PackedIndex {
+    const paths: string[] = [];
+    const kinds: string[] = [];
+    const numbers: number[] = [];
+    const blockCounts: number[] = [];
+    const hashes: Uint8Array[] = [];
+    const blocks: Uint8Array[] = [];
+    const targets: string[] = [];
+    const others: [string, IndexEntry][] = [];
+    for (const path of this.keys()) {
+      const row = this.#overlay.has(path) ? undefined : this.#rowOf.get(path);
+      if (row !== undefined) {
+        // Unchanged since the last pack: copied column to column, never decoded.
+        paths.push(path);
+        kinds.push("fdl"[this.#kind[row]!]!);
+        for (let f = 0; f < FIELDS; f++) numbers.push(this.#numbers[row * FIELDS + f]!);
+        const from = this.#blockStart[row]!;
+        const to = this.#blockStart[row + 1]!;
+        blockCounts.push(to - from);
+        blocks.push(this.#blocks.subarray(from * HASH_BYTES, to * HASH_BYTES));
+        const h = this.#hashRow[row]!;
+        if (h >= 0) hashes.push(this.#hashes.subarray(h * HASH_BYTES, (h + 1) * HASH_BYTES));
+        const target = this.#targets.get(row);
+        if (target !== undefined) targets.push(target);
+        continue;
+      }
+      const e = this.get(path)!;
+      if (!isPackable(e)) {
+        others.push([path, e]);
+        continue;
+      }
+      paths.push(path);
+      kinds.push("fdl"[KIND_CODE[e.type]]!);
+      numbers.push(e.size, e.mtimeMs, e.ino, e.mode, e.blockSize, e.seq ?? -1);
+      blockCounts.push(e.blocks.length);
+      for (const block of e.blocks) blocks.push(Buffer.from(block, "hex"));
+      if (e.type === "file") hashes.push(Buffer.from(e.hash, "hex"));
+      if (e.type === "symlink") targets.push(e.target!);
+    }
+    const packed: PackedIndex = {
+      paths: paths.join("\0"),
+      kinds: kinds.join(""),
+      numbers: Buffer.from(Float64Array.from(numbers).buffer).toString("base64"),
+      blockCounts: Buffer.from(Uint32Array.from(blockCounts).buffer).toString("base64"),
+      hashes: Buffer.concat(hashes).toString("base64"),
+      blocks: Buffer.concat(blocks).toString("base64"),
+      targets,
+      others,
+    };
+    this.#load(packed);
+    return packed;
+  }
+
+  #load(packed: PackedIndex): void {
+    const paths = packed.paths === "" ? [] : packed.paths.split("\0");
+    const rows = paths.length;
+    const numbers = Buffer.from(packed.numbers, "base64");
+    const counts = Buffer.from(packed.blockCounts, "base64");
+    if (packed.kinds.length !== rows || numbers.length !== rows * FIELDS * 8 || counts.length !== rows * 4)
+      throw new Error(`the packed index's columns differ in length (${rows} paths)`);
+    this.#paths = paths;
+    this.#rowOf = new Map();
+    this.#kind = new Uint8Array(rows);
+    // Copied into fresh arrays: a decoded Buffer may sit at any offset of a shared pool.
+    this.#numbers = new Float64Array(rows * FIELDS);
+    new Uint8Array(this.#numbers.buffer).set(numbers);
+    const blockCounts = new Uint32Array(rows);
+    new Uint8Array(blockCounts.buffer).set(counts);
+    this.#blockStart = new Uint32Array(rows + 1);
+    this.#hashRow = new Int32Array(rows);
+    this.#targets = new Map();
+    this.#hashes = Buffer.from(packed.hashes, "base64");
+    this.#blocks = Buffer.from(packed.blocks, "base64");
+    let hashRows = 0;
+    let targets = 0;
+    for (let row = 0; row < rows; row++) {
+      const path = paths[row]!;
+      if (this.#rowOf.has(path)) throw new Error(`the packed index holds ${path} twice`);
+      this.#rowOf.set(path, row);
+      const kind = "fdl".indexOf(packed.kinds[row]!);
+      this.#kind[row] = kind;
+      this.#blockStart[row + 1] = this.#blockStart[row]! + blockCounts[row]!;
+      this.#hashRow[row] = kind === KIND_CODE.file ? hashRows++ : -1;
+      if (kind === KIND_CODE.symlink) {
+        const target = packed.targets[targets++];
+        if (target === undefined) throw new Error(`the packed index has no target for the symlink ${path}`);
+        this.#targets.set(row, target);
+      }
+    }
+    if (this.#hashes.length !== hashRows * HASH_BYTES)
+      throw new Error(`the packed index has ${this.#hashes.length} hash bytes for ${hashRows} files`);
+    if (this.#blocks.length !== this.#blockStart[rows]! * HASH_BYTES)
+      throw new Error(
+        `the packed index has ${this.#blocks.length} block bytes for ${this.#blockStart[rows]} blocks`,
+      );
+    this.#overlay = new Map();
+    let size = rows;
+    for (const [path, entry] of packed.others) {
+      if (this.#rowOf.has(path) || this.#overlay.has(path))
+        throw new Error(`the packed index holds ${path} twice`);
+      this.#overlay.set(path, entry);
+      size++;
+    }
+    this.#size = size;
+  }
+
+  /**
+   * Whether the entry at `path` is of this type with this size, mtime and inode (and so, for a file, needs no
+   * re-hash), read straight from the columns without building the entry.
+   */
+  hasSameStat(path: string, stat: { type: IndexEntry["type"]; size: number; mtimeMs: number; ino: number }) {
+    const over = this.#overlay.get(path);
+    if (over !== undefined)
+      return (
+        over !== null &&
+        over.type === stat.type &&
+        over.size === stat.size &&
+        over.mtimeMs === stat.mtimeMs &&
+        over.ino === stat.ino
+      );
+    const row = this.#rowOf.get(path);
+    if (row === undefined || KIND_OF[this.#kind[row]!] !== stat.type) return false;
+    const n = this.#numbers;
+    return (
+      n[row * FIELDS] === stat.size &&
+      n[row * FIELDS + 1] === stat.mtimeMs &&
+      n[row * FIELDS + 2] === stat.ino
+    );
+  }
+
+  /** The mode recorded for `path` (undefined: no entry). */
+  modeOf(path: string): number | undefined {
+    const over = this.#overlay.get(path);
+    if (over !== undefined) return over?.mode;
+    const row = this.#rowOf.get(path);
+    return row === undefined ? undefined : this.#numbers[row * FIELDS + 3];
+  }
+
+  #decode(row: number): IndexEntry {
+    const n = this.#numbers;
+    const at = row * FIELDS;
+    const type = KIND_OF[this.#kind[row]!]!;
+    const from = this.#blockStart[row]!;
+    const to = this.#blockStart[row + 1]!;
+    const blocks: string[] = [];
+    for (let b = from; b < to; b++)
+      blocks.push(this.#blocks.toString("hex", b * HASH_BYTES, (b + 1) * HASH_BYTES));
+    const h = this.#hashRow[row]!;
+    const seq = n[at + 5]!;
+    const target = this.#targets.get(row);
+    return {
+      type,
+      size: n[at]!,
+      mtimeMs: n[at + 1]!,
+      ino: n[at + 2]!,
+      mode: n[at + 3]!,
+      blockSize: n[at + 4]!,
+      blocks,
+      hash: h < 0 ? "" : this.#hashes.toString("hex", h * HASH_BYTES, (h + 1) * HASH_BYTES),
+      ...(target !== undefined ? { target } : {}),
+      ...(seq >= 0 ? { seq } : {}),
+    };
+  }
+}
+
+const indexes = new WeakMap<object, CompactIndex>();
+
+/**
+ * The index as the plain path → entry record the rest of the agent reads and writes (`index[path]`, `delete`,
+ * `Object.keys`), backed by a CompactIndex. Entries read from it are copies: change one by assigning it back.
+ */
+export function indexRecord(index: CompactIndex): Record<string, IndexEntry> {
+  const record = new Proxy(Object.create(null) as Record<string, IndexEntry>, {
+    get: (_target, key) => (typeof key === "string" ? index.get(key) : undefined),
+    set: (_target, key, value) => {
+      if (typeof key !== "string") return false;
+      index.set(key, value as IndexEntry);
+      return true;
+    },
+    deleteProperty: (_target, key) => {
+      if (typeof key === "string") index.delete(key);
+      return true;
+    },
+    has: (_target, key) => typeof key === "string" && index.has(key),
+    ownKeys: () => index.keys(),
+    // An accessor, so that Object.keys (which asks for every key's descriptor) never builds the entries.
+    getOwnPropertyDescriptor: (_target, key) =>
+      typeof key === "string" && index.has(key)
+        ? {
+            get: () => index.get(key),
+            set: (value: IndexEntry) => index.set(key, value),
+            enumerable: true,
+            configurable: true,
+          }
+        : undefined,
+    defineProperty: (_target, key, descriptor) => {
+      if (typeof key !== "string" || !("value" in descriptor)) return false;
+      index.set(key, descriptor.value as IndexEntry);
+      return true;
+    },
+  });
+  indexes.set(record, index);
+  return record;
+}
+
+/** The CompactIndex behind a record from indexRecord; a plain record (a test's `{}`) is packed into a new one. */
+export function compactIndexOf(record: Record<string, IndexEntry>): CompactIndex {
+  return indexes.get(record) ?? CompactIndex.fromEntries(Object.entries(record));
+}
+
+/** The CompactIndex behind a record from indexRecord, if it is one (for reads that need no entry objects). */
+export function compactIndexBehind(record: Readonly<Record<string, IndexEntry>>): CompactIndex | undefined {
+  return indexes.get(record);
+}
+
+/** The paths of an index record, without building its entries. */
+export function indexPaths(record: Readonly<Record<string, IndexEntry>>): string[] {
+  return indexes.get(record)?.keys() ?? Object.keys(record);
+}
+
+/** How many entries an index record holds, without listing its keys when it is packed. */
+export function indexSize(record: Readonly<Record<string, IndexEntry>>): number {
+  return indexes.get(record)?.size ?? Object.keys(record).length;
+}
