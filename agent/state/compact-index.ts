@@ -6,6 +6,7 @@ const HASH_BYTES = 32;
 const HEX64 = /^[0-9a-f]{64}$/;
 const KIND_CODE = { file: 0, dir: 1, symlink: 2 } as const;
 const KIND_OF = ["file", "dir", "symlink"] as const;
+const KIND_LETTER = [0x66, 0x64, 0x6c]; // f, d, l
 const PACKED_KEYS = new Set([
   "type",
   "size",
@@ -138,56 +139,102 @@ export class CompactIndex {
 
   /** The columns of every entry; the index is re-packed from them, so the overlay is empty afterwards. */
   pack(): PackedIndex {
-    const paths: string[] = [];
-    const kinds: string[] = [];
-    const numbers: number[] = [];
-    const blockCounts: number[] = [];
-    const hashes: Uint8Array[] = [];
-    const blocks: Uint8Array[] = [];
-    const targets: string[] = [];
+    if (this.#overlay.size === 0) return this.#columns();
+    // Which rows the new columns hold: a packed row copied as it is (a number), or an entry to encode.
+    const items: (number | [string, IndexEntry])[] = [];
     const others: [string, IndexEntry][] = [];
+    let fileRows = 0;
+    let blockCount = 0;
     for (const path of this.keys()) {
       const row = this.#overlay.has(path) ? undefined : this.#rowOf.get(path);
       if (row !== undefined) {
-        // Unchanged since the last pack: copied column to column, never decoded.
-        paths.push(path);
-        kinds.push("fdl"[this.#kind[row]!]!);
-        for (let f = 0; f < FIELDS; f++) numbers.push(this.#numbers[row * FIELDS + f]!);
-        const from = this.#blockStart[row]!;
-        const to = this.#blockStart[row + 1]!;
-        blockCounts.push(to - from);
-        blocks.push(this.#blocks.subarray(from * HASH_BYTES, to * HASH_BYTES));
-        const h = this.#hashRow[row]!;
-        if (h >= 0) hashes.push(this.#hashes.subarray(h * HASH_BYTES, (h + 1) * HASH_BYTES));
-        const target = this.#targets.get(row);
+        items.push(row);
+        if (this.#hashRow[row]! >= 0) fileRows++;
+        blockCount += this.#blockStart[row + 1]! - this.#blockStart[row]!;
+        continue;
+      }
+      const entry = this.get(path)!;
+      if (!isPackable(entry)) {
+        others.push([path, entry]);
+        continue;
+      }
+      items.push([path, entry]);
+      if (entry.type === "file") fileRows++;
+      blockCount += entry.blocks.length;
+    }
+    const rows = items.length;
+    const paths: string[] = new Array(rows);
+    const kinds = Buffer.alloc(rows);
+    const numbers = new Float64Array(rows * FIELDS);
+    const counts = new Uint32Array(rows);
+    const hashes = Buffer.alloc(fileRows * HASH_BYTES);
+    const blocks = Buffer.alloc(blockCount * HASH_BYTES);
+    const targets: string[] = [];
+    let hashAt = 0;
+    let blockAt = 0;
+    for (let out = 0; out < rows; out++) {
+      const item = items[out]!;
+      if (typeof item === "number") {
+        paths[out] = this.#paths[item]!;
+        kinds[out] = KIND_LETTER[this.#kind[item]!]!;
+        for (let f = 0; f < FIELDS; f++) numbers[out * FIELDS + f] = this.#numbers[item * FIELDS + f]!;
+        const from = this.#blockStart[item]!;
+        const to = this.#blockStart[item + 1]!;
+        counts[out] = to - from;
+        blockAt += this.#blocks.copy(blocks, blockAt, from * HASH_BYTES, to * HASH_BYTES);
+        const h = this.#hashRow[item]!;
+        if (h >= 0) hashAt += this.#hashes.copy(hashes, hashAt, h * HASH_BYTES, (h + 1) * HASH_BYTES);
+        const target = this.#targets.get(item);
         if (target !== undefined) targets.push(target);
         continue;
       }
-      const e = this.get(path)!;
-      if (!isPackable(e)) {
-        others.push([path, e]);
-        continue;
-      }
-      paths.push(path);
-      kinds.push("fdl"[KIND_CODE[e.type]]!);
-      numbers.push(e.size, e.mtimeMs, e.ino, e.mode, e.blockSize, e.seq ?? -1);
-      blockCounts.push(e.blocks.length);
-      for (const block of e.blocks) blocks.push(Buffer.from(block, "hex"));
-      if (e.type === "file") hashes.push(Buffer.from(e.hash, "hex"));
+      const [path, e] = item;
+      paths[out] = path;
+      kinds[out] = KIND_LETTER[KIND_CODE[e.type]]!;
+      numbers.set([e.size, e.mtimeMs, e.ino, e.mode, e.blockSize, e.seq ?? -1], out * FIELDS);
+      counts[out] = e.blocks.length;
+      for (const block of e.blocks) blockAt += blocks.write(block, blockAt, HASH_BYTES, "hex");
+      if (e.type === "file") hashAt += hashes.write(e.hash, hashAt, HASH_BYTES, "hex");
       if (e.type === "symlink") targets.push(e.target!);
     }
     const packed: PackedIndex = {
       paths: paths.join("\0"),
-      kinds: kinds.join(""),
-      numbers: Buffer.from(Float64Array.from(numbers).buffer).toString("base64"),
-      blockCounts: Buffer.from(Uint32Array.from(blockCounts).buffer).toString("base64"),
-      hashes: Buffer.concat(hashes).toString("base64"),
-      blocks: Buffer.concat(blocks).toString("base64"),
+      kinds: kinds.toString("latin1"),
+      numbers: Buffer.from(numbers.buffer).toString("base64"),
+      blockCounts: Buffer.from(counts.buffer).toString("base64"),
+      hashes: hashes.toString("base64"),
+      blocks: blocks.toString("base64"),
       targets,
       others,
     };
     this.#load(packed);
     return packed;
+  }
+
+  /** The packed form of the rows as they are (nothing changed since the last pack): bulk copies only. */
+  #columns(): PackedIndex {
+    const rows = this.#paths.length;
+    const counts = new Uint32Array(rows);
+    for (let row = 0; row < rows; row++) counts[row] = this.#blockStart[row + 1]! - this.#blockStart[row]!;
+    const kinds = Buffer.alloc(rows);
+    for (let row = 0; row < rows; row++) kinds[row] = KIND_LETTER[this.#kind[row]!]!;
+    const targets: string[] = [];
+    for (let row = 0; row < rows; row++) {
+      const target = this.#targets.get(row);
+      if (target !== undefined) targets.push(target);
+    }
+    return {
+      paths: this.#paths.join("\0"),
+      kinds: kinds.toString("latin1"),
+      numbers: Buffer.from(this.#numbers.buffer, this.#numbers.byteOffset, this.#numbers.byteLength).toString(
+        "base64",
+      ),
+      blockCounts: Buffer.from(counts.buffer).toString("base64"),
+      hashes: this.#hashes.toString("base64"),
+      blocks: this.#blocks.toString("base64"),
+      targets,
+      others: [],
+    };
   }
 
   #load(packed: PackedIndex): void {
@@ -340,11 +387,6 @@ export function indexRecord(index: CompactIndex): Record<string, IndexEntry> {
   });
   indexes.set(record, index);
   return record;
-}
-
-/** The CompactIndex behind a record from indexRecord; a plain record (a test's `{}`) is packed into a new one. */
-export function compactIndexOf(record: Record<string, IndexEntry>): CompactIndex {
-  return indexes.get(record) ?? CompactIndex.fromEntries(Object.entries(record));
 }
 
 /** The CompactIndex behind a record from indexRecord, if it is one (for reads that need no entry objects). */

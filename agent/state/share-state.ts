@@ -3,7 +3,7 @@ import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { type Entry, SequencedEntrySchema } from "../../shared/protocol/entry.ts";
-import { CompactIndex, compactIndexOf, indexRecord, PackedIndexSchema } from "./compact-index.ts";
+import { CompactIndex, compactIndexBehind, indexRecord, PackedIndexSchema } from "./compact-index.ts";
 import { type IndexEntry, IndexEntrySchema } from "./index-entry.ts";
 
 export { type IndexEntry, IndexEntrySchema } from "./index-entry.ts";
@@ -149,15 +149,23 @@ export async function openShareState(
   }
 }
 
-/** Atomic save: temp file, fsync, rename; the index is written packed (and re-packed in memory: its overlay empties). */
+/** Atomic save: temp file, fsync, rename; a packed index is re-packed in memory too (its overlay empties). */
 export async function saveShareState(stateDir: string, share: string, state: ShareState): Promise<void> {
   const file = shareStateFile(stateDir, share);
   await mkdir(dirname(file), { recursive: true });
   const temp = `${file}.tmp`;
   const handle = await open(temp, "w", 0o600);
   try {
-    const { index, ...fields } = state;
-    await handle.writeFile(JSON.stringify({ version: 2, ...fields, index: compactIndexOf(index).pack() }));
+    // A packed index is written packed (version 2); a plain one as one object per entry (version 1), which
+    // JSON.stringify writes several times faster than packing it would.
+    const compact = compactIndexBehind(state.index);
+    await handle.writeFile(
+      JSON.stringify(
+        compact
+          ? { version: 2, ...state, index: compact.pack() }
+          : { version: 1, ...state, index: state.index },
+      ),
+    );
     await handle.sync();
   } finally {
     await handle.close();
