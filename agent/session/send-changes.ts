@@ -3,7 +3,7 @@
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { backoffMs, sleep } from "../hub/backoff.ts";
 import type { KindScanResult, KindWatcher } from "../kinds/share-kind.ts";
-import { indexSize } from "../state/compact-index.ts";
+import { indexSize } from "../state/index-record.ts";
 import { ApplyProgress, clearProgress, PROGRESS_MIN_OPS } from "./apply-progress.ts";
 import { ChangeBatcher, systemClock } from "./change-batcher.ts";
 import { reportChanges } from "./report-changes.ts";

@@ -1,14 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import {
-  CompactIndex,
-  compactIndexBehind,
-  indexPaths,
-  indexRecord,
-  indexSize,
-  type PackedIndex,
-  PackedIndexSchema,
-} from "./compact-index.ts";
+import { CompactIndex, type PackedIndex, PackedIndexSchema } from "./compact-index.ts";
 import type { IndexEntry } from "./share-state.ts";
 
 const hex64 = fc.stringMatching(/^[0-9a-f]{64}$/);
@@ -140,37 +132,5 @@ describe("CompactIndex", () => {
     const broken: PackedIndex = { ...packed, kinds: "ff" };
     expect(() => CompactIndex.fromPacked(broken)).toThrow(/columns differ in length/);
     expect(() => CompactIndex.fromPacked({ ...packed, kinds: "f" })).toThrow(/hash bytes for 1 files/);
-  });
-});
-
-describe("indexRecord", () => {
-  test("reads and writes like a plain record: index[path], delete, in, Object.keys and Object.entries", () => {
-    const record = indexRecord(new CompactIndex());
-    const dir: IndexEntry = {
-      type: "dir",
-      size: 0,
-      mtimeMs: 0,
-      ino: 7,
-      mode: 0o755,
-      blockSize: 131072,
-      blocks: [],
-      hash: "",
-    };
-    record.a = dir;
-    record["a/b"] = { ...dir, ino: 8 };
-    expect(record.a).toEqual(dir);
-    expect("a" in record).toBe(true);
-    expect(Object.keys(record)).toEqual(["a", "a/b"]);
-    expect(Object.entries(record).map(([p, e]) => [p, e.ino])).toEqual([
-      ["a", 7],
-      ["a/b", 8],
-    ]);
-    delete record.a;
-    expect(record.a).toBeUndefined();
-    expect("a" in record).toBe(false);
-    expect(indexPaths(record)).toEqual(["a/b"]);
-    expect(indexSize(record)).toBe(1);
-    expect(compactIndexBehind(record)?.size).toBe(1);
-    expect(compactIndexBehind({})).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { compactIndexBehind } from "./compact-index.ts";
+import { compactIndexBehind } from "./index-record.ts";
 import {
   DamagedStateError,
   emptyShareState,

@@ -3,8 +3,9 @@ import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { type Entry, SequencedEntrySchema } from "../../shared/protocol/entry.ts";
-import { CompactIndex, compactIndexBehind, indexRecord, PackedIndexSchema } from "./compact-index.ts";
+import { CompactIndex, PackedIndexSchema } from "./compact-index.ts";
 import { type IndexEntry, IndexEntrySchema } from "./index-entry.ts";
+import { compactIndexBehind, indexRecord } from "./index-record.ts";
 
 export { type IndexEntry, IndexEntrySchema } from "./index-entry.ts";
 

@@ -1,7 +1,7 @@
 // Finds what changed under some paths of a share: stat cache first, hashing only what moved, re-stat after hashing.
 import { isSameOrBelow, normalizeSharePath } from "../../../../shared/paths/normalize-share-path.ts";
 import type { AgentLogger } from "../../../log/agent-logger.ts";
-import { compactIndexBehind, indexPaths } from "../../../state/compact-index.ts";
+import { compactIndexBehind, indexPaths } from "../../../state/index-record.ts";
 import type { IndexEntry } from "../../../state/share-state.ts";
 import { type FsDirEntry, type FsStat, joinSharePath, type ShareFs } from "../fs/share-fs.ts";
 import { hashFile } from "./hash-file.ts";
