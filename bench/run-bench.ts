@@ -4,6 +4,7 @@
 //   npm run bench -- --quick           smoke run: 100 MiB trees, 15 latency changes
 //   npm run bench -- --only latency    one scenario (comma-separated list allowed)
 //   npm run bench -- --only piholeLatency   3 real Pi-holes: domain change on the primary → both replicas (20 changes, --quick 5; --changes N)
+//   npm run bench -- --only restartUnchanged   restart on an unchanged synced tree of 100,000 files (--quick 10,000; --files N)
 //   npm run bench -- --profile DIR     hub and agents run under the V8 CPU profiler; summaries land in the JSON
 //   npm run bench -- --out FILE        also write the JSON to FILE
 //   npm run bench -- --skip-rsync      fleetsync alone (for profiling runs; no target verdicts on throughput)
@@ -19,6 +20,7 @@ import { isFleetScenario, runFleetBenchCommand } from "./fleet-command.ts";
 import { runInitialSync } from "./scenarios/initial-sync.ts";
 import { runLatency } from "./scenarios/latency.ts";
 import { runPiholeLatency } from "./scenarios/pihole-latency.ts";
+import { runRestartUnchanged } from "./scenarios/restart-unchanged.ts";
 import { runTwoWay } from "./scenarios/two-way.ts";
 import { PRODUCT_DEBOUNCE_MS } from "./support/bench-fleet.ts";
 import { installInterruptHandler } from "./support/cleanup.ts";
@@ -32,6 +34,7 @@ const SCENARIOS = [
   "agentRss",
   "twoWay",
   "piholeLatency",
+  "restartUnchanged",
 ] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -50,6 +53,7 @@ const { values } = parseArgs({
     replicas: { type: "string" },
     changes: { type: "string" },
     debounce: { type: "string" },
+    files: { type: "string" },
     out: { type: "string" },
     "skip-rsync": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -57,7 +61,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   process.stderr.write(
-    `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join("|")}[,...]] [--profile DIR] [--replicas N] [--changes N] [--debounce MS] [--out FILE] [--skip-rsync]\n       npm run bench -- --scenario fleet --help   (the fleet benchmark)\n`,
+    `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join("|")}[,...]] [--profile DIR] [--replicas N] [--changes N] [--debounce MS] [--files N] [--out FILE] [--skip-rsync]\n       npm run bench -- --scenario fleet --help   (the fleet benchmark)\n`,
   );
   process.exit(0);
 }
@@ -86,6 +90,7 @@ const settings = {
   idleWaitMs: quick ? 3000 : 10_000,
   cpuWindowMs: quick ? 3000 : 10_000,
   syncTimeoutMs: quick ? 180_000 : 600_000,
+  restartFiles: count("files", values.files, quick ? 10_000 : 100_000),
 };
 
 const wanted = new Set<ScenarioName>();
@@ -195,6 +200,17 @@ const piholeLatency = await attempt("piholeLatency", () =>
   }),
 );
 
+const restartUnchanged = await attempt("restartUnchanged", () =>
+  runRestartUnchanged({
+    tmpRoot,
+    files: settings.restartFiles,
+    fileBytes: 1024,
+    debounceMs: settings.debounceMs,
+    timeoutMs: Math.max(settings.syncTimeoutMs, settings.restartFiles * 20),
+    rsync,
+  }),
+);
+
 // --- agent RSS: gathered from the scenarios above -----------------------------------------------------
 type Idle = {
   rssMiB: Record<string, number | null>;
@@ -293,6 +309,8 @@ if (worstIdleRss !== null) {
     pass: worstIdleCpu !== null && worstIdleCpu <= cpuTickMs,
   };
 }
+
+if (restartUnchanged) targets.restartUnchanged = restartUnchanged.target as Result;
 
 const report = {
   bench: "fleetsync",

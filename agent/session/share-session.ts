@@ -43,6 +43,8 @@ export function createShareSession(
     signal,
     open() {
       opening ??= openShareState(stateDir, share.name, {
+        // A share that only sends keeps its index packed: memory follows what changed, not the tree's size.
+        packed: !core.policy.receives,
         now: () => new Date(),
         onDamaged: (error, movedTo) =>
           log.error(`${error.message}; moved it to ${movedTo} and rebuilding the share's state`),

@@ -3,26 +3,15 @@ import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { type Entry, SequencedEntrySchema } from "../../shared/protocol/entry.ts";
+import { CompactIndex, PackedIndexSchema } from "./compact-index.ts";
+import { type IndexEntry, IndexEntrySchema } from "./index-entry.ts";
+import { compactIndexBehind, indexRecord } from "./index-record.ts";
 
-export const IndexEntrySchema = z.object({
-  type: z.enum(["file", "dir", "symlink"]),
-  size: z.number(),
-  mtimeMs: z.number(),
-  ino: z.number(),
-  mode: z.number(),
-  blockSize: z.number(),
-  blocks: z.array(z.string()),
-  hash: z.string(),
-  target: z.string().optional(),
-  /** The hub's sequence of the version this entry is (what a peer names as the base of its next change). */
-  seq: z.number().int().min(0).optional(),
-});
-export type IndexEntry = z.infer<typeof IndexEntrySchema>;
+export { type IndexEntry, IndexEntrySchema } from "./index-entry.ts";
 
-export const ShareStateSchema = z.object({
-  version: z.literal(1),
+/** What the state holds besides the index, the same in every version of the file. */
+const StateFieldsSchema = z.object({
   cursor: z.number().int().min(0),
-  index: z.record(z.string(), IndexEntrySchema),
   /**
    * Operations a replica could not apply (disk full, permission denied), by path. They no longer hold the cursor
    * back — later changes keep arriving — and are retried with backoff until they succeed or a newer change to the
@@ -38,10 +27,41 @@ export const ShareStateSchema = z.object({
   lastChangeAt: z.string().nullable(),
   lastError: z.string().nullable(),
 });
-export type ShareState = z.infer<typeof ShareStateSchema>;
 
-export function emptyShareState(): ShareState {
-  return { version: 1, cursor: 0, index: {}, failed: {}, deferred: {}, lastChangeAt: null, lastError: null };
+/** Version 1 of the file: the index as one JSON object per path (read, never written any more). */
+const ShareStateFileV1Schema = StateFieldsSchema.extend({
+  version: z.literal(1),
+  index: z.record(z.string(), IndexEntrySchema),
+});
+/** Version 2: the index packed into columns (compact-index.ts), a few MiB for 100,000 entries. */
+const ShareStateFileSchema = StateFieldsSchema.extend({ version: z.literal(2), index: PackedIndexSchema });
+const AnyShareStateFileSchema = z.discriminatedUnion("version", [
+  ShareStateFileV1Schema,
+  ShareStateFileSchema,
+]);
+
+/** The state in memory: `index` reads and writes like a plain record, backed by a CompactIndex. */
+export type ShareState = z.infer<typeof StateFieldsSchema> & { index: Record<string, IndexEntry> };
+
+export type ShareStateOptions = {
+  /**
+   * Keep the index packed in memory (compact-index.ts): a few MiB instead of an object per entry, but every walk of
+   * the whole index (Object.keys, Object.values) goes through a proxy and builds entries. Right for a share that
+   * only sends (its scan reads the columns directly); a receiving share's apply side walks the whole index per
+   * instruction and keeps plain objects.
+   */
+  packed?: boolean;
+};
+
+export function emptyShareState(options: ShareStateOptions = {}): ShareState {
+  return {
+    cursor: 0,
+    index: options.packed ? indexRecord(new CompactIndex()) : Object.create(null),
+    failed: {},
+    deferred: {},
+    lastChangeAt: null,
+    lastError: null,
+  };
 }
 
 export function shareStateFile(stateDir: string, share: string): string {
@@ -60,7 +80,11 @@ export class DamagedStateError extends Error {
 }
 
 /** Loads the state, or undefined when this share has never run here. A damaged file throws DamagedStateError. */
-export async function loadShareState(stateDir: string, share: string): Promise<ShareState | undefined> {
+export async function loadShareState(
+  stateDir: string,
+  share: string,
+  options: ShareStateOptions = {},
+): Promise<ShareState | undefined> {
   const file = shareStateFile(stateDir, share);
   let text: string;
   try {
@@ -75,12 +99,24 @@ export async function loadShareState(stateDir: string, share: string): Promise<S
   } catch (error) {
     throw new DamagedStateError(file, `not JSON: ${(error as Error).message}`);
   }
-  const parsed = ShareStateSchema.safeParse(raw);
+  const parsed = AnyShareStateFileSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new DamagedStateError(file, `${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
   }
-  return parsed.data;
+  const data = parsed.data;
+  const { version: _version, index: _stored, ...fields } = data;
+  if (data.version === 1 && !options.packed) return { ...fields, index: data.index };
+  let compact: CompactIndex;
+  try {
+    compact =
+      data.version === 2
+        ? CompactIndex.fromPacked(data.index)
+        : CompactIndex.fromEntries(Object.entries(data.index));
+  } catch (error) {
+    throw new DamagedStateError(file, `index: ${(error as Error).message}`);
+  }
+  return { ...fields, index: options.packed ? indexRecord(compact) : compact.toRecord() };
 }
 
 export type OpenedShareState = {
@@ -97,28 +133,40 @@ export type OpenedShareState = {
 export async function openShareState(
   stateDir: string,
   share: string,
-  options: { now: () => Date; onDamaged: (error: DamagedStateError, movedTo: string) => void },
+  options: ShareStateOptions & {
+    now: () => Date;
+    onDamaged: (error: DamagedStateError, movedTo: string) => void;
+  },
 ): Promise<OpenedShareState> {
   try {
-    const state = await loadShareState(stateDir, share);
-    return state ? { state, isNew: false } : { state: emptyShareState(), isNew: true };
+    const state = await loadShareState(stateDir, share, options);
+    return state ? { state, isNew: false } : { state: emptyShareState(options), isNew: true };
   } catch (error) {
     if (!(error instanceof DamagedStateError)) throw error;
     const movedTo = `${error.file}.damaged-${options.now().toISOString().replaceAll(":", "")}`;
     await rename(error.file, movedTo);
     options.onDamaged(error, movedTo);
-    return { state: emptyShareState(), isNew: false };
+    return { state: emptyShareState(options), isNew: false };
   }
 }
 
-/** Atomic save: temp file, fsync, rename. */
+/** Atomic save: temp file, fsync, rename; a packed index is re-packed in memory too (its overlay empties). */
 export async function saveShareState(stateDir: string, share: string, state: ShareState): Promise<void> {
   const file = shareStateFile(stateDir, share);
   await mkdir(dirname(file), { recursive: true });
   const temp = `${file}.tmp`;
   const handle = await open(temp, "w", 0o600);
   try {
-    await handle.writeFile(JSON.stringify(state));
+    // A packed index is written packed (version 2); a plain one as one object per entry (version 1), which
+    // JSON.stringify writes several times faster than packing it would.
+    const compact = compactIndexBehind(state.index);
+    await handle.writeFile(
+      JSON.stringify(
+        compact
+          ? { version: 2, ...state, index: compact.pack() }
+          : { version: 1, ...state, index: state.index },
+      ),
+    );
     await handle.sync();
   } finally {
     await handle.close();

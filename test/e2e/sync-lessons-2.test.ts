@@ -209,8 +209,9 @@ describe("9. lost watcher events", () => {
   });
 
   // inotify reports nothing for a write through a shared memory map (mmap), though the kernel still moves the
-  // file's mtime: exactly the kind of change only a rescan finds. (A write through a hard link from outside
-  // the share is no such case: chokidar watches every file's inode and sees it.) Node has no mmap; Python does.
+  // file's mtime: exactly the kind of change only a rescan finds. (So is a write through a hard link from outside
+  // the share: the agent watches directories, which hear only of changes made through their own names.) Node has
+  // no mmap; Python does.
   test.skipIf(!hasPython)(
     "a write the watcher cannot see (through a shared mmap) is caught by the periodic rescan",
     async () => {

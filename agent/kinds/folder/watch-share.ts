@@ -1,95 +1,134 @@
-// The chokidar adapter: turns file-system events into share-relative paths, falling back to polling at the inotify limit.
-import { basename, join, relative, sep } from "node:path";
-import { type FSWatcher, watch } from "chokidar";
+// Watches a share one directory at a time (one inotify watch per directory, no start-up walk of files); rescans periodically at the inotify limit.
+import { type Dirent, type FSWatcher, lstatSync, readdirSync, watch } from "node:fs";
+import { join } from "node:path";
 import type { AgentLogger } from "../../log/agent-logger.ts";
 import type { IgnoreRules } from "./scan/ignore-rules.ts";
 
 export type ShareWatcher = {
-  /** Settles once the watcher sees every directory (chokidar's "ready"), or after READY_TIMEOUT_MS at worst. */
+  /** Settles once every directory of the share is watched (or the watcher fell back to periodic rescans). */
   ready: Promise<void>;
   close(): Promise<void>;
 };
 
-const READY_TIMEOUT_MS = 60_000;
+export type WatchShareOptions = {
+  /** How often the whole share is rescanned once inotify has run out of watches. */
+  pollIntervalMs?: number;
+};
 
+const DEFAULT_POLL_INTERVAL_MS = 5000;
+
+/**
+ * Calls `onPath` with the share-relative path of anything that may have changed ("" = rescan everything). Only
+ * directories are watched: the kernel reports each change of a directory's children with the child's name, so
+ * starting costs one readdir and one watch per directory, whatever the number of files. A new directory is watched
+ * as soon as it appears (its contents are reported through the directory's own path); symlinks are never followed.
+ */
 export function watchShare(
   root: string,
   isIgnored: IgnoreRules,
   onPath: (path: string) => void,
   log: AgentLogger,
-  options: { forcePolling?: boolean } = {},
+  options: WatchShareOptions = {},
 ): ShareWatcher {
-  let watcher: FSWatcher;
+  /** Share-relative directory → its watch. */
+  const watched = new Map<string, FSWatcher>();
   let closed = false;
-  let markReady: () => void = () => {};
-  const ready = new Promise<void>((resolve) => {
-    markReady = resolve;
-  });
-  const readyTimer = setTimeout(() => {
-    log.warn(
-      "the file watcher is slow to start; scanning anyway (the periodic rescan catches what it misses)",
-      {
-        root,
-      },
-    );
-    markReady();
-  }, READY_TIMEOUT_MS);
-  void ready.then(() => clearTimeout(readyTimer));
-  const toRelative = (abs: string) => relative(root, abs).split(sep).join("/");
+  let poll: ReturnType<typeof setInterval> | undefined;
 
-  const start = (usePolling: boolean) => {
-    watcher = watch(root, {
-      ignoreInitial: true,
-      followSymlinks: false,
-      usePolling,
-      interval: 1000,
-      atomic: false,
-      ignored: (abs: string, stats?: { isDirectory(): boolean }) => {
-        const path = toRelative(abs);
-        return path !== "" && !path.startsWith("..") && isIgnored(path, stats?.isDirectory() ?? false);
-      },
-    });
-    watcher.once("ready", () => markReady());
-    watcher.on("all", (_event, abs) => {
-      const path = toRelative(abs);
-      if (!path.startsWith("..")) onPath(path);
-    });
-    // chokidar drops some real changes: an append whose mtime was put back (it takes that for a read) and a
-    // symlink replaced by a file. Raw events catch them; the scan's stat cache makes the duplicates cheap.
-    watcher.on("raw", (_event, name, details) => {
-      const watched = (details as { watchedPath?: string } | undefined)?.watchedPath;
-      if (!watched) return;
-      const abs =
-        typeof name === "string" && name !== "" && basename(watched) !== name ? join(watched, name) : watched;
-      const path = toRelative(abs);
-      if (path !== "" && !path.startsWith("..") && !isIgnored(path, false)) onPath(path);
-    });
-    watcher.on("error", (error) => {
-      const code = (error as NodeJS.ErrnoException).code;
-      if ((code === "ENOSPC" || code === "EMFILE") && !usePolling && !closed) {
-        log.warn(
-          "inotify watch limit reached; falling back to polling for this share (raise it: sudo sysctl fs.inotify.max_user_watches=524288)",
-          { root, code },
-        );
-        void watcher.close().then(() => {
-          if (!closed) start(true);
-        });
-        onPath("");
-        return;
+  const stopWatching = (dir: string) => {
+    for (const [path, watcher] of watched) {
+      if (path === dir || dir === "" || path.startsWith(`${dir}/`)) {
+        watcher.close();
+        watched.delete(path);
       }
-      log.warn("file watcher error; the periodic rescan will catch what it misses", {
-        root,
-        error: String(error),
-      });
-    });
+    }
   };
-  start(options.forcePolling ?? false);
+
+  const fallBackToPolling = (code: string) => {
+    if (poll || closed) return;
+    log.warn(
+      "inotify watch limit reached; falling back to polling for this share, a rescan every few seconds (raise it: sudo sysctl fs.inotify.max_user_watches=524288)",
+      { root, code, pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS },
+    );
+    stopWatching("");
+    poll = setInterval(() => onPath(""), options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+    onPath("");
+  };
+
+  const onEvent = (dir: string, event: string, name: string | Buffer | null) => {
+    if (closed) return;
+    if (name === null || name === "") {
+      onPath(dir);
+      return;
+    }
+    const path = dir === "" ? String(name) : `${dir}/${String(name)}`;
+    if (event === "rename") {
+      // Created, deleted or moved: a directory that moved away keeps its watch under its old name, so drop it; a
+      // directory that appeared (made or moved in) is watched with everything below it.
+      if (watched.has(path)) stopWatching(path);
+      if (isRealDirectory(join(root, path)) && !isIgnored(path, true)) watchTree(path);
+    }
+    // Whether the name is a directory is known only where it was just looked at; the scan checks ignores again.
+    if (!isIgnored(path, false)) onPath(path);
+  };
+
+  /** Watches `top` and every directory below it; returns false once the watch limit was hit. */
+  const watchTree = (top: string): boolean => {
+    const stack = [top];
+    while (stack.length > 0 && !closed && !poll) {
+      const dir = stack.pop()!;
+      if (watched.has(dir)) continue;
+      const abs = dir === "" ? root : join(root, dir);
+      try {
+        const watcher = watch(abs, { persistent: true }, (event, name) => onEvent(dir, event, name));
+        watcher.on("error", (error) => {
+          // The directory went away (its parent's event handles that) or the watch broke: rescan what it held.
+          watcher.close();
+          if (watched.get(dir) === watcher) watched.delete(dir);
+          log.debug("a directory watch ended", { path: dir, error: String(error) });
+          if (!closed) onPath(dir);
+        });
+        watched.set(dir, watcher);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? "";
+        if (code === "ENOSPC" || code === "EMFILE") {
+          fallBackToPolling(code);
+          return false;
+        }
+        // Gone or unreadable since it was listed: the scan of its parent says what it is.
+        continue;
+      }
+      let entries: Dirent[];
+      try {
+        entries = readdirSync(abs, { withFileTypes: true });
+      } catch {
+        continue;
+      }
+      for (const entry of entries) {
+        // withFileTypes reads the type from the directory itself: a symlink to a directory is a symlink here.
+        if (!entry.isDirectory()) continue;
+        const child = dir === "" ? entry.name : `${dir}/${entry.name}`;
+        if (!isIgnored(child, true)) stack.push(child);
+      }
+    }
+    return true;
+  };
+
+  watchTree("");
   return {
-    ready,
+    ready: Promise.resolve(),
     async close() {
       closed = true;
-      markReady();
-      await watcher.close();
+      if (poll) clearInterval(poll);
+      stopWatching("");
     },
   };
+}
+
+function isRealDirectory(abs: string): boolean {
+  try {
+    return lstatSync(abs).isDirectory();
+  } catch {
+    return false;
+  }
 }

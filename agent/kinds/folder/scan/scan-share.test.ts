@@ -131,3 +131,49 @@ describe("scanShare reporting as it goes", () => {
     }
   });
 });
+
+describe("scanShare over a packed index", () => {
+  test("finds exactly what it finds over the same index as plain objects: changed, chmod-ed, new and deleted files", async () => {
+    const { mkdtemp, mkdir, writeFile, rm, chmod } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { scanShare } = await import("./scan-share.ts");
+    const { compileIgnoreRules } = await import("./ignore-rules.ts");
+    const { createAgentLogger } = await import("../../../log/agent-logger.ts");
+    const { CompactIndex } = await import("../../../state/compact-index.ts");
+    const { indexRecord } = await import("../../../state/index-record.ts");
+    const root = await mkdtemp(join(tmpdir(), "fleetsync-scan-packed-"));
+    const fs = createNodeShareFs(root);
+    const rules = compileIgnoreRules([]);
+    const log = createAgentLogger("error", "stdout");
+    try {
+      for (let d = 0; d < 3; d++) {
+        await mkdir(join(root, `d${d}`));
+        for (let f = 0; f < 5; f++) await writeFile(join(root, `d${d}`, `f${f}.txt`), `${d}/${f}`);
+      }
+      const first = await scanShare(fs, {}, [""], rules, log);
+      const plain = Object.fromEntries([...first.updates].filter(([, e]) => e !== undefined)) as Record<
+        string,
+        NonNullable<ReturnType<typeof first.updates.get>>
+      >;
+      const packed = indexRecord(CompactIndex.fromEntries(Object.entries(plain)));
+
+      const unchanged = await scanShare(fs, packed, [""], rules, log);
+      expect(unchanged.changed.size).toBe(0);
+      expect(unchanged.updates.size).toBe(0);
+      expect(unchanged.hashedBytes).toBe(0);
+
+      await writeFile(join(root, "d0/f1.txt"), "longer content");
+      await chmod(join(root, "d1/f2.txt"), 0o600);
+      await writeFile(join(root, "d2/new.txt"), "new");
+      await rm(join(root, "d2/f4.txt"));
+      const overPlain = await scanShare(fs, plain, [""], rules, log);
+      const overPacked = await scanShare(fs, packed, [""], rules, log);
+      expect([...overPacked.changed].sort()).toEqual(["d0/f1.txt", "d1/f2.txt", "d2/f4.txt", "d2/new.txt"]);
+      expect([...overPacked.changed].sort()).toEqual([...overPlain.changed].sort());
+      expect(Object.fromEntries(overPacked.updates)).toEqual(Object.fromEntries(overPlain.updates));
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

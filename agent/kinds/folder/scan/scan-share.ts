@@ -1,6 +1,7 @@
 // Finds what changed under some paths of a share: stat cache first, hashing only what moved, re-stat after hashing.
 import { isSameOrBelow, normalizeSharePath } from "../../../../shared/paths/normalize-share-path.ts";
 import type { AgentLogger } from "../../../log/agent-logger.ts";
+import { compactIndexBehind, indexPaths } from "../../../state/index-record.ts";
 import type { IndexEntry } from "../../../state/share-state.ts";
 import { type FsDirEntry, type FsStat, joinSharePath, type ShareFs } from "../fs/share-fs.ts";
 import { hashFile } from "./hash-file.ts";
@@ -100,9 +101,15 @@ export async function scanShare(
     if (next.type === "file") changedBytes += next.size;
   };
 
+  // A packed index answers "same size, mtime and inode?" from its columns: an unchanged file costs no object at all.
+  const compact = compactIndexBehind(index);
   const visitFile = async (path: string, st: FsStat) => {
-    const previous = index[path];
     const stat = statEntry(st);
+    if (compact?.hasSameStat(path, { type: "file", ...stat }) && compact.modeOf(path) === stat.mode) {
+      seen.add(path);
+      return;
+    }
+    const previous = index[path];
     if (
       previous?.type === "file" &&
       previous.size === stat.size &&
@@ -159,7 +166,7 @@ export async function scanShare(
     }
   }
 
-  for (const path of Object.keys(index)) {
+  for (const path of indexPaths(index)) {
     if (!seen.has(path) && tops.some((top) => isSameOrBelow(path, top))) {
       result.updates.set(path, undefined);
       result.changed.add(path);
@@ -168,7 +175,7 @@ export async function scanShare(
   return result;
 
   function markSubtreeSeen(dir: string) {
-    for (const path of Object.keys(index)) if (isSameOrBelow(path, dir)) seen.add(path);
+    for (const path of indexPaths(index)) if (isSameOrBelow(path, dir)) seen.add(path);
   }
 
   async function visitChild(dir: string, entry: FsDirEntry) {
