@@ -56,7 +56,7 @@ export type FleetBenchResult = {
   firstErrors: string[];
   /** POSTs sent again because wrangler dev's proxy reloaded the Worker under them (local Workers only). */
   reloadRetries: number;
-  /** Woken polls sent again because workerd reset the kept-alive connection they went out on (Workers only). */
+  /** Requests sent again because workerd reset the kept-alive connection they went out on (Workers only). */
   connectionResets: number;
   targets: { name: string; target: string; actual: string; met: boolean; limit?: string }[];
 };
@@ -191,7 +191,19 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
    */
   async function send(url: URL, init: RequestInit): Promise<Response> {
     for (let attempt = 1; ; attempt++) {
-      const response = await fetch(url, init);
+      let response: Response;
+      try {
+        response = await fetch(url, init);
+      } catch (error) {
+        // workerd resets a kept-alive connection now and then as a request goes out on it (ECONNRESET, "other
+        // side closed"); an agent's loop sends again, and so does the bench, counting it apart from errors.
+        const code = (error as { cause?: { code?: string } }).cause?.code ?? "";
+        if (attempt < 3 && RESET_CODES.has(code) && !init.signal?.aborted) {
+          connectionResets++;
+          continue;
+        }
+        throw error;
+      }
       if (response.status !== 503 || attempt === 3) return response;
       const text = await response.text();
       if (!text.startsWith("Your worker restarted mid-request")) return new Response(text, response);
@@ -261,7 +273,7 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
           requests++;
           agents.push(await enrol(await mint("replica"), `bench-replica-${i}`));
         } catch (error) {
-          fail(String(error));
+          fail(describeFetchError(error));
         }
       },
     );
@@ -277,24 +289,14 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
     /** One `GET /v1/instructions?wait=0`, as a woken agent sends it. */
     const look = (agent: SimAgent) =>
       fetchWoken(async () => {
-        for (let attempt = 1; !stopping.signal.aborted && agent.gotAtMs === undefined; attempt++) {
-          try {
-            const response = await deviceFetch(agent, "GET", "/v1/instructions?wait=0");
-            if (!response.ok) return fail(`woken poll: ${response.status} ${await response.text()}`);
-            const { instructions } = (await response.json()) as { instructions: string[] };
-            if (instructions.length > 0 && committedAt !== undefined) agent.gotAtMs = Date.now();
-            return;
-          } catch (error) {
-            if (stopping.signal.aborted) return;
-            // workerd resets a kept-alive connection now and then as the request goes out on it (ECONNRESET,
-            // "other side closed"); the agent's loop sends again, and so does the bench, counting it apart.
-            const code = (error as { cause?: { code?: string } }).cause?.code ?? "";
-            if (attempt < 3 && RESET_CODES.has(code)) {
-              connectionResets++;
-              continue;
-            }
-            return fail(`woken poll: ${describeFetchError(error)}`);
-          }
+        if (stopping.signal.aborted || agent.gotAtMs !== undefined) return;
+        try {
+          const response = await deviceFetch(agent, "GET", "/v1/instructions?wait=0");
+          if (!response.ok) return fail(`woken poll: ${response.status} ${await response.text()}`);
+          const { instructions } = (await response.json()) as { instructions: string[] };
+          if (instructions.length > 0 && committedAt !== undefined) agent.gotAtMs = Date.now();
+        } catch (error) {
+          if (!stopping.signal.aborted) fail(`woken poll: ${describeFetchError(error)}`);
         }
       });
     let polls: Promise<void>[] = [];
