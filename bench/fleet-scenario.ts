@@ -1,10 +1,17 @@
-// The fleet benchmark: N simulated agents (real device keys, signed requests, many per process) long-poll one hub; one commit; how fast every agent has its instruction.
+// The fleet benchmark: N simulated agents (real device keys, signed requests, many per process) wait on one hub — long-polls, or wake sockets where the hub offers them; one commit; how fast every agent has its instruction.
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { type CryptoKey, exportJWK, generateKeyPair } from "jose";
+import WebSocket from "ws";
 import { signDeviceJwt } from "../shared/auth/device-jwt.ts";
 import { MIN_BLOCK_BYTES } from "../shared/blocks/block-size.ts";
 import { contentHash } from "../shared/blocks/content-hash.ts";
 import { EnrollResponseSchema } from "../shared/protocol/messages.ts";
+import {
+  WAKE_MESSAGE,
+  WAKE_SOCKETS_HEADER,
+  WAKE_SOCKETS_OFFERED,
+  wakeSocketPath,
+} from "../shared/protocol/wake-sockets.ts";
 import {
   adminCall,
   type HubKind,
@@ -31,6 +38,8 @@ export type FleetBenchOptions = {
 export type FleetBenchResult = {
   hub: HubKind;
   agents: number;
+  /** How the agents waited: wake sockets (the hub offers them: Workers) or long-polls (the Node hub). */
+  waitedOn: "wake sockets" | "long-polls";
   /** Agents that received the commit's instruction. */
   dispatched: number;
   dispatchP50Ms: number | null;
@@ -47,14 +56,42 @@ export type FleetBenchResult = {
   firstErrors: string[];
   /** POSTs sent again because wrangler dev's proxy reloaded the Worker under them (local Workers only). */
   reloadRetries: number;
+  /** Requests sent again because workerd reset the kept-alive connection they went out on (Workers only). */
+  connectionResets: number;
   targets: { name: string; target: string; actual: string; met: boolean; limit?: string }[];
 };
 
 /** How many requests the bench has in flight at once while enrolling (the long-polls are all at once). */
 const ENROL_CONCURRENCY = 32;
 const LONG_POLL_SECONDS = 25;
+/** Wake sockets opened at once while the fleet connects, and instruction fetches in flight at once after a wake. */
+const SOCKET_CONNECT_CONCURRENCY = 64;
+const WOKEN_FETCH_CONCURRENCY = 32;
+const RESET_CODES = new Set(["ECONNRESET", "UND_ERR_SOCKET"]);
 
-type SimAgent = { deviceId: string; hubId: string; key: CryptoKey; gotAtMs?: number };
+type SimAgent = { deviceId: string; hubId: string; key: CryptoKey; gotAtMs?: number; socket?: WebSocket };
+
+/** A failed fetch with its cause (undici says only "fetch failed" on its own). */
+function describeFetchError(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause ? `${String(error)} (${cause.code ?? cause.message})` : String(error);
+}
+
+/** At most `limit` of the calls run at once; the rest queue in order. */
+function limiter(limit: number) {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  return async <T>(act: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((resolve) => queue.push(resolve));
+    running++;
+    try {
+      return await act();
+    } finally {
+      running--;
+      queue.shift()?.();
+    }
+  };
+}
 
 async function inBatches<T>(items: T[], size: number, act: (item: T, index: number) => Promise<void>) {
   for (let i = 0; i < items.length; i += size) {
@@ -145,6 +182,7 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
   };
   const stopping = new AbortController();
   let reloadRetries = 0;
+  let connectionResets = 0;
 
   /**
    * wrangler dev's local proxy answers a POST that was in flight while it reloaded the Worker with a 503 of its
@@ -153,7 +191,19 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
    */
   async function send(url: URL, init: RequestInit): Promise<Response> {
     for (let attempt = 1; ; attempt++) {
-      const response = await fetch(url, init);
+      let response: Response;
+      try {
+        response = await fetch(url, init);
+      } catch (error) {
+        // workerd resets a kept-alive connection now and then as a request goes out on it (ECONNRESET, "other
+        // side closed"); an agent's loop sends again, and so does the bench, counting it apart from errors.
+        const code = (error as { cause?: { code?: string } }).cause?.code ?? "";
+        if (attempt < 3 && RESET_CODES.has(code) && !init.signal?.aborted) {
+          connectionResets++;
+          continue;
+        }
+        throw error;
+      }
       if (response.status !== 503 || attempt === 3) return response;
       const text = await response.text();
       if (!text.startsWith("Your worker restarted mid-request")) return new Response(text, response);
@@ -223,44 +273,105 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
           requests++;
           agents.push(await enrol(await mint("replica"), `bench-replica-${i}`));
         } catch (error) {
-          fail(String(error));
+          fail(describeFetchError(error));
         }
       },
     );
     const enrolSeconds = (Date.now() - enrolStart) / 1000;
 
-    log(`${agents.length} agents long-polling`);
+    // The hub says in its config answer whether it offers wake sockets, as it tells a real agent.
+    const config = await deviceFetch(source, "GET", "/v1/config");
+    await config.body?.cancel();
+    const sockets = config.headers.get(WAKE_SOCKETS_HEADER) === WAKE_SOCKETS_OFFERED;
+    log(`${agents.length} agents ${sockets ? "opening wake sockets" : "long-polling"}`);
     let committedAt: number | undefined;
-    let firstPollsSent = 0;
-    const polls = agents.map(async (agent) => {
-      let first = true;
-      while (!stopping.signal.aborted && agent.gotAtMs === undefined) {
+    const fetchWoken = limiter(WOKEN_FETCH_CONCURRENCY);
+    /** One `GET /v1/instructions?wait=0`, as a woken agent sends it. */
+    const look = (agent: SimAgent) =>
+      fetchWoken(async () => {
+        if (stopping.signal.aborted || agent.gotAtMs !== undefined) return;
         try {
-          const pending = deviceFetch(agent, "GET", `/v1/instructions?wait=${LONG_POLL_SECONDS}`);
-          if (first) firstPollsSent++;
-          first = false;
-          const response = await pending;
-          if (!response.ok) {
-            fail(`long-poll: ${response.status} ${await response.text()}`);
-            continue;
-          }
+          const response = await deviceFetch(agent, "GET", "/v1/instructions?wait=0");
+          if (!response.ok) return fail(`woken poll: ${response.status} ${await response.text()}`);
           const { instructions } = (await response.json()) as { instructions: string[] };
           if (instructions.length > 0 && committedAt !== undefined) agent.gotAtMs = Date.now();
         } catch (error) {
-          if (!stopping.signal.aborted) fail(`long-poll: ${String(error)}`);
+          if (!stopping.signal.aborted) fail(`woken poll: ${describeFetchError(error)}`);
         }
-      }
-    });
-    await waitFor(() => firstPollsSent === agents.length, {
-      timeoutMs: 120_000,
-      what: "every first long-poll",
-    });
+      });
+    let polls: Promise<void>[] = [];
+    if (sockets) {
+      let opened = 0;
+      await inBatches(agents, SOCKET_CONNECT_CONCURRENCY, async (agent) => {
+        requests++;
+        const path = wakeSocketPath("fleet");
+        const jwt = await signDeviceJwt(agent.key, {
+          deviceId: agent.deviceId,
+          hubId: agent.hubId,
+          nowSeconds: Math.floor(Date.now() / 1000),
+          method: "GET",
+          path,
+        });
+        const socket = new WebSocket(new URL(path, hub.url), { headers: { authorization: `Bearer ${jwt}` } });
+        agent.socket = socket;
+        await new Promise<void>((resolve) => {
+          // A real agent polls once on opening; these have just enrolled (nothing is pending), so they only wait.
+          socket.once("open", () => {
+            opened++;
+            resolve();
+          });
+          socket.once("unexpected-response", (_request, response) => {
+            fail(`wake socket: the hub answered ${response.statusCode} to the upgrade`);
+            response.resume();
+            resolve();
+          });
+          socket.once("error", (error) => {
+            fail(`wake socket: ${error.message}`);
+            resolve();
+          });
+          socket.on("message", (data) => {
+            if (String(data) === WAKE_MESSAGE) void look(agent);
+          });
+          socket.once("close", (code) => {
+            if (stopping.signal.aborted || agent.gotAtMs !== undefined) return;
+            fail(`wake socket closed by the hub (code ${code}) before its instruction came`);
+            void look(agent);
+          });
+        });
+      });
+      log(`${opened} wake sockets open`);
+    } else {
+      let firstPollsSent = 0;
+      polls = agents.map(async (agent) => {
+        let first = true;
+        while (!stopping.signal.aborted && agent.gotAtMs === undefined) {
+          try {
+            const pending = deviceFetch(agent, "GET", `/v1/instructions?wait=${LONG_POLL_SECONDS}`);
+            if (first) firstPollsSent++;
+            first = false;
+            const response = await pending;
+            if (!response.ok) {
+              fail(`long-poll: ${response.status} ${await response.text()}`);
+              continue;
+            }
+            const { instructions } = (await response.json()) as { instructions: string[] };
+            if (instructions.length > 0 && committedAt !== undefined) agent.gotAtMs = Date.now();
+          } catch (error) {
+            if (!stopping.signal.aborted) fail(`long-poll: ${String(error)}`);
+          }
+        }
+      });
+      await waitFor(() => firstPollsSent === agents.length, {
+        timeoutMs: 120_000,
+        what: "every first long-poll",
+      });
+    }
     const hubPids = options.hub === "workers" ? await descendantsNamed(hub.pid, "workerd") : [hub.pid];
     const settled = await waitForQuietHub(hubPids, 120_000);
     log(
       settled.quiet
-        ? `the hub went quiet ${settled.waitedMs} ms after the last first long-poll was sent; committing`
-        : `the hub was still busy ${settled.waitedMs} ms after the last first long-poll was sent; committing anyway`,
+        ? `the hub went quiet ${settled.waitedMs} ms after the last agent started waiting; committing`
+        : `the hub was still busy ${settled.waitedMs} ms after the last agent started waiting; committing anyway`,
     );
 
     const hash = await contentHash(0, MIN_BLOCK_BYTES, []);
@@ -282,7 +393,7 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
       throw new Error(`commit: ${committed.status} ${answer}`);
     log(`committed one change in ${Date.now() - committedAt} ms; waiting for every agent's instruction`);
     await waitFor(() => agents.every((a) => a.gotAtMs !== undefined), {
-      timeoutMs: options.dispatchTimeoutMs ?? 60_000,
+      timeoutMs: options.dispatchTimeoutMs ?? Math.max(60_000, options.agents * 50),
       intervalMs: 20,
       what: "every agent's instruction",
     }).catch((error: Error) => fail(error.message));
@@ -291,6 +402,7 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
     let rss = 0;
     for (const pid of hubPids) rss += (await readRssBytes(pid)) ?? 0;
     stopping.abort();
+    for (const agent of agents) agent.socket?.terminate();
     await Promise.allSettled(polls);
 
     const latencies = agents.filter((a) => a.gotAtMs !== undefined).map((a) => a.gotAtMs! - committedAt!);
@@ -300,6 +412,7 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
     const result: FleetBenchResult = {
       hub: options.hub,
       agents: options.agents,
+      waitedOn: sockets ? "wake sockets" : "long-polls",
       dispatched: latencies.length,
       dispatchP50Ms: summary.p50,
       dispatchP99Ms: summary.p99,
@@ -312,6 +425,7 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
       errors,
       firstErrors,
       reloadRetries,
+      connectionResets,
       targets: [],
     };
     result.targets = verdicts(result);

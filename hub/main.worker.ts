@@ -1,6 +1,7 @@
 // The hub on Cloudflare Workers: D1 through drizzle, blocks in R2, wake-ups and rate limits in Durable Objects; the same Hono app, built once per isolate.
 import { drizzle } from "drizzle-orm/d1";
 import type { ErrorBody } from "../shared/errors/fleetsync-error.ts";
+import { WAKE_SOCKETS_HEADER, WAKE_SOCKETS_OFFERED } from "../shared/protocol/wake-sockets.ts";
 import { createJsonLogger } from "./adapters/json-logger.ts";
 import { createWindowRateLimiter } from "./adapters/window-rate-limiter.ts";
 import { buildHubContext } from "./build-hub-context.ts";
@@ -13,6 +14,7 @@ import { DEFAULT_LIMITS, type HubContext, type HubLimits } from "./services/hub-
 import { createR2BlockStore } from "./workers/r2-block-store.ts";
 import { createDurableObjectRateLimiter } from "./workers/rate-window.ts";
 import { createDurableObjectNotifier } from "./workers/share-wakeups.ts";
+import { wakeSocketRoutes } from "./workers/wake-socket-routes.ts";
 import { parseWorkerEnv } from "./workers/worker-env.ts";
 
 export { RateWindow } from "./workers/rate-window.ts";
@@ -44,6 +46,7 @@ function hubFor(rawEnv: unknown) {
 async function buildHub(rawEnv: unknown) {
   const env = parseWorkerEnv(rawEnv);
   const db = drizzle(env.DB, { schema }) as unknown as Database;
+  const wakeups = createDurableObjectNotifier(env.WAKE, log);
   if (!env.ADMIN_TOKEN) {
     log.warn("no ADMIN_TOKEN is configured, so the admin API refuses every token", {
       fix: "wrangler secret put ADMIN_TOKEN (locally: --var ADMIN_TOKEN:<token> or .dev.vars)",
@@ -58,7 +61,7 @@ async function buildHub(rawEnv: unknown) {
     // Blocks written before R2 was bound stay readable from the D1 table until GC collects them.
     blockStore: (table, limits) =>
       createR2BlockStore({ bucket: env.BLOCKS, db, paramLimit: limits.sqlParamLimit, previous: table }),
-    notifier: createDurableObjectNotifier(env.WAKE, log),
+    notifier: wakeups,
     enrolLimiter: createDurableObjectRateLimiter(env.LIMITS, {
       limit: env.ENROL_ATTEMPTS_PER_MINUTE,
       windowMs: 60_000,
@@ -67,6 +70,8 @@ async function buildHub(rawEnv: unknown) {
     ...(env.ADMIN_TOKEN ? { adminToken: env.ADMIN_TOKEN } : {}),
   });
   const app = createApp(ctx, { clientAddress: (c) => c.req.header("cf-connecting-ip") ?? "unknown" });
+  // Idle agents hold a hibernating WebSocket to their share's object instead of a live long-poll each.
+  app.route("/v1", wakeSocketRoutes(ctx, wakeups));
   return { ctx, app };
 }
 
@@ -91,7 +96,16 @@ export default {
     } catch (error) {
       return startFailure(error);
     }
-    return built.app.fetch(request, env, executionCtx as Parameters<typeof built.app.fetch>[2]);
+    const response = await built.app.fetch(
+      request,
+      env,
+      executionCtx as Parameters<typeof built.app.fetch>[2],
+    );
+    // Agents learn from their config that this hub offers wake sockets (the Node hub keeps long-polls only).
+    if (response.ok && new URL(request.url).pathname === "/v1/config") {
+      response.headers.set(WAKE_SOCKETS_HEADER, WAKE_SOCKETS_OFFERED);
+    }
+    return response;
   },
 
   /** Cron triggers (see wrangler.toml) do what the Node hub's timers do: alert checks each minute, GC hourly. */

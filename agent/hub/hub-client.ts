@@ -24,6 +24,7 @@ import {
   type ScanTotals,
   StatusResponseSchema,
 } from "../../shared/protocol/messages.ts";
+import { WAKE_SOCKETS_HEADER, WAKE_SOCKETS_OFFERED } from "../../shared/protocol/wake-sockets.ts";
 import { AGENT_USER_AGENT } from "./agent-user-agent.ts";
 
 type RequestOptions = {
@@ -95,10 +96,29 @@ export type HubClientOptions = {
 };
 
 export class HubClient {
+  #offersWakeSockets = false;
+
   constructor(private readonly options: HubClientOptions) {}
 
   get hubUrl(): string {
     return this.options.hubUrl;
+  }
+
+  /** Whether the last config answer said this hub offers wake sockets (the Workers hub; not the Node hub). */
+  get offersWakeSockets(): boolean {
+    return this.#offersWakeSockets;
+  }
+
+  /** The headers of one device request (a fresh signed token for `method` and `path`), e.g. for a WebSocket upgrade. */
+  async signedHeaders(method: string, path: string): Promise<Record<string, string>> {
+    const token = await signDeviceJwt(this.options.key, {
+      deviceId: this.options.deviceId,
+      hubId: this.options.hubId,
+      nowSeconds: Math.floor(Date.now() / 1000),
+      method,
+      path,
+    });
+    return { authorization: `Bearer ${token}`, "user-agent": AGENT_USER_AGENT };
   }
 
   private async request(
@@ -109,18 +129,10 @@ export class HubClient {
   ): Promise<Response> {
     const url = new URL(path, this.options.hubUrl);
     for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
-    const token = await signDeviceJwt(this.options.key, {
-      deviceId: this.options.deviceId,
-      hubId: this.options.hubId,
-      nowSeconds: Math.floor(Date.now() / 1000),
-      method,
-      path: url.pathname,
-    });
     const headers: Record<string, string> = {
       ...this.options.headers,
       ...options.headers,
-      authorization: `Bearer ${token}`,
-      "user-agent": AGENT_USER_AGENT,
+      ...(await this.signedHeaders(method, url.pathname)),
     };
     let body: string | Uint8Array | undefined;
     if (options.json !== undefined) {
@@ -150,11 +162,9 @@ export class HubClient {
   /** The device's shares. `touchLastSeen: false` (agent status) leaves the hub's "last seen" as it was. */
   async config(options: { touchLastSeen?: boolean } = {}) {
     const headers = options.touchLastSeen === false ? { [PRESENCE_HEADER]: "none" } : undefined;
-    return parseBody(
-      await this.request("GET", "/v1/config", "reading config", headers ? { headers } : {}),
-      DeviceConfigSchema,
-      "config",
-    );
+    const response = await this.request("GET", "/v1/config", "reading config", headers ? { headers } : {});
+    this.#offersWakeSockets = response.headers.get(WAKE_SOCKETS_HEADER) === WAKE_SOCKETS_OFFERED;
+    return parseBody(response, DeviceConfigSchema, "config");
   }
 
   async report(share: string, entries: ReportedEntry[], scan?: ScanTotals) {

@@ -1,15 +1,20 @@
-// The device's long-poll: fetch signed instructions, verify them against the pinned hub keys, hand each to its share.
+// The device's instruction loop: long-poll (or, where the hub offers it, wait on its wake socket and poll) for signed instructions, verify them against the pinned hub keys, hand each to its share.
 import type { JSONWebKeySet } from "jose";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { verifyInstruction } from "../../shared/instructions/instruction.ts";
 import { backoffMs, sleep } from "../hub/backoff.ts";
 import type { HubClient } from "../hub/hub-client.ts";
+import { WakeChannel } from "../hub/wake-channel.ts";
 import type { AgentLogger } from "../log/agent-logger.ts";
 import type { ReceivingSide } from "./receive-instructions.ts";
 
 export const LONG_POLL_SECONDS = 25;
 const ROOT_RECHECK_MS = 5000;
 const TRASH_CLEAN_INTERVAL_MS = 24 * 3_600_000;
+/** With wake sockets open, the loop still polls this often on its own, in case a wake-up went astray. */
+export const WAKE_SAFETY_POLL_MS = 300_000;
+/** How long the loop gives freshly opened wake sockets before it starts a long-poll instead. */
+const WAKE_OPEN_GRACE_MS = 3000;
 
 export type InstructionLoopDeps = {
   client: HubClient;
@@ -26,6 +31,8 @@ export async function runInstructionLoop(deps: InstructionLoopDeps): Promise<voi
   const byName = new Map(replicas.map((r) => [r.share.name, r]));
   let attempt = 0;
   let lastTrashClean = Date.now();
+  const wakeups = new WakeChannel({ client, shares: replicas.map((r) => r.share.name), log, signal });
+  let askedForWakeSockets = false;
   while (!signal.aborted) {
     try {
       for (const replica of replicas) {
@@ -40,14 +47,26 @@ export async function runInstructionLoop(deps: InstructionLoopDeps): Promise<voi
         for (const replica of replicas) await replica.maintain();
       }
       for (const replica of replicas) await replica.retryFailed();
+      if (!askedForWakeSockets) {
+        // The hub's config answer says whether it offers wake sockets (Workers); the Node hub keeps long-polls.
+        await client.config();
+        askedForWakeSockets = true;
+        if (client.offersWakeSockets) {
+          wakeups.start();
+          await wakeups.next(WAKE_OPEN_GRACE_MS);
+        }
+      }
       const nextRescanMs = Math.min(
         ...replicas.map((r) => Math.min(r.rescanDueInMs(Date.now()), r.retryDueInMs(Date.now()))),
       );
-      const longest = replicas.every((r) => r.ready) ? LONG_POLL_SECONDS : Math.ceil(ROOT_RECHECK_MS / 1000);
+      const allReady = replicas.every((r) => r.ready);
+      const longest = allReady ? LONG_POLL_SECONDS : Math.ceil(ROOT_RECHECK_MS / 1000);
       const waitSeconds = Math.max(1, Math.min(longest, Math.ceil(nextRescanMs / 1000)));
+      // With every wake socket open: look now (nothing is parked on the hub), then wait for the next wake-up.
+      const woken = wakeups.open;
       const polledAt = Date.now();
-      const batch = await client.instructions(waitSeconds, signal);
-      if (batch.length === 0 && Date.now() - polledAt < (waitSeconds * 1000) / 2) {
+      const batch = await client.instructions(woken ? 0 : waitSeconds, signal);
+      if (!woken && batch.length === 0 && Date.now() - polledAt < (waitSeconds * 1000) / 2) {
         // An empty answer long before the wait ended (a stopping hub, no shares yet): don't spin.
         await sleep(backoffMs(2, Math.random()) + 500, signal);
         continue;
@@ -82,6 +101,11 @@ export async function runInstructionLoop(deps: InstructionLoopDeps): Promise<voi
         attempt++;
         await sleep(backoffMs(attempt, Math.random()), signal);
       } else attempt = 0;
+      if (woken && !incomplete) {
+        // A wake-up, a closed socket (long-polls resume) or the rescan, whichever is first.
+        const untilRescanMs = allReady ? Math.min(WAKE_SAFETY_POLL_MS, nextRescanMs) : ROOT_RECHECK_MS;
+        await wakeups.next(Math.max(1000, untilRescanMs));
+      }
     } catch (error) {
       if (signal.aborted) break;
       attempt++;

@@ -22,7 +22,7 @@ export const WorkerEnvSchema = z.object({
   DB: binding<D1Binding>("a D1 database binding", ["prepare", "batch"]),
   /** Block bytes (R2); D1 keeps only which blocks exist. */
   BLOCKS: binding<ObjectBucket>("an R2 bucket binding", ["put", "get", "delete"]),
-  /** The ShareWakeups Durable Object namespace: long-poll wake-ups, one object per share. */
+  /** The ShareWakeups Durable Object namespace: wake sockets and long-poll wake-ups, one object per share. */
   WAKE: binding<DurableObjectNamespaceLike>("a Durable Object namespace binding (ShareWakeups)", [
     "idFromName",
     "get",

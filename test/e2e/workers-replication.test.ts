@@ -11,6 +11,7 @@ import {
   snapshotTree,
   startAgent,
   startFleet,
+  startHubProcess,
   waitFor,
   waitForConvergence,
   writeFiles,
@@ -56,6 +57,33 @@ async function workersBlockCounts(dataDir: string) {
       )
     : { n: 0 };
   return { tableRows: Number(d1.tableRows), indexed: Number(d1.indexed), r2Objects: Number(r2.n) };
+}
+
+/** What the Workers hub's log says its commits woke: parked long-polls and wake sockets, summed over its lines. */
+function wokenInLog(output: string) {
+  const lines = output.split("\n").filter((line) => line.includes('"long-polls woken"'));
+  const sum = (field: string) =>
+    lines.reduce((total, line) => total + Number(new RegExp(`"${field}":(\\d+)`).exec(line)?.[1] ?? 0), 0);
+  return { longPolls: sum("woken"), sockets: sum("sockets") };
+}
+
+/** Changes the source until one commit wakes `count` replicas through their sockets (never, if wake-ups are lost). */
+async function expectCommitsWakeSockets(running: Fleet, count: number) {
+  let change = 0;
+  await waitFor(
+    async () => {
+      const before = wokenInLog(running.hub.output());
+      await writeFiles(running.sourceRoot, { [`change-${++change}.txt`]: `${change}\n` });
+      await waitForConvergence(running, 90_000);
+      const after = wokenInLog(running.hub.output());
+      return after.sockets - before.sockets >= count && after.longPolls === before.longPolls;
+    },
+    {
+      timeoutMs: 120_000,
+      intervalMs: 500,
+      what: `a commit that wakes ${count} replicas through their sockets`,
+    },
+  );
 }
 
 /** Workers tests start wrangler and workerd: minutes, not seconds, on a shared machine. */
@@ -129,29 +157,20 @@ describe.each<HubKind>(["node", "workers"])("one-way replication through the %s 
   );
 
   test(
-    "a commit wakes the replicas' parked long-polls at once (on Workers through the share's Durable Object)",
+    "a commit wakes the replicas at once (on Workers through their hibernating wake sockets to the share's Durable Object)",
     async () => {
       fleet = await startFleet({ replicas: 2, hub });
       await writeFiles(fleet.sourceRoot, { "first.txt": "1\n" });
       await waitForConvergence(fleet, 90_000);
       if (hub === "workers") {
-        const wokenInLog = () =>
-          fleet!.hub
-            .output()
-            .split("\n")
-            .filter((line) => line.includes('"long-polls woken"'))
-            .reduce((sum, line) => sum + Number(/"woken":(\d+)/.exec(line)?.[1] ?? 0), 0);
-        // Once both replicas are parked in their long-polls, one commit wakes both; never, if wake-ups are lost.
-        let change = 0;
-        await waitFor(
-          async () => {
-            const before = wokenInLog();
-            await writeFiles(fleet!.sourceRoot, { [`change-${++change}.txt`]: `${change}\n` });
-            await waitForConvergence(fleet!, 90_000);
-            return wokenInLog() - before >= 2;
-          },
-          { timeoutMs: 120_000, intervalMs: 500, what: "a commit that wakes both parked replicas" },
-        );
+        // Each replica opened its socket: on Workers nothing of theirs is parked as a long-poll.
+        for (const replica of fleet.replicas) {
+          await waitFor(() => replica.agent.output().includes("wake-up socket open"), {
+            timeoutMs: 60_000,
+            what: "the replica's wake-up socket",
+          });
+        }
+        await expectCommitsWakeSockets(fleet, 2);
       }
     },
     TIMEOUT_MS,
@@ -178,6 +197,33 @@ describe.each<HubKind>(["node", "workers"])("one-way replication through the %s 
 
       offline.agent = startAgent(offline.stateDir);
       await waitForConvergence(fleet, 90_000);
+    },
+    TIMEOUT_MS,
+  );
+});
+
+describe("wake sockets on the Workers hub", () => {
+  test(
+    "a change committed while workerd restarts (every wake socket dropped) still reaches the replicas, which go back to their sockets",
+    async () => {
+      fleet = await startFleet({ replicas: 2, hub: "workers" });
+      await writeFiles(fleet.sourceRoot, { "first.txt": "1\n" });
+      await waitForConvergence(fleet, 90_000);
+      await expectCommitsWakeSockets(fleet, 2);
+
+      const port = Number(new URL(fleet.hub.url).port);
+      await fleet.hub.stop();
+      await writeFiles(fleet.sourceRoot, { "while-down.txt": "committed after the restart\n" });
+      fleet.hub = await startHubProcess(fleet.hub.dataDir, {}, port, "workers");
+      await waitForConvergence(fleet, 120_000);
+      for (const replica of fleet.replicas) {
+        expect(await readFile(join(replica.root, "while-down.txt"), "utf8")).toBe(
+          "committed after the restart\n",
+        );
+        expect(replica.agent.output()).toContain("wake-up socket to the hub is down");
+      }
+      // Reconnected: the next commit reaches both through their sockets again, not through long-polls.
+      await expectCommitsWakeSockets(fleet, 2);
     },
     TIMEOUT_MS,
   );
