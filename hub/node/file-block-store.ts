@@ -100,6 +100,23 @@ export async function createFileBlockStore(options: FileBlockStoreOptions): Prom
       }
     },
 
+    async getMany(hashes) {
+      const found = new Map<string, Uint8Array>();
+      const unique = [...new Set(hashes)];
+      await inBatches(unique, async (hash) => {
+        try {
+          found.set(hash, await readFile(pathOf(hash)));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        }
+      });
+      if (previous && found.size < unique.length) {
+        const older = await previous.getMany(unique.filter((h) => !found.has(h)));
+        for (const [hash, bytes] of older) found.set(hash, bytes);
+      }
+      return found;
+    },
+
     async deleteUnreferenced(referenced, olderThanMs) {
       const keep = await referenced();
       let deleted = 0;
