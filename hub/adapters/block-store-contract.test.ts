@@ -132,6 +132,19 @@ describe("the file store", () => {
     expect(await previous.has([inTable.hash])).toEqual(new Set());
   });
 
+  test("stores a block even when its prefix directory was removed after an earlier put", async () => {
+    const dir = join(await tempDir(), "blocks");
+    const store = await createFileBlockStore({ dir });
+    const first = block();
+    await store.put([first], 1000);
+    await rm(join(dir, first.hash.slice(0, 2)), { recursive: true });
+    const again = block(first.bytes);
+    await store.put([again], 2000);
+    expect(Buffer.from((await store.getMany([again.hash])).get(again.hash)!)).toEqual(
+      Buffer.from(first.bytes),
+    );
+  });
+
   test("removes temp files a crash left, at start, and never takes one for a block", async () => {
     const dir = join(await tempDir(), "blocks");
     const first = await createFileBlockStore({ dir });
