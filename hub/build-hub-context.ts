@@ -1,4 +1,6 @@
 // The one place a HubContext is built: first-start setup plus the default adapters; each runtime overrides its own.
+
+import { sha256Hex } from "../shared/blocks/hex.ts";
 import { alwaysHealthy } from "./adapters/always-healthy.ts";
 import { createInProcessNotifier } from "./adapters/in-process-notifier.ts";
 import { createTableBlockStore } from "./adapters/table-block-store.ts";
@@ -9,7 +11,7 @@ import type { HealthPort } from "./ports/health.ts";
 import type { Logger } from "./ports/logger.ts";
 import type { Notifier } from "./ports/notifier.ts";
 import type { RateLimiter } from "./ports/rate-limiter.ts";
-import { DEFAULT_LIMITS, type HubContext, type HubLimits } from "./services/hub-context.ts";
+import { type BlockHasher, DEFAULT_LIMITS, type HubContext, type HubLimits } from "./services/hub-context.ts";
 import { initializeHub } from "./services/initialize-hub.ts";
 
 /** Enrolment attempts one client address may make per minute. */
@@ -26,6 +28,8 @@ export type BuildHubContextOptions = {
   limits?: Partial<HubLimits>;
   /** Builds the block store from the default, the database table (default: that table itself). */
   blockStore?: (table: BlockStore, limits: HubLimits) => BlockStore | Promise<BlockStore>;
+  /** How uploaded blocks are verified; default Web Crypto (main.node.ts injects node:crypto, which is faster). */
+  hashBlock?: BlockHasher;
   /** Default: the in-process notifier (one hub process). */
   notifier?: Notifier;
   /** Default: a per-process window of ENROL_ATTEMPTS_PER_MINUTE per minute. */
@@ -57,6 +61,7 @@ export async function buildHubContext(options: BuildHubContextOptions): Promise<
   const ctx: HubContext = {
     db: options.db,
     blockStore: options.blockStore ? await options.blockStore(table, limits) : table,
+    hashBlock: options.hashBlock ?? sha256Hex,
     notifier: options.notifier ?? createInProcessNotifier(),
     identity,
     limits,

@@ -12,6 +12,7 @@ import { buildHubContext } from "./build-hub-context.ts";
 import { openLibsql } from "./db/open-libsql.ts";
 import { createApp } from "./http/create-app.ts";
 import { createFileBlockStore } from "./node/file-block-store.ts";
+import { nodeBlockHasher } from "./node/node-block-hasher.ts";
 import type { HealthPort } from "./ports/health.ts";
 import type { Logger } from "./ports/logger.ts";
 import { createAlertMonitor } from "./services/alert-monitor.ts";
@@ -72,6 +73,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     ...(options.limits ? { limits: options.limits } : {}),
     blockStore: (table) =>
       useFileStore ? createFileBlockStore({ dir: join(dataDir, "blocks"), previous: table }) : table,
+    hashBlock: nodeBlockHasher,
     notifier: options.dbUrl
       ? createPollingNotifier(async () => {
           const result = await opened.client.execute("select name, head_seq from shares");

@@ -1,4 +1,4 @@
-// Initial sync of a pre-filled tree to an empty replica, beside rsync of the same tree in the same run.
+// Initial sync of a pre-filled tree to an empty replica, beside rsync and Syncthing of the same tree in the same run.
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { snapshotTree } from "../../test/support/fleet.ts";
@@ -6,6 +6,7 @@ import { type BenchFleet, type LogLine, logLines, startBenchFleet } from "../sup
 import { onInterrupt } from "../support/cleanup.ts";
 import { profileEnv, summarizeFleetProfiles } from "../support/cpu-profile.ts";
 import { measureIdle } from "../support/idle.ts";
+import { initialSyncTarget } from "../support/initial-sync-target.ts";
 import { startRsyncDaemon, syncDisks, type ToolInfo, timeCommand } from "../support/peers.ts";
 import { readCpuMs, readMachineBusyMs, samplePeakRss, toMiB } from "../support/procfs.ts";
 import { log, mibPerSecond, round } from "../support/stats.ts";
@@ -17,6 +18,7 @@ import {
   writeManySmallTree,
   writeOneLargeFile,
 } from "../support/tree.ts";
+import { runSyncthingInitialSync } from "./syncthing-peer.ts";
 
 export type InitialSyncOptions = {
   tmpRoot: string;
@@ -28,6 +30,7 @@ export type InitialSyncOptions = {
   cpuWindowMs: number;
   timeoutMs: number;
   rsync: ToolInfo;
+  syncthing: ToolInfo;
   /** When set, hub and agents run under the V8 CPU profiler and write their profiles under this directory. */
   profileDir?: string;
 };
@@ -142,6 +145,23 @@ export async function runInitialSync(options: InitialSyncOptions) {
       }
     }
 
+    // --- peer: Syncthing, two instances on loopback ----------------------------------------------------
+    let syncthing: Record<string, unknown>;
+    if (options.syncthing.available) {
+      await syncDisks();
+      syncthing = await runSyncthingInitialSync({
+        binary: options.syncthing.path,
+        version: options.syncthing.version,
+        base,
+        sourceRoot,
+        expected,
+        want,
+        totalBytes: options.totalBytes,
+        timeoutMs: options.timeoutMs,
+        label,
+      }).catch((error: unknown) => ({ seconds: null, mibPerS: null, error: String(error) }));
+    } else syncthing = { skipped: options.syncthing.reason };
+
     // --- fleetsync: hub + replica ready, then the source agent starts on the full tree --------------------
     await syncDisks();
     const profileDir = options.profileDir ? join(options.profileDir, label) : undefined;
@@ -237,10 +257,13 @@ export async function runInitialSync(options: InitialSyncOptions) {
       return run && "seconds" in run ? run.seconds : null;
     };
     const ratio = (peer: number | null) => (peer && waited.ok ? round(peer / seconds, 3) : null);
+    const syncthingSeconds = typeof syncthing.seconds === "number" ? syncthing.seconds : null;
+    const fleetMibPerS = waited.ok ? mibPerSecond(options.totalBytes, seconds) : null;
+    const fsyncRun = rsync.localFsync;
     return {
       description:
         options.kind === "manySmall"
-          ? "Initial sync of a tree of random-content files to an empty replica. fleetsync: from spawning the source agent (hub and replica already running and idle) until every file is on the replica with its full size (then checked byte for byte, untimed). rsync: the same tree to a fresh local directory in the same run."
+          ? "Initial sync of a tree of random-content files to an empty replica. fleetsync: from spawning the source agent (hub and replica already running and idle) until every file is on the replica with its full size (then checked byte for byte, untimed). rsync: the same tree to a fresh local directory in the same run. Syncthing: the receiver instance running and idle, timed from spawning the source instance on the full tree until every file is on the receiver (then checked byte for byte, untimed), in the same run."
           : "Initial sync of one large random-content file, measured like initialSyncManySmall.",
       files: options.files,
       bytes: options.totalBytes,
@@ -291,12 +314,20 @@ export async function runInitialSync(options: InitialSyncOptions) {
             ...rsync,
           }
         : { skipped: options.rsync.reason },
+      syncthing,
       ratio: {
-        description: "rsync seconds / fleetsync seconds: 1.0 = same throughput, above 1 = fleetsync faster",
+        description:
+          "peer seconds / fleetsync seconds (= fleetsync's throughput / the peer's): 1.0 = same throughput, above 1 = fleetsync faster",
+        vsSyncthing: ratio(syncthingSeconds),
         vsRsyncLocal: ratio(peerSeconds("local")),
         vsRsyncLocalFsync: ratio(peerSeconds("localFsync")),
         vsRsyncDaemon: ratio(peerSeconds("daemon")),
       },
+      target: initialSyncTarget({
+        fleetsyncMiBPerS: fleetMibPerS,
+        syncthingMiBPerS: typeof syncthing.mibPerS === "number" ? syncthing.mibPerS : null,
+        rsyncFsyncMiBPerS: fsyncRun && "mibPerS" in fsyncRun ? fsyncRun.mibPerS : null,
+      }),
     };
   } finally {
     await fleet?.stop().catch(() => {});

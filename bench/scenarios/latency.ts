@@ -8,7 +8,9 @@ import { type BenchFleet, logLines, startBenchFleet } from "../support/bench-fle
 import { onInterrupt } from "../support/cleanup.ts";
 import { profileEnv, summarizeFleetProfiles } from "../support/cpu-profile.ts";
 import { measureIdle } from "../support/idle.ts";
-import { log, summarize } from "../support/stats.ts";
+import type { ToolInfo } from "../support/peers.ts";
+import { log, round, summarize } from "../support/stats.ts";
+import { runSyncthingLatency } from "./syncthing-peer.ts";
 
 export type LatencyOptions = {
   tmpRoot: string;
@@ -21,7 +23,13 @@ export type LatencyOptions = {
   cpuWindowMs: number;
   /** When set, hub and agents run under the V8 CPU profiler and write their profiles under this directory. */
   profileDir?: string;
+  /** Measured the same way after fleetsync, between two Syncthing instances, when available. */
+  syncthing?: ToolInfo;
 };
+
+/** Issue 10's targets: p50 ≤ debounce + 30 ms, p99 ≤ debounce + 150 ms. */
+export const LATENCY_P50_SLACK_MS = 30;
+export const LATENCY_P99_SLACK_MS = 150;
 
 const CHANGE_TIMEOUT_MS = 15_000;
 const POLL_FALLBACK_MS = 20;
@@ -186,6 +194,19 @@ export async function runLatency(options: LatencyOptions) {
       : undefined;
 
     const everyReplica = summarize(measured.map((m) => m.everyReplica));
+    let syncthing: Record<string, unknown> | undefined;
+    if (options.syncthing?.available) {
+      syncthing = await runSyncthingLatency({
+        binary: options.syncthing.path,
+        version: options.syncthing.version,
+        base,
+        changes: options.changes,
+        warmup: options.warmup,
+        fileBytes: options.fileBytes,
+        changeTimeoutMs: CHANGE_TIMEOUT_MS,
+      }).catch((error: unknown) => ({ error: String(error) }));
+    } else if (options.syncthing) syncthing = { skipped: options.syncthing.reason };
+    const syncthingP50 = (syncthing?.everyReplicaMs as { p50?: number | null } | undefined)?.p50 ?? null;
     return {
       description:
         "One small file written on the source at a time; time from just before the write starts until the file is present with full content on each replica (fs.watch on each replica root, 20 ms stat poll as fallback). Real hub and agent processes on 127.0.0.1.",
@@ -197,8 +218,8 @@ export async function runLatency(options: LatencyOptions) {
       spacingMs,
       timedOut,
       percentileMethod: "nearest rank",
-      targetP50Ms: options.debounceMs + 50,
-      targetP99Ms: options.debounceMs + 250,
+      targetP50Ms: options.debounceMs + LATENCY_P50_SLACK_MS,
+      targetP99Ms: options.debounceMs + LATENCY_P99_SLACK_MS,
       everyReplicaMs: everyReplica,
       perReplicaMs: replicas.map((_, i) => summarize(measured.map((m) => m.perReplica[i]!))),
       pooledMs: summarize(measured.flatMap((m) => m.perReplica)),
@@ -211,6 +232,11 @@ export async function runLatency(options: LatencyOptions) {
         replicaApplyMs: summarize(applyMs),
       },
       detectedBy,
+      ...(syncthing ? { syncthing } : {}),
+      ratio: {
+        description: "Syncthing's p50 / fleetsync's p50 (every replica): above 1 = fleetsync faster",
+        vsSyncthingP50: syncthingP50 && everyReplica.p50 ? round(syncthingP50 / everyReplica.p50, 2) : null,
+      },
       idle,
       ...(profiles ? { profiles } : {}),
     };

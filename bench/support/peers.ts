@@ -48,6 +48,7 @@ export function ensureRsync(): ToolInfo {
   return { available: true, path, version: version.trim(), installedBy };
 }
 
+/** Syncthing on PATH (Debian's `syncthing` package); never installs it, never throws. */
 export function findSyncthing(): ToolInfo {
   const path = which("syncthing");
   if (!path)
@@ -57,6 +58,7 @@ export function findSyncthing(): ToolInfo {
         "syncthing is not installed; it is an optional peer and the bench does not install it (Debian's package exists: apt-get install syncthing)",
     };
   const version = spawnSync(path, ["--version"], { encoding: "utf8" }).stdout.trim();
+  if (!version) return { available: false, reason: `${path} --version printed nothing; is it Syncthing?` };
   return { available: true, path, version, installedBy: "already present" };
 }
 
@@ -89,7 +91,8 @@ export async function syncDisks(): Promise<number> {
   return (await timeCommand("sync", [])).seconds;
 }
 
-async function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

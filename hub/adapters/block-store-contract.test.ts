@@ -95,6 +95,20 @@ describe.each(STORES)("BlockStore contract: %s", (_name, make) => {
     expect(Buffer.from((await store.get(a.hash))!)).toEqual(Buffer.from(a.bytes));
   });
 
+  test("getMany() gives back the stored ones of a batch byte for byte, once each, and leaves missing blocks out", async () => {
+    const store = await make();
+    const stored = Array.from({ length: 120 }, (_, i) => block(randomBytes(i === 0 ? 128 * 1024 : 100 + i)));
+    const missing = block();
+    await store.put([...stored, block(new Uint8Array(0))], 1000);
+    const empty = block(new Uint8Array(0));
+    const asked = [missing.hash, ...stored.map((b) => b.hash), stored[5]!.hash, empty.hash];
+    const got = await store.getMany(asked);
+    expect([...got.keys()].sort()).toEqual([...stored.map((b) => b.hash), empty.hash].sort());
+    for (const b of [...stored, empty]) expect(Buffer.from(got.get(b.hash)!)).toEqual(Buffer.from(b.bytes));
+    expect(await store.getMany([])).toEqual(new Map());
+    expect(await store.getMany([missing.hash])).toEqual(new Map());
+  });
+
   test("deletes only unreferenced blocks stored before the cutoff", async () => {
     const store = await make();
     const [old, kept, fresh] = [block(), block(), block()];
@@ -116,6 +130,19 @@ describe("the file store", () => {
     expect(Buffer.from((await store.get(inTable.hash))!)).toEqual(Buffer.from(inTable.bytes));
     expect(await store.deleteUnreferenced(async () => new Set(), 2000)).toBe(1);
     expect(await previous.has([inTable.hash])).toEqual(new Set());
+  });
+
+  test("stores a block even when its prefix directory was removed after an earlier put", async () => {
+    const dir = join(await tempDir(), "blocks");
+    const store = await createFileBlockStore({ dir });
+    const first = block();
+    await store.put([first], 1000);
+    await rm(join(dir, first.hash.slice(0, 2)), { recursive: true });
+    const again = block(first.bytes);
+    await store.put([again], 2000);
+    expect(Buffer.from((await store.getMany([again.hash])).get(again.hash)!)).toEqual(
+      Buffer.from(first.bytes),
+    );
   });
 
   test("removes temp files a crash left, at start, and never takes one for a block", async () => {
@@ -150,6 +177,7 @@ describe("the R2 store", () => {
     await store.put([a], 1000);
     await bucket.delete(blockKey(a.hash));
     expect(await store.get(a.hash)).toBeUndefined();
+    expect(await store.getMany([a.hash])).toEqual(new Map());
   });
 
   test("keeps serving and collecting the blocks the older D1 table holds", async () => {
@@ -160,6 +188,9 @@ describe("the R2 store", () => {
     const store = createR2BlockStore({ bucket, db, paramLimit: 100, previous });
     expect(await store.has([inTable.hash])).toEqual(new Set([inTable.hash]));
     expect(Buffer.from((await store.get(inTable.hash))!)).toEqual(Buffer.from(inTable.bytes));
+    expect(Buffer.from((await store.getMany([inTable.hash])).get(inTable.hash)!)).toEqual(
+      Buffer.from(inTable.bytes),
+    );
     expect(await store.deleteUnreferenced(async () => new Set(), 2000)).toBe(1);
     expect(await previous.has([inTable.hash])).toEqual(new Set());
   });

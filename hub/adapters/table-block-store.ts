@@ -31,6 +31,17 @@ export function createTableBlockStore(db: Database, paramLimit: number): BlockSt
       const rows = await db.select({ data: blocks.data }).from(blocks).where(sql`${blocks.hash} = ${hash}`);
       return rows[0]?.data;
     },
+    async getMany(hashes) {
+      const found = new Map<string, Uint8Array>();
+      for (const chunk of chunkForParams([...new Set(hashes)], 1, paramLimit)) {
+        const rows = await db
+          .select({ hash: blocks.hash, data: blocks.data })
+          .from(blocks)
+          .where(inArray(blocks.hash, chunk));
+        for (const row of rows) found.set(row.hash, row.data);
+      }
+      return found;
+    },
     async deleteUnreferenced(referenced, olderThanMs) {
       const keep = await referenced();
       const candidates = await db

@@ -36,6 +36,8 @@ export async function createFileBlockStore(options: FileBlockStoreOptions): Prom
   // Temp files are only ever left by a crash in the middle of a put; they are never a block.
   for (const name of await readdir(tempDir)) await rm(join(tempDir, name), { force: true });
   const pathOf = (hash: string) => join(dir, hash.slice(0, 2), hash);
+  /** Prefix directories known to exist (created by this process, or found present): one mkdir each, not one per block. */
+  const madeDirs = new Set<string>();
   const exists = (hash: string) =>
     stat(pathOf(hash)).then(
       () => true,
@@ -74,14 +76,25 @@ export async function createFileBlockStore(options: FileBlockStoreOptions): Prom
           await handle.sync();
         });
         const dirs = new Set<string>();
-        for (const { hash, temp, handle } of written) {
+        const renamed = new Set<string>();
+        await inBatches(written, async ({ hash, temp, handle }) => {
           await handle.close();
           const target = pathOf(hash);
-          await mkdir(join(target, ".."), { recursive: true, mode: 0o700 });
-          await rename(temp, target);
-          dirs.add(join(target, ".."));
-        }
-        written.length = 0;
+          const parent = join(target, "..");
+          if (!madeDirs.has(parent)) {
+            await mkdir(parent, { recursive: true, mode: 0o700 });
+            madeDirs.add(parent);
+          }
+          await rename(temp, target).catch(async (error: NodeJS.ErrnoException) => {
+            if (error.code !== "ENOENT") throw error;
+            // The prefix directory went away behind our back: make it again.
+            await mkdir(parent, { recursive: true, mode: 0o700 });
+            await rename(temp, target);
+          });
+          renamed.add(temp);
+          dirs.add(parent);
+        });
+        written.splice(0, written.length, ...written.filter((w) => !renamed.has(w.temp)));
         await inBatches([...dirs], syncDir);
       } finally {
         for (const { temp, handle } of written) {
@@ -98,6 +111,23 @@ export async function createFileBlockStore(options: FileBlockStoreOptions): Prom
         if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
         return previous?.get(hash);
       }
+    },
+
+    async getMany(hashes) {
+      const found = new Map<string, Uint8Array>();
+      const unique = [...new Set(hashes)];
+      await inBatches(unique, async (hash) => {
+        try {
+          found.set(hash, await readFile(pathOf(hash)));
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+        }
+      });
+      if (previous && found.size < unique.length) {
+        const older = await previous.getMany(unique.filter((h) => !found.has(h)));
+        for (const [hash, bytes] of older) found.set(hash, bytes);
+      }
+      return found;
     },
 
     async deleteUnreferenced(referenced, olderThanMs) {

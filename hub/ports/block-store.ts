@@ -6,6 +6,8 @@ export interface BlockStore {
   /** Stores verified blocks (one write for the whole batch); blocks already stored are left as they are. */
   put(blocks: { hash: string; bytes: Uint8Array }[], nowMs: number): Promise<void>;
   get(hash: string): Promise<Uint8Array | undefined>;
+  /** The stored ones among these blocks, in one query (or one round of parallel reads) for the whole batch. */
+  getMany(hashes: string[]): Promise<Map<string, Uint8Array>>;
   /** Deletes blocks stored before `olderThanMs` that `referenced()` does not list; returns how many went. */
   deleteUnreferenced(referenced: () => Promise<Set<string>>, olderThanMs: number): Promise<number>;
 }

@@ -1,12 +1,13 @@
 // Block batches in and out of the BlockStore, every block checked against its hash.
 import { decodeBlockFrames, encodeBlockFrameHeader } from "../../shared/blocks/block-frames.ts";
-import { sha256Hex } from "../../shared/blocks/hex.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { requireBlockRead, requireBlockUpload } from "./block-access.ts";
 import type { HubContext } from "./hub-context.ts";
 
 /** Verified blocks are written in batches of about this many bytes: few transactions, bounded memory. */
 const STORE_BATCH_BYTES = 8 * 1024 * 1024;
+/** Blocks read from the store per query when serving a download (a few MiB at 128 KiB blocks). */
+const SERVE_WINDOW_BLOCKS = 32;
 
 export async function storeBlocks(
   ctx: HubContext,
@@ -18,14 +19,19 @@ export async function storeBlocks(
   let bytes = 0;
   let pending: { hash: string; bytes: Uint8Array }[] = [];
   let pendingBytes = 0;
+  // One batch is written while the next is read and verified; at most one write is in flight.
+  let writing: Promise<void> | undefined;
   const flush = async () => {
-    await ctx.blockStore.put(pending, ctx.now());
+    await writing;
+    if (pending.length === 0) return;
+    writing = ctx.blockStore.put(pending, ctx.now());
+    writing.catch(() => {}); // awaited by the next flush or at the end; never left unhandled meanwhile
     pending = [];
     pendingBytes = 0;
   };
   try {
     for await (const frame of decodeBlockFrames(body)) {
-      const actual = await sha256Hex(frame.bytes);
+      const actual = await ctx.hashBlock(frame.bytes);
       if (actual !== frame.hash) {
         throw new FleetsyncError(
           "invalid",
@@ -39,7 +45,9 @@ export async function storeBlocks(
       bytes += frame.bytes.length;
     }
     await flush();
+    await writing;
   } catch (error) {
+    await writing?.catch(() => {});
     if (error instanceof FleetsyncError) throw error;
     if (error instanceof Error && error.name === "BlockFrameError")
       throw new FleetsyncError("bad_request", error.message);
@@ -58,16 +66,35 @@ export async function streamBlocks(
 ): Promise<ReadableStream<Uint8Array>> {
   const { hashes } = input;
   await requireBlockRead(ctx, input.deviceId, hashes);
-  let index = 0;
+  // One store query per window of blocks; the next window is read while this one is sent.
+  const windows: string[][] = [];
+  for (let i = 0; i < hashes.length; i += SERVE_WINDOW_BLOCKS)
+    windows.push(hashes.slice(i, i + SERVE_WINDOW_BLOCKS));
+  let next = 0;
+  const read = (i: number) => {
+    const window = windows[i];
+    if (!window) return undefined;
+    const reading = ctx.blockStore.getMany(window);
+    reading.catch(() => {}); // awaited by the pull that sends this window
+    return reading;
+  };
+  let ahead = read(next);
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      while (index < hashes.length) {
-        const hash = hashes[index++]!;
-        const bytes = await ctx.blockStore.get(hash);
-        if (!bytes) continue;
-        controller.enqueue(encodeBlockFrameHeader(hash, bytes.length));
-        controller.enqueue(bytes);
-        return;
+      while (ahead) {
+        const window = windows[next]!;
+        const found = await ahead;
+        next++;
+        ahead = read(next);
+        let sent = false;
+        for (const hash of window) {
+          const bytes = found.get(hash);
+          if (!bytes) continue;
+          controller.enqueue(encodeBlockFrameHeader(hash, bytes.length));
+          controller.enqueue(bytes);
+          sent = true;
+        }
+        if (sent) return;
       }
       controller.close();
     },

@@ -37,9 +37,14 @@ export const DEFAULT_LIMITS: HubLimits = {
   maxWaitSeconds: 60,
 };
 
+/** SHA-256 of a block as lowercase hex: node:crypto on Node (injected by main.node.ts), Web Crypto elsewhere. */
+export type BlockHasher = (bytes: Uint8Array) => string | Promise<string>;
+
 export type HubContext = {
   db: Database;
   blockStore: BlockStore;
+  /** Verifies uploaded blocks. */
+  hashBlock: BlockHasher;
   notifier: Notifier;
   identity: HubIdentity;
   limits: HubLimits;

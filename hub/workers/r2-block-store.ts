@@ -83,6 +83,21 @@ export function createR2BlockStore(options: R2BlockStoreOptions): BlockStore {
       return previous?.get(hash);
     },
 
+    /** R2 has no multi-object read: one round of parallel gets (CONCURRENCY at a time), the older table in one query. */
+    async getMany(hashes) {
+      const found = new Map<string, Uint8Array>();
+      const unique = [...new Set(hashes)];
+      await inBatches(unique, async (hash) => {
+        const object = await bucket.get(blockKey(hash));
+        if (object) found.set(hash, new Uint8Array(await object.arrayBuffer()));
+      });
+      if (previous && found.size < unique.length) {
+        const older = await previous.getMany(unique.filter((h) => !found.has(h)));
+        for (const [hash, bytes] of older) found.set(hash, bytes);
+      }
+      return found;
+    },
+
     async deleteUnreferenced(referenced, olderThanMs) {
       const keep = await referenced();
       const candidates = await db
