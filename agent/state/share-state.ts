@@ -12,6 +12,8 @@ export const IndexEntrySchema = z.object({
   mode: z.number(),
   blockSize: z.number(),
   blocks: z.array(z.string()),
+  /** Content-defined chunks' lengths (absent: fixed blocks of blockSize, as every entry before chunking). */
+  blockLengths: z.array(z.number()).optional(),
   hash: z.string(),
   target: z.string().optional(),
   /** The hub's sequence of the version this entry is (what a peer names as the base of its next change). */
@@ -147,6 +149,7 @@ export function indexEntryToEntry(path: string, entry: IndexEntry | undefined): 
     mtimeMs: entry.type === "file" ? entry.mtimeMs : 0,
     blockSize: entry.blockSize,
     blocks: entry.type === "file" ? entry.blocks : [],
+    ...(entry.type === "file" && entry.blockLengths ? { blockLengths: entry.blockLengths } : {}),
     hash: entry.type === "file" ? entry.hash : "",
     ...(entry.type === "symlink" ? { target: entry.target ?? "" } : {}),
   };
