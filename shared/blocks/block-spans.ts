@@ -17,7 +17,7 @@ export function blockLayoutProblem(layout: BlockLayout): string | undefined {
   if (blockLengths === undefined) {
     return blocks.length === blockCount(size, blockSize)
       ? undefined
-      : `${blocks.length} blocks of ${blockSize} bytes do not cover ${size} bytes`;
+      : `${blocks.length} blocks do not cover ${size} bytes (fixed blocks of ${blockSize} bytes)`;
   }
   if (blockLengths.length !== blocks.length)
     return `${blockLengths.length} block lengths for ${blocks.length} blocks (one length per block)`;

@@ -16,7 +16,7 @@ function masksFor(avgBytes: number): { small: number; large: number } {
   if (!found) {
     const bits = Math.round(Math.log2(avgBytes));
     // Harder to cut before the average, easier after it: chunk sizes bunch around the average.
-    found = { small: topBitsMask(bits + 2), large: topBitsMask(bits - 2) };
+    found = { small: topBitsMask(bits + 1), large: topBitsMask(bits - 1) };
     masks.set(avgBytes, found);
   }
   return found;
@@ -33,8 +33,11 @@ export function findCutPoint(data: Uint8Array, start: number, end: number, param
   const limit = Math.min(available, params.maxBytes);
   const normal = Math.min(params.avgBytes, limit);
   const { small, large } = masksFor(params.avgBytes);
+  // Warm the hash up on the 32 bytes before the first candidate, so a cut depends only on the 32 bytes before it,
+  // never on where this chunk began: after an insertion the cuts fall back in step sooner.
   let hash = 0;
   let i = start + params.minBytes;
+  for (let j = Math.max(start, i - 32); j < i; j++) hash = ((hash << 1) + GEAR[data[j]!]!) | 0;
   for (const stop = start + normal; i < stop; i++) {
     hash = ((hash << 1) + GEAR[data[i]!]!) | 0;
     if ((hash & small) === 0) return i + 1 - start;

@@ -274,7 +274,7 @@ describe("executeOperations on the in-memory filesystem", () => {
     const [result] = await executeOperations(context(fs, hub), [bad]);
     expect(result).toMatchObject({
       ok: false,
-      error: expect.stringMatching(/blocks cannot hold 10000000 bytes/),
+      error: expect.stringMatching(/1 blocks do not cover 10000000 bytes/),
     });
     expect(await fs.stat("x.bin")).toBeUndefined();
   });
