@@ -14,8 +14,11 @@ describe("chunkingFor", () => {
     [0, { kind: "fixed", blockBytes: 128 * KiB }],
     [128 * KiB, { kind: "fixed", blockBytes: 128 * KiB }],
     [128 * KiB + 1, { kind: "cdc", minBytes: 16 * KiB, avgBytes: 64 * KiB, maxBytes: 256 * KiB }],
-    [256 * MiB, { kind: "cdc", minBytes: 16 * KiB, avgBytes: 64 * KiB, maxBytes: 256 * KiB }],
+    [64 * MiB, { kind: "cdc", minBytes: 16 * KiB, avgBytes: 64 * KiB, maxBytes: 256 * KiB }],
+    [160 * MiB, { kind: "cdc", minBytes: 16 * KiB, avgBytes: 64 * KiB, maxBytes: 256 * KiB }],
+    [160 * MiB + 1, { kind: "cdc", minBytes: 64 * KiB, avgBytes: 256 * KiB, maxBytes: MiB }],
     [GiB, { kind: "cdc", minBytes: 64 * KiB, avgBytes: 256 * KiB, maxBytes: MiB }],
+    [6 * GiB + 1, { kind: "cdc", minBytes: 256 * KiB, avgBytes: MiB, maxBytes: 4 * MiB }],
     [CDC_MAX_FILE_BYTES, { kind: "cdc", minBytes: MiB, avgBytes: 4 * MiB, maxBytes: 16 * MiB }],
     [CDC_MAX_FILE_BYTES + 1, { kind: "fixed", blockBytes: 16 * MiB }],
   ])("cuts a %i-byte file as %j", (fileBytes, expected) => {
@@ -48,6 +51,16 @@ describe("chunkingFor", () => {
     );
   });
 });
+
+// Regression: tiers doubled at powers of two (1 GiB was the last size of one tier), so 4 KiB inserted into a
+// 1 GiB file moved it to the next tier, every cut point changed and the whole file was sent again (bench: 973 MB).
+test.each([[64 * MiB], [GiB], [2 * GiB], [4 * GiB]])(
+  "cuts a %i-byte file and the same file grown by 4 KiB alike (no tier boundary at a power of two)",
+  (fileBytes) => {
+    expect(chunkingFor(fileBytes + 4096)).toEqual(chunkingFor(fileBytes));
+    expect(chunkingFor(fileBytes - 4096)).toEqual(chunkingFor(fileBytes));
+  },
+);
 
 describe("GEAR_TABLE", () => {
   test('is the first four bytes of SHA-256("fleetsync gear <i>") for i = 0..255, as its header says', () => {
