@@ -4,7 +4,7 @@ import { blockSizeFor, MAX_BLOCK_BYTES, MIN_BLOCK_BYTES } from "./block-size.ts"
 /** Files up to this size stay fixed blocks (one 128 KiB block): chunking them would gain nothing. */
 export const CDC_THRESHOLD_BYTES = MIN_BLOCK_BYTES;
 /**
- * Average chunk size by file size, largest file first to smallest. Tiers are few and far apart on purpose: a file
+ * Average chunk size by file size, smallest files first. Tiers are few and far apart on purpose: a file
  * that grows across a boundary is cut anew (sent whole once), so boundaries sit away from common sizes. 64 KiB up
  * to 160 MiB (about where a 256 KiB chunk starts costing fewer bytes per small edit: chunk bytes re-sent against
  * ~150 bytes of block list per chunk in reports); 256 KiB up to 6 GiB; 1 MiB up to 24 GiB; 4 MiB up to 64 GiB. Each
