@@ -14,7 +14,12 @@ export type BlockHashes = {
 };
 
 /** Positional reads: fills `buffer[offset, offset+length)` from `position`, answering how many bytes it read. */
-export type ReadAt = (buffer: Uint8Array, offset: number, length: number, position: number) => Promise<number>;
+export type ReadAt = (
+  buffer: Uint8Array,
+  offset: number,
+  length: number,
+  position: number,
+) => Promise<number>;
 
 export type HashContentOptions = {
   read: ReadAt;
@@ -81,7 +86,12 @@ async function hashChunks(read: ReadAt, params: CdcParams): Promise<BlockHashes>
 }
 
 /** Reads into `buffer` from `offset` to its end, stopping early only at the end of the content. */
-async function readFully(read: ReadAt, buffer: Uint8Array, offset: number, position: number): Promise<number> {
+async function readFully(
+  read: ReadAt,
+  buffer: Uint8Array,
+  offset: number,
+  position: number,
+): Promise<number> {
   let filled = 0;
   while (offset + filled < buffer.length) {
     const n = await read(buffer, offset + filled, buffer.length - offset - filled, position + filled);

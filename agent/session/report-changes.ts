@@ -1,6 +1,7 @@
 // Sends a scan's changes to the hub: report, upload exactly the blocks it lacks (batched), report again.
-import { blockSpans } from "../../shared/blocks/block-spans.ts";
+
 import { encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
+import { blockSpans } from "../../shared/blocks/block-spans.ts";
 import type { Entry, ReportedEntry } from "../../shared/protocol/entry.ts";
 import type { ScanTotals } from "../../shared/protocol/messages.ts";
 import { sha256 } from "../blocks/hash-blocks.ts";
