@@ -1,5 +1,4 @@
 // Sends a scan's changes to the hub: report, upload exactly the blocks it lacks (batched), report again.
-
 import { encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
 import { blockSpans } from "../../shared/blocks/block-spans.ts";
 import type { Entry, ReportedEntry } from "../../shared/protocol/entry.ts";
