@@ -5,6 +5,7 @@
 //   npm run bench -- --only latency    one scenario (comma-separated list allowed)
 //   npm run bench -- --only piholeLatency   3 real Pi-holes: domain change on the primary → both replicas (20 changes, --quick 5; --changes N)
 //   npm run bench -- --only restartUnchanged   restart on an unchanged synced tree of 100,000 files (--quick 10,000; --files N)
+//   npm run bench -- --only delta      bytes on the wire for a 4 KiB overwrite / insertion in a 1 GiB file (--quick: 64 MiB), beside rsync
 //   npm run bench -- --profile DIR     hub and agents run under the V8 CPU profiler; summaries land in the JSON
 //   npm run bench -- --out FILE        also write the JSON to FILE
 //   npm run bench -- --skip-rsync      no rsync runs (for profiling runs; no target verdicts on throughput)
@@ -18,6 +19,7 @@ import { cpus, freemem, loadavg, release, tmpdir, totalmem } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { isFleetScenario, runFleetBenchCommand } from "./fleet-command.ts";
+import { runDelta } from "./scenarios/delta.ts";
 import { runInitialSync } from "./scenarios/initial-sync.ts";
 import { LATENCY_P50_SLACK_MS, LATENCY_P99_SLACK_MS, runLatency } from "./scenarios/latency.ts";
 import { runPiholeLatency } from "./scenarios/pihole-latency.ts";
@@ -34,6 +36,7 @@ const SCENARIOS = [
   "initialSyncOneLarge",
   "agentRss",
   "twoWay",
+  "delta",
   "piholeLatency",
   "restartUnchanged",
 ] as const;
@@ -89,6 +92,7 @@ const settings = {
   manySmallBytes: quick ? 100 * MIB : GIB,
   manySmallFiles: quick ? 1000 : 10_000,
   oneLargeBytes: quick ? 100 * MIB : GIB,
+  deltaFileBytes: quick ? 64 * MIB : GIB,
   idleWaitMs: quick ? 3000 : 10_000,
   cpuWindowMs: quick ? 3000 : 10_000,
   syncTimeoutMs: quick ? 180_000 : 600_000,
@@ -196,6 +200,15 @@ const manySmall = await attempt("initialSyncManySmall", () =>
 const oneLarge = await attempt("initialSyncOneLarge", () =>
   runInitialSync({ ...syncOptions, kind: "oneLarge", totalBytes: settings.oneLargeBytes, files: 1 }),
 );
+const delta = await attempt("delta", () =>
+  runDelta({
+    tmpRoot,
+    fileBytes: settings.deltaFileBytes,
+    debounceMs: settings.debounceMs,
+    timeoutMs: settings.syncTimeoutMs,
+    rsync,
+  }),
+);
 // Three real Pi-holes; reports { skipped } where ../shared/pihole (Pi-hole FTL) is absent.
 const piholeLatency = await attempt("piholeLatency", () =>
   runPiholeLatency({
@@ -295,6 +308,23 @@ for (const [name, figures] of [
 ] as const) {
   if (!figures) continue;
   targets[name] = (figures as { target: Result }).target;
+}
+if (delta) {
+  for (const edit of ["overwrite", "insertion"] as const) {
+    const figures = delta[edit] as {
+      fleetsync: { bytes: number };
+      ratioToRsync: number | null;
+      targetMet: boolean | null;
+      rsync: { bytes?: number };
+    };
+    targets[`delta${edit === "overwrite" ? "Overwrite" : "Insertion"}`] = {
+      target: `4 KiB ${edit === "overwrite" ? "overwrite inside" : "insertion at the start of"} a ${round(settings.deltaFileBytes / MIB, 0)} MiB file: bytes on the wire ≤ 2× rsync's (--no-whole-file)`,
+      fleetsyncBytes: figures.fleetsync.bytes,
+      rsyncBytes: figures.rsync.bytes ?? null,
+      ratio: figures.ratioToRsync,
+      pass: figures.targetMet,
+    };
+  }
 }
 if (worstIdleRss !== null) {
   targets.idleAgentRss = {

@@ -1,25 +1,114 @@
-// SHA-256 of bytes, and the block list of content held in memory (a kind whose data is not a file, e.g. Pi-hole).
+// SHA-256 of bytes, and a content's block list: fixed blocks when small, content-defined chunks above that.
 import { createHash } from "node:crypto";
-import { blockSizeFor } from "../../shared/blocks/block-size.ts";
+import { type CdcParams, chunkingFor } from "../../shared/blocks/chunking-for.ts";
 import { contentHash } from "../../shared/blocks/content-hash.ts";
+import { findCutPoint } from "../../shared/blocks/find-cut-point.ts";
 
-export type BlockHashes = { size: number; blockSize: number; blocks: string[]; hash: string };
+export type BlockHashes = {
+  size: number;
+  blockSize: number;
+  blocks: string[];
+  /** Present for content-defined chunks (see Entry.blockLengths). */
+  blockLengths?: number[];
+  hash: string;
+};
+
+/** Positional reads: fills `buffer[offset, offset+length)` from `position`, answering how many bytes it read. */
+export type ReadAt = (
+  buffer: Uint8Array,
+  offset: number,
+  length: number,
+  position: number,
+) => Promise<number>;
+
+export type HashContentOptions = {
+  read: ReadAt;
+  /** The size the content is expected to have: it picks the chunking. The real size is what `read` gives. */
+  expectedBytes: number;
+};
 
 export function sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** The same blocks and content hash a file with these bytes would get. */
-export async function hashBytes(bytes: Uint8Array): Promise<BlockHashes> {
-  const blockSize = blockSizeFor(bytes.byteLength);
+/** Hashes content block by block, reading it once, holding at most a few blocks in memory. */
+export async function hashContent(options: HashContentOptions): Promise<BlockHashes> {
+  const chunking = chunkingFor(options.expectedBytes);
+  if (chunking.kind === "cdc") return hashChunks(options.read, chunking);
+  const blockSize = chunking.blockBytes;
+  // A whole block, not min(blockSize, size): the content may have grown since its size was taken.
+  const buffer = Buffer.allocUnsafe(blockSize);
   const blocks: string[] = [];
-  for (let offset = 0; offset < bytes.byteLength; offset += blockSize) {
-    blocks.push(sha256(bytes.subarray(offset, offset + blockSize)));
+  let total = 0;
+  while (true) {
+    const filled = await readFully(options.read, buffer, 0, total);
+    if (filled === 0) break;
+    blocks.push(sha256(buffer.subarray(0, filled)));
+    total += filled;
+    if (filled < buffer.length) break;
   }
+  return { size: total, blockSize, blocks, hash: await contentHash(total, blockSize, blocks) };
+}
+
+async function hashChunks(read: ReadAt, params: CdcParams): Promise<BlockHashes> {
+  // Room for two largest chunks, so a refill moves at most one chunk's worth of bytes.
+  const buffer = Buffer.allocUnsafe(Math.max(2 * params.maxBytes, 4 * 1024 * 1024));
+  const blocks: string[] = [];
+  const blockLengths: number[] = [];
+  let start = 0;
+  let end = 0;
+  let position = 0;
+  let isEnd = false;
+  while (true) {
+    if (!isEnd && end - start < params.maxBytes) {
+      buffer.copyWithin(0, start, end);
+      end -= start;
+      start = 0;
+      const filled = await readFully(read, buffer, end, position);
+      position += filled;
+      end += filled;
+      isEnd = end < buffer.length;
+    }
+    if (start === end) break;
+    const length = findCutPoint(buffer, start, end, params);
+    blocks.push(sha256(buffer.subarray(start, start + length)));
+    blockLengths.push(length);
+    start += length;
+  }
+  const blockSize = params.maxBytes;
   return {
-    size: bytes.byteLength,
+    size: position,
     blockSize,
     blocks,
-    hash: await contentHash(bytes.byteLength, blockSize, blocks),
+    blockLengths,
+    hash: await contentHash(position, blockSize, blocks, blockLengths),
   };
+}
+
+/** Reads into `buffer` from `offset` to its end, stopping early only at the end of the content. */
+async function readFully(
+  read: ReadAt,
+  buffer: Uint8Array,
+  offset: number,
+  position: number,
+): Promise<number> {
+  let filled = 0;
+  while (offset + filled < buffer.length) {
+    const n = await read(buffer, offset + filled, buffer.length - offset - filled, position + filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return filled;
+}
+
+/** The same blocks and content hash a file with these bytes would get. */
+export function hashBytes(bytes: Uint8Array): Promise<BlockHashes> {
+  return hashContent({
+    expectedBytes: bytes.byteLength,
+    read: async (buffer, offset, length, position) => {
+      const part = bytes.subarray(position, position + length);
+      buffer.set(part, offset);
+      return part.length;
+    },
+  });
 }

@@ -1,5 +1,6 @@
 // Sends a scan's changes to the hub: report, upload exactly the blocks it lacks (batched), report again.
 import { encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
+import { blockSpans } from "../../shared/blocks/block-spans.ts";
 import type { Entry, ReportedEntry } from "../../shared/protocol/entry.ts";
 import type { ScanTotals } from "../../shared/protocol/messages.ts";
 import { sha256 } from "../blocks/hash-blocks.ts";
@@ -173,16 +174,9 @@ async function uploadBlocks(
   const locations = new Map<string, BlockLocation>();
   for (const entry of chunk) {
     if (entry.type !== "file") continue;
-    entry.blocks.forEach((hash, i) => {
-      if (!locations.has(hash)) {
-        const offset = i * entry.blockSize;
-        locations.set(hash, {
-          path: entry.path,
-          offset,
-          length: Math.min(entry.blockSize, entry.size - offset),
-        });
-      }
-    });
+    for (const { hash, offset, length } of blockSpans(entry)) {
+      if (!locations.has(hash)) locations.set(hash, { path: entry.path, offset, length });
+    }
   }
   let frames: { hash: string; bytes: Uint8Array }[] = [];
   let batchBytes = 0;

@@ -9,6 +9,8 @@ export const IndexEntrySchema = z.object({
   mode: z.number(),
   blockSize: z.number(),
   blocks: z.array(z.string()),
+  /** Content-defined chunks' lengths (absent: fixed blocks of blockSize, as every entry before chunking). */
+  blockLengths: z.array(z.number()).optional(),
   hash: z.string(),
   target: z.string().optional(),
   /** The hub's sequence of the version this entry is (what a peer names as the base of its next change). */

@@ -195,6 +195,7 @@ export function indexEntryToEntry(path: string, entry: IndexEntry | undefined): 
     mtimeMs: entry.type === "file" ? entry.mtimeMs : 0,
     blockSize: entry.blockSize,
     blocks: entry.type === "file" ? entry.blocks : [],
+    ...(entry.type === "file" && entry.blockLengths ? { blockLengths: entry.blockLengths } : {}),
     hash: entry.type === "file" ? entry.hash : "",
     ...(entry.type === "symlink" ? { target: entry.target ?? "" } : {}),
   };

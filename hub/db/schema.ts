@@ -106,6 +106,8 @@ export const entries = sqliteTable(
     mtimeMs: integer("mtime_ms").notNull().default(0),
     blockSize: integer("block_size").notNull(),
     blocks: text("blocks").notNull().default("[]"),
+    /** JSON array of each block's length for content-defined chunks; null for fixed blocks of block_size. */
+    blockLengths: text("block_lengths"),
     target: text("target"),
     hash: text("hash").notNull().default(""),
     deviceId: text("device_id").notNull(),

@@ -121,6 +121,63 @@ describe("a source's change report", () => {
     );
   });
 
+  test("of content-defined chunks is committed with their lengths and handed to a replica with them", async () => {
+    const first = CONTENT.subarray(0, 10);
+    const rest = CONTENT.subarray(10);
+    const blocks = [await sha256Hex(first), await sha256Hex(rest)];
+    const blockLengths = [first.length, rest.length];
+    const chunked: Entry = {
+      ...entry,
+      path: "big.bin",
+      blockSize: 4 * MIN_BLOCK_BYTES,
+      blocks,
+      blockLengths,
+      hash: await contentHash(CONTENT.length, 4 * MIN_BLOCK_BYTES, blocks, blockLengths),
+    };
+    await report(source, [chunked]);
+    await upload(source, [
+      { hash: blocks[0]!, bytes: first },
+      { hash: blocks[1]!, bytes: rest },
+    ]);
+    expect(await (await report(source, [chunked])).json()).toEqual({
+      status: "accepted",
+      accepted: 1,
+      head: 1,
+    });
+
+    const [jws] = await instructionsFor(replica);
+    const instruction = await verify(replica, jws!);
+    expect(instruction.ops).toEqual([expect.objectContaining({ path: "big.bin", blocks, blockLengths })]);
+  });
+
+  test("keeps an old fixed-block entry without lengths as it was (readers place its blocks by blockSize)", async () => {
+    await commitFile();
+    const [jws] = await instructionsFor(replica);
+    const [op] = (await verify(replica, jws!)).ops;
+    expect(op).not.toHaveProperty("blockLengths");
+    expect(op).toMatchObject({ blockSize: MIN_BLOCK_BYTES, blocks: [blockHash] });
+  });
+
+  test("is refused with 422 when a chunked file's lengths do not add up to its size, naming both", async () => {
+    const chunked = { ...entry, blockLengths: [CONTENT.length + 1] };
+    await expectError(
+      await report(source, [chunked]),
+      422,
+      "invalid",
+      /entry "etc\/resolv.conf": block lengths add up to 24 bytes, not the size 23/,
+    );
+  });
+
+  test("is refused with 422 when a chunked file's hash does not commit to its lengths", async () => {
+    const chunked = { ...entry, blockLengths: [CONTENT.length] };
+    await expectError(
+      await report(source, [chunked]),
+      422,
+      "invalid",
+      /is not the content hash of its size and blocks/,
+    );
+  });
+
   test("from a replica is refused with 403", async () => {
     const response = await report(replica, [entry]);
     await expectError(response, 403, "forbidden", /is a replica of "docs" and may not report changes/);

@@ -1,5 +1,6 @@
 // A source's change report: answer with the blocks the hub lacks, or commit the entries in one batch.
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { blockLayoutProblem } from "../../shared/blocks/block-spans.ts";
 import { contentHash } from "../../shared/blocks/content-hash.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { type Entry, isSameEntry, type ReportedEntry } from "../../shared/protocol/entry.ts";
@@ -14,7 +15,7 @@ import { guardMassDelete } from "./mass-delete-guard.ts";
 import { resolveConcurrent } from "./resolve-concurrent.ts";
 import { requireMembership } from "./shares.ts";
 
-const ENTRY_COLUMNS = 15;
+const ENTRY_COLUMNS = 16;
 const OP_COLUMNS = 8;
 
 /** Commits that lost the race to another commit of the same share are read again and retried this often. */
@@ -84,14 +85,15 @@ async function commitOnce(
   }
   const latest = new Map<string, ReportedEntry>();
   for (const entry of reported) {
-    if (entry.type === "file" && entry.blocks.length !== Math.ceil(entry.size / entry.blockSize)) {
+    const problem = entry.type === "file" ? blockLayoutProblem(entry) : undefined;
+    if (problem) {
       throw new FleetsyncError(
         "invalid",
-        `entry "${entry.path}": ${entry.blocks.length} blocks do not cover ${entry.size} bytes`,
+        `entry "${entry.path}": ${problem}; report the blocks the file's content is cut into`,
       );
     }
     if (entry.type === "file") {
-      const expected = await contentHash(entry.size, entry.blockSize, entry.blocks);
+      const expected = await contentHash(entry.size, entry.blockSize, entry.blocks, entry.blockLengths);
       if (entry.hash !== expected) {
         throw new FleetsyncError(
           "invalid",
@@ -188,6 +190,7 @@ async function commitOnce(
           mtimeMs: sql`excluded.mtime_ms`,
           blockSize: sql`excluded.block_size`,
           blocks: sql`excluded.blocks`,
+          blockLengths: sql`excluded.block_lengths`,
           target: sql`excluded.target`,
           hash: sql`excluded.hash`,
           deviceId: sql`excluded.device_id`,

@@ -14,6 +14,7 @@ export function rowToEntry(row: EntryRow): SequencedEntry {
     mtimeMs: row.mtimeMs,
     blockSize: row.blockSize,
     blocks: JSON.parse(row.blocks) as string[],
+    ...(row.blockLengths === null ? {} : { blockLengths: JSON.parse(row.blockLengths) as number[] }),
     ...(row.target === null ? {} : { target: row.target }),
     hash: row.hash,
   };
@@ -29,6 +30,7 @@ export function entryToRow(entry: Entry, share: string, deviceId: string, nowMs:
     mtimeMs: entry.mtimeMs,
     blockSize: entry.blockSize,
     blocks: JSON.stringify(entry.type === "file" ? entry.blocks : []),
+    blockLengths: entry.type === "file" && entry.blockLengths ? JSON.stringify(entry.blockLengths) : null,
     target: entry.type === "symlink" ? (entry.target ?? "") : null,
     hash: entry.type === "file" ? entry.hash : "",
     deviceId,

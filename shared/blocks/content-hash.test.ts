@@ -38,6 +38,16 @@ describe("contentHash", () => {
     );
   });
 
+  test("commits content-defined chunks to their lengths, and leaves fixed-block ids as they were", async () => {
+    const fixed = await contentHash(4, 131072, [ABC, EMPTY]);
+    expect(await contentHash(4, 131072, [ABC, EMPTY], undefined)).toBe(fixed);
+    const chunked = await contentHash(4, 131072, [ABC, EMPTY], [3, 1]);
+    expect(chunked).not.toBe(fixed);
+    expect(await contentHash(4, 131072, [ABC, EMPTY], [1, 3])).not.toBe(chunked);
+    // Pinned: sha256 of "4:131072:3,1:" + the two hashes.
+    expect(chunked).toBe("2741067d62678d319c7a3a1bfca5069196c85d91bb66fe9e5dcf09cb7acf9ed1");
+  });
+
   test("is a lowercase hex SHA-256", async () => {
     expect(await contentHash(1, 131072, [ABC])).toMatch(/^[0-9a-f]{64}$/);
   });

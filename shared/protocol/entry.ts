@@ -25,6 +25,11 @@ export const EntrySchema = z.strictObject({
   mtimeMs: z.number().int().min(0).default(0),
   blockSize: z.number().int().min(MIN_BLOCK_BYTES).max(MAX_BLOCK_BYTES).default(MIN_BLOCK_BYTES),
   blocks: z.array(HashSchema).max(100_000).default([]),
+  /**
+   * Each block's length, for content-defined chunks (then blockSize is their upper bound). Absent: fixed blocks of
+   * blockSize (small files, and every entry written before chunking existed).
+   */
+  blockLengths: z.array(z.number().int().min(1).max(MAX_BLOCK_BYTES)).max(100_000).optional(),
   target: z
     .string()
     .max(4096)

@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, test } from "vitest";
 import type { BlockFrame } from "../../../../shared/blocks/block-frames.ts";
+import { blockSpans } from "../../../../shared/blocks/block-spans.ts";
 import type { SequencedEntry } from "../../../../shared/protocol/entry.ts";
 import { hashBytes } from "../../../blocks/hash-blocks.ts";
 import type { AgentLogger } from "../../../log/agent-logger.ts";
@@ -19,12 +21,12 @@ function fakeHub() {
   const asked: string[] = [];
   return {
     asked,
-    async file(path: string, content: string, seq: number, extra: Partial<SequencedEntry> = {}) {
-      const bytes = new TextEncoder().encode(content);
+    async file(path: string, content: string | Uint8Array, seq: number, extra: Partial<SequencedEntry> = {}) {
+      const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
       const hashes = await hashBytes(bytes);
-      hashes.blocks.forEach((hash, i) => {
-        blocks.set(hash, bytes.subarray(i * hashes.blockSize, (i + 1) * hashes.blockSize));
-      });
+      for (const { hash, offset, length } of blockSpans(hashes)) {
+        blocks.set(hash, bytes.subarray(offset, offset + length));
+      }
       return {
         path,
         type: "file",
@@ -33,6 +35,7 @@ function fakeHub() {
         mtimeMs: MTIME,
         blockSize: hashes.blockSize,
         blocks: hashes.blocks,
+        ...(hashes.blockLengths ? { blockLengths: hashes.blockLengths } : {}),
         hash: hashes.hash,
         seq,
         ...extra,
@@ -267,6 +270,33 @@ describe("executeOperations on the in-memory filesystem", () => {
     expect(await fs.readlink(`${TRASH_DIR}/${STAMP}/etc`)).toBe("/etc");
   });
 
+  test("rebuilds a file with 4 KiB inserted at its start from its own old chunks, fetching only the new ones", async () => {
+    const fs = createMemoryShareFs();
+    const hub = fakeHub();
+    const ctx = context(fs, hub);
+    const original = randomBytes(2 * 1024 * 1024);
+    const first = await hub.file("big.bin", original, 1);
+    expect(first.blockLengths?.length).toBeGreaterThan(10);
+    await executeOperations(ctx, [first]);
+    hub.asked.length = 0;
+
+    const edited = Buffer.concat([randomBytes(4096), original]);
+    const second = await hub.file("big.bin", edited, 2);
+    const [result] = await executeOperations(ctx, [second]);
+
+    expect(result).toMatchObject({ ok: true });
+    const file = await fs.openRead("big.bin");
+    const written = Buffer.alloc(edited.length + 1);
+    expect(await file.read(written, 0, written.length, 0)).toBe(edited.length);
+    await file.close();
+    expect(written.subarray(0, edited.length).equals(edited)).toBe(true);
+    const reused = new Set(first.blocks);
+    expect(hub.asked.every((hash) => !reused.has(hash))).toBe(true);
+    expect(hub.asked.length).toBeLessThanOrEqual(3);
+    expect(second.blocks.length - hub.asked.length).toBeGreaterThan(10);
+    expect(ctx.index["big.bin"]?.blockLengths).toEqual(second.blockLengths);
+  });
+
   test("an instruction whose block list cannot hold the file's size is refused for that file", async () => {
     const fs = createMemoryShareFs();
     const hub = fakeHub();
@@ -274,7 +304,7 @@ describe("executeOperations on the in-memory filesystem", () => {
     const [result] = await executeOperations(context(fs, hub), [bad]);
     expect(result).toMatchObject({
       ok: false,
-      error: expect.stringMatching(/blocks cannot hold 10000000 bytes/),
+      error: expect.stringMatching(/1 blocks do not cover 10000000 bytes/),
     });
     expect(await fs.stat("x.bin")).toBeUndefined();
   });

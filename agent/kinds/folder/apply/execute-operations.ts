@@ -1,4 +1,5 @@
 // The doing half of applying: gathers what is on disk, asks the planner, and carries the plan out through the port.
+import { blockLayoutProblem, blockSpans } from "../../../../shared/blocks/block-spans.ts";
 import { contentHash } from "../../../../shared/blocks/content-hash.ts";
 import { FleetsyncError } from "../../../../shared/errors/fleetsync-error.ts";
 import { isSameOrBelow } from "../../../../shared/paths/normalize-share-path.ts";
@@ -136,11 +137,9 @@ function buildLocalBlockIndex(index: ShareIndex): LocalBlocks {
       map = new Map();
       for (const [path, entry] of Object.entries(index)) {
         if (entry.type !== "file") continue;
-        entry.blocks.forEach((h, i) => {
-          const offset = i * entry.blockSize;
-          if (!map!.has(h))
-            map!.set(h, { path, offset, length: Math.min(entry.blockSize, entry.size - offset) });
-        });
+        for (const { hash: h, offset, length } of blockSpans(entry)) {
+          if (!map.has(h)) map.set(h, { path, offset, length });
+        }
       }
     }
     return map.get(hash);
@@ -183,13 +182,9 @@ async function applyOperation(
 ): Promise<string> {
   let expected = "";
   if (op.type === "file") {
-    if (op.blocks.length !== Math.ceil(op.size / op.blockSize)) {
-      throw new FleetsyncError(
-        "invalid",
-        `instruction for ${op.path}: ${op.blocks.length} blocks cannot hold ${op.size} bytes`,
-      );
-    }
-    expected = await contentHash(op.size, op.blockSize, op.blocks);
+    const problem = blockLayoutProblem(op);
+    if (problem) throw new FleetsyncError("invalid", `instruction for ${op.path}: ${problem}`);
+    expected = await contentHash(op.size, op.blockSize, op.blocks, op.blockLengths);
   }
   let facts = await gatherFacts(ctx.fs, op, ctx.index[op.path]);
   let plan = planOperation(op, facts, ctx.index[op.path], ctx, expected);
@@ -323,6 +318,7 @@ function indexEntryFor(op: SequencedEntry, mode: number, hash: string): Omit<Ind
         mode,
         blockSize: op.blockSize,
         blocks: op.blocks,
+        ...(op.blockLengths ? { blockLengths: op.blockLengths } : {}),
         hash,
       };
     case "dir":

@@ -1,4 +1,5 @@
 // Builds a file's new content in a temp file beside it (local blocks reused, the rest fetched and verified), then fsyncs.
+import { blockSpans } from "../../../../shared/blocks/block-spans.ts";
 import { FleetsyncError } from "../../../../shared/errors/fleetsync-error.ts";
 import type { SequencedEntry } from "../../../../shared/protocol/entry.ts";
 import { MAX_HASHES_PER_FETCH } from "../../../../shared/protocol/messages.ts";
@@ -36,13 +37,16 @@ export async function writeTempFile(
 ): Promise<{ temp: string; stats: WriteStats }> {
   const { fs, op, fetchBlocks, localBlocks, prefetched, signal } = options;
   const stats: WriteStats = { fetchedBlocks: 0, fetchedBytes: 0, reusedBlocks: 0 };
+  // Where each distinct block goes (a block may repeat), and how long it is: from the entry's layout.
   const offsets = new Map<string, number[]>();
-  op.blocks.forEach((hash, i) => {
+  const lengths = new Map<number, number>();
+  for (const { hash, offset, length } of blockSpans(op)) {
     const list = offsets.get(hash) ?? [];
-    list.push(i * op.blockSize);
+    list.push(offset);
     offsets.set(hash, list);
-  });
-  const lengthAt = (offset: number) => Math.min(op.blockSize, op.size - offset);
+    lengths.set(offset, length);
+  }
+  const lengthAt = (offset: number) => lengths.get(offset) ?? 0;
   // A fresh, unpredictable name in the file's own directory, created exclusively.
   const { path: temp, file } = await fs.createTemp(options.dir, 0o600);
   try {

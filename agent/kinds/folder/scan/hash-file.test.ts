@@ -4,7 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { blockCount, blockSizeFor } from "../../../../shared/blocks/block-size.ts";
+import { blockLayoutProblem, blockSpans } from "../../../../shared/blocks/block-spans.ts";
+import { type CdcParams, chunkingFor } from "../../../../shared/blocks/chunking-for.ts";
 import { contentHash } from "../../../../shared/blocks/content-hash.ts";
+import { cutChunks } from "../../../../shared/blocks/find-cut-point.ts";
 import { sha256 } from "../../../blocks/hash-blocks.ts";
 import { createNodeShareFs } from "../fs/node-share-fs.ts";
 import { hashFile as hashShareFile } from "./hash-file.ts";
@@ -64,22 +67,35 @@ describe("hashFile", () => {
     expect(hashes.blocks).toEqual([nodeSha256(bytes)]);
   });
 
-  test("hashes 128 KiB + 1 byte as two blocks, each the SHA-256 of its slice", async () => {
+  test("cuts 128 KiB + 1 byte into content-defined chunks, each the SHA-256 of its slice", async () => {
     const bytes = randomBytes(128 * KiB + 1);
     const hashes = await hashFile(await fileWith("two-blocks", bytes), bytes.length);
-    expect(hashes.blocks).toEqual([
-      nodeSha256(bytes.subarray(0, 128 * KiB)),
-      nodeSha256(bytes.subarray(128 * KiB)),
-    ]);
+    const lengths = cutChunks(bytes, chunkingFor(bytes.length) as CdcParams);
+    expect(hashes.blockLengths).toEqual(lengths);
+    expect(hashes.blocks).toEqual(
+      blockSpans(hashes).map((s) => nodeSha256(bytes.subarray(s.offset, s.offset + s.length))),
+    );
     expect(hashes.size).toBe(128 * KiB + 1);
-    expect(hashes.hash).toBe(await contentHash(bytes.length, 128 * KiB, hashes.blocks));
+    expect(hashes.blockSize).toBe((chunkingFor(bytes.length) as CdcParams).maxBytes);
+    expect(hashes.hash).toBe(await contentHash(bytes.length, hashes.blockSize, hashes.blocks, lengths));
   });
 
-  test("hashes several full blocks and a tail in order", async () => {
-    const bytes = randomBytes(3 * 128 * KiB + 77);
-    const hashes = await hashFile(await fileWith("four-blocks", bytes), bytes.length);
-    const expected = [0, 1, 2, 3].map((i) => nodeSha256(bytes.subarray(i * 128 * KiB, (i + 1) * 128 * KiB)));
-    expect(hashes.blocks).toEqual(expected);
+  test("cuts a file read in pieces exactly as the same bytes held in memory (many refills of its buffer)", async () => {
+    const bytes = randomBytes(9 * MiB + 77);
+    const hashes = await hashFile(await fileWith("many-chunks", bytes), bytes.length);
+    const lengths = cutChunks(bytes, chunkingFor(bytes.length) as CdcParams);
+    expect(lengths.length).toBeGreaterThan(50);
+    expect(hashes.blockLengths).toEqual(lengths);
+    expect(hashes.blocks).toHaveLength(lengths.length);
+    expect(blockLayoutProblem(hashes)).toBeUndefined();
+    expect(hashes.blocks.at(-1)).toBe(nodeSha256(bytes.subarray(bytes.length - lengths.at(-1)!)));
+  });
+
+  test("keeps a file of exactly 128 KiB or less as fixed blocks, with no lengths", async () => {
+    const bytes = randomBytes(100 * KiB);
+    const hashes = await hashFile(await fileWith("small", bytes), bytes.length);
+    expect(hashes.blockLengths).toBeUndefined();
+    expect(hashes.blocks).toEqual([nodeSha256(bytes)]);
   });
 
   test("would split a 300 MiB file into 1200 blocks of 256 KiB", () => {
@@ -107,6 +123,13 @@ describe("hashFile", () => {
     const bytes = randomBytes(4096);
     const hashes = await hashFile(await fileWith("grew-from-empty", bytes), 0);
     expect(hashes.blocks).toHaveLength(blockCount(hashes.size, hashes.blockSize));
+  });
+
+  test("keeps its chunk lengths adding up to what it read when a chunked file shrank after it was stat-ed", async () => {
+    const bytes = randomBytes(200 * KiB);
+    const hashes = await hashFile(await fileWith("chunked-shrank", bytes), 5 * MiB);
+    expect(hashes.size).toBe(200 * KiB);
+    expect(blockLayoutProblem(hashes)).toBeUndefined();
   });
 
   test("fails with ENOENT for a missing file", async () => {
