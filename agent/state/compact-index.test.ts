@@ -37,6 +37,19 @@ const entryArb: fc.Arbitrary<IndexEntry> = fc.oneof(
     hash: fc.constant(""),
     target: fc.string(),
   }),
+  // A content-defined file (chunk lengths): beside the columns, as it is.
+  fc.record({
+    type: fc.constant("file" as const),
+    size: fc.nat(),
+    mtimeMs: fc.nat(),
+    ino: fc.nat(),
+    mode: fc.nat({ max: 0o7777 }),
+    blockSize: fc.constant(262144),
+    blocks: fc.array(hex64, { minLength: 1, maxLength: 3 }),
+    blockLengths: fc.array(fc.integer({ min: 1, max: 262144 }), { minLength: 1, maxLength: 3 }),
+    hash: hex64,
+    seq: fc.option(fc.nat(), { nil: undefined }),
+  }),
   // Shapes the columns do not hold: kept as they are.
   fc.record({
     type: fc.constant("file" as const),
