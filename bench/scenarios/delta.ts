@@ -2,7 +2,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { copyFile, mkdir, mkdtemp, open, rename, rm, stat } from "node:fs/promises";
-import { connect, createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import {
   createShare,
@@ -14,6 +13,7 @@ import {
   type TestHub,
   waitFor,
 } from "../../test/support/fleet.ts";
+import { startTcpRelay } from "../../test/support/tcp-relay.ts";
 import { onInterrupt } from "../support/cleanup.ts";
 import { syncDisks, type ToolInfo, timeCommand } from "../support/peers.ts";
 import { log, round } from "../support/stats.ts";
@@ -35,33 +35,20 @@ const QUIET_MS = 1500;
 type CountingRelay = { url: string; up: number; down: number; reset: () => void; close: () => Promise<void> };
 
 async function startCountingRelay(hubUrl: string): Promise<CountingRelay> {
-  const target = new URL(hubUrl);
   const relay = { up: 0, down: 0 };
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(Number(target.port), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("close", () => sockets.delete(socket));
-    }
-    client.on("data", (chunk) => {
-      relay.up += chunk.length;
-    });
-    upstream.on("data", (chunk) => {
-      relay.down += chunk.length;
-    });
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on("error", () => upstream.destroy());
-    upstream.on("error", () => client.destroy());
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
+  const tcp = await startTcpRelay({
+    pickUpstream: () => hubUrl,
+    onSockets: (client, upstream) => {
+      client.on("data", (chunk: Buffer) => {
+        relay.up += chunk.length;
+      });
+      upstream.on("data", (chunk: Buffer) => {
+        relay.down += chunk.length;
+      });
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: tcp.url,
     get up() {
       return relay.up;
     },
@@ -72,12 +59,8 @@ async function startCountingRelay(hubUrl: string): Promise<CountingRelay> {
       relay.up = 0;
       relay.down = 0;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
-  } as CountingRelay;
+    close: tcp.close,
+  };
 }
 
 async function digest(path: string): Promise<string> {

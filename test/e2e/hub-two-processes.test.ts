@@ -1,6 +1,5 @@
 // Two Node hub processes over one libSQL database file behind a loopback round-robin: agents spread over both converge, and sequences stay unique and gap-free.
 import { access, mkdir, readFile, rm } from "node:fs/promises";
-import { connect, createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
 import { afterEach, expect, test } from "vitest";
@@ -16,6 +15,7 @@ import {
   waitFor,
   writeFiles,
 } from "../support/fleet.ts";
+import { startTcpRelay } from "../support/tcp-relay.ts";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -42,31 +42,15 @@ async function startSharedHub(dataDir: string, dbFile: string): Promise<RunningP
 async function startRoundRobin(upstreams: string[]) {
   const connections = upstreams.map(() => 0);
   let next = 0;
-  const open = new Set<Socket>();
-  const server = createServer((client) => {
-    const index = next++ % upstreams.length;
-    connections[index]!++;
-    const target = new URL(upstreams[index]!);
-    const upstream = connect(Number(target.port), target.hostname);
-    open.add(client).add(upstream);
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on("error", () => upstream.destroy());
-    upstream.on("error", () => client.destroy());
-    client.on("close", () => upstream.destroy());
-    upstream.on("close", () => client.destroy());
+  const relay = await startTcpRelay({
+    pickUpstream: () => {
+      const index = next++ % upstreams.length;
+      connections[index]!++;
+      return upstreams[index]!;
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of open) socket.destroy();
-      }),
-  );
-  return { url: `http://127.0.0.1:${port}`, connections };
+  cleanups.push(relay.close);
+  return { url: relay.url, connections };
 }
 
 test("two hub processes over one database file: agents spread over both converge on changes made through either, with unique, gap-free sequences", async () => {

@@ -63,16 +63,17 @@ async function reportAndBlockBytes(hub: TestHub): Promise<number> {
   return total;
 }
 
-const RESTART_FILES = 20_000;
+const RESTART_FILES = 10_000;
 /**
- * The bound for a restart on 20,000 unchanged files: the agent as the tests run it (node + the tsx loader) idles at
- * ~90-110 MiB and peaked at 125 MiB here on a loaded 2-core machine. chokidar's start-up walk alone took ~780 MiB at
- * 100,000 files (issue 10), over 150 MiB at this size, and the index as objects ~10 MiB more. (The target,
- * < 150 MB at 100,000 files for the shipped agent, is the bench's restartUnchanged figure.)
+ * The bound for a restart on 10,000 unchanged files: the agent as the tests run it (node + the tsx loader) idles at
+ * ~90-110 MiB and peaked at 120-125 MiB on twice this tree on a loaded 2-core machine. chokidar's start-up walk
+ * alone took ~780 MiB at 100,000 files (issue 10), ~75 MiB at this size, on top of that idle figure. The bound is
+ * the issue's target figure (< 150 MB at 100,000 files for the shipped agent, which the bench's restartUnchanged
+ * measures); 10,000 files keep the first sync, most of this test's time, to a minute or two on CI.
  */
-const RESTART_RSS_BOUND_BYTES = 170 * 1024 * 1024;
+const RESTART_RSS_BOUND_BYTES = 150 * 1024 * 1024;
 
-test("a source restarted on an unchanged, synced 20,000-file tree sends nothing and its RSS stays near idle", {
+test("a source restarted on an unchanged, synced 10,000-file tree sends nothing and its RSS stays near idle", {
   timeout: 600_000,
 }, async () => {
   fleet = await startFleet({ replicas: 0, source: { level: "info" } });
@@ -100,7 +101,7 @@ test("a source restarted on an unchanged, synced 20,000-file tree sends nothing 
   await new Promise((r) => setTimeout(r, 500));
   const peaks = sampler.stop();
   console.log("restart peak RSS MiB", Math.round(peaks.source! / 1048576));
-  expect(fleet.source.agent.output()).toMatch(/"full scan finished".*"entries":20200/);
+  expect(fleet.source.agent.output()).toMatch(/"full scan finished".*"entries":10100/);
   expect(fleet.source.agent.output()).not.toContain('"changes reported"');
   expect(await reportAndBlockBytes(fleet.hub)).toBe(before);
   expect(peaks.source).toBeGreaterThan(0);

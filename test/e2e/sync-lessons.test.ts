@@ -133,7 +133,7 @@ describe("1. a file modified while it is hashed, reported and applied", () => {
     );
   });
 
-  // Regression (fixed in agent/watch/watch-share.ts): chokidar (handler.js, _handleFile's listener) drops a change event when
+  // Regression (fixed in agent/kinds/folder/fs/watch-share.ts): chokidar (handler.js, _handleFile's listener) drops a change event when
   // the new mtime equals the one it saw last and atime > mtime, taking it for a mere read. An append whose
   // tool then puts back only the mtime (`touch -m -d`, os.utime with the old atime kept, a restore from
   // backup...) leaves exactly that, so the append is not reported until the hourly rescan. Remove `.fails`
@@ -300,7 +300,7 @@ describe("5. type changes: file, directory, symlink", () => {
     expect(trash).toContainEqual({ path: "was-dir/x.txt", type: "file", content: "x\n" });
   });
 
-  // Regression (fixed in agent/watch/watch-share.ts): a symlink removed and replaced at once by a file or a directory of the
+  // Regression (fixed in agent/kinds/folder/fs/watch-share.ts): a symlink removed and replaced at once by a file or a directory of the
   // same name produces no chokidar event (chokidar re-reads the directory, finds the same names and emits
   // nothing; no per-file watch covers a symlink), so the source reports nothing until the hourly rescan.
   // Remove `.fails` once the watcher feeds raw events to the batcher too.

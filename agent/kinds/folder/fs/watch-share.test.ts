@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from "node:fs/promises
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { createAgentLogger } from "../../log/agent-logger.ts";
-import { compileIgnoreRules } from "./scan/ignore-rules.ts";
+import { createAgentLogger } from "../../../log/agent-logger.ts";
+import { compileIgnoreRules } from "../scan/ignore-rules.ts";
 import { type ShareWatcher, watchShare } from "./watch-share.ts";
 
 const quiet = createAgentLogger({ level: "error", destination: "stdout" });

@@ -1,8 +1,8 @@
 // Watches a share one directory at a time (one inotify watch per directory, no start-up walk of files); rescans periodically at the inotify limit.
 import { type Dirent, type FSWatcher, lstatSync, readdirSync, watch } from "node:fs";
 import { join } from "node:path";
-import type { AgentLogger } from "../../log/agent-logger.ts";
-import type { IgnoreRules } from "./scan/ignore-rules.ts";
+import type { AgentLogger } from "../../../log/agent-logger.ts";
+import type { IgnoreRules } from "../scan/ignore-rules.ts";
 
 export type ShareWatcher = {
   /** Settles once every directory of the share is watched (or the watcher fell back to periodic rescans). */
