@@ -135,13 +135,21 @@ export async function adminCall(
   path: string,
   body?: unknown,
 ) {
-  const response = await fetch(new URL(path, hub.url), {
-    method,
-    headers: {
-      authorization: `Bearer ${hub.adminToken}`,
-      ...(body ? { "content-type": "application/json" } : {}),
-    },
-    body: body ? JSON.stringify(body) : undefined,
+  const send = () =>
+    fetch(new URL(path, hub.url), {
+      method,
+      headers: {
+        authorization: `Bearer ${hub.adminToken}`,
+        ...(body ? { "content-type": "application/json" } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  // A kept-alive connection the hub has closed (workerd does this after a large request) fails the next request on
+  // it before it is sent; a GET is sent again once on a new connection, as HTTP clients do for idempotent requests.
+  const response = await send().catch((error: unknown) => {
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    if (method === "GET" && code === "UND_ERR_SOCKET") return send();
+    throw error;
   });
   const json = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${JSON.stringify(json)}`);
