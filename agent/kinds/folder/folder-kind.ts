@@ -7,10 +7,10 @@ import { cleanTrash } from "./apply/trash.ts";
 import { createNodeShareFs } from "./fs/node-share-fs.ts";
 import type { ShareFs } from "./fs/share-fs.ts";
 import { checkShareRoot } from "./fs/share-root.ts";
+import { watchShare } from "./fs/watch-share.ts";
 import { compileIgnoreRules } from "./scan/ignore-rules.ts";
 import { measureShare } from "./scan/measure-share.ts";
 import { scanShare } from "./scan/scan-share.ts";
-import { watchShare } from "./fs/watch-share.ts";
 
 export type FolderSettings = {
   /** The share's root as configured (a symlinked root is resolved once, at the first prepare). */
