@@ -14,53 +14,44 @@ afterEach(async () => {
   fleet = undefined;
 });
 
+/** Syncs a 6 MiB file, replaces it with `edit(original)`, waits for the replica to hold it; the hub's new block bytes. */
+async function uploadedForEdit(
+  edit: (original: Buffer) => Buffer,
+): Promise<{ original: Buffer; uploaded: number }> {
+  fleet = await startFleet({ replicas: 1 });
+  const original = randomBytes(6 * MiB);
+  await writeFile(join(fleet.sourceRoot, "big.bin"), original);
+  await waitForConvergence(fleet, 90_000);
+  const before = await hubBlockStats(fleet.hub.dataDir);
+  expect(before.bytes).toBeGreaterThanOrEqual(original.length);
+
+  const edited = edit(original);
+  await writeFile(join(fleet.sourceRoot, "big.bin"), edited);
+  const replicaFile = join(fleet.replicas[0]!.root, "big.bin");
+  await waitFor(
+    async () => {
+      const bytes = await readFile(replicaFile).catch(() => undefined);
+      return bytes?.equals(edited) ? true : undefined;
+    },
+    { timeoutMs: 90_000, what: "the edited file on the replica" },
+  );
+  return { original, uploaded: (await hubBlockStats(fleet.hub.dataDir)).bytes - before.bytes };
+}
+
 describe("delta sync of a large file", () => {
   test("a 4 KiB insertion at the start of a 6 MiB file reaches the replica byte-identical, uploading a small fraction of the file", async () => {
-    fleet = await startFleet({ replicas: 1 });
-    const original = randomBytes(6 * MiB);
-    await writeFile(join(fleet.sourceRoot, "big.bin"), original);
-    await waitForConvergence(fleet, 90_000);
-    const before = await hubBlockStats(fleet.hub.dataDir);
-    expect(before.bytes).toBeGreaterThanOrEqual(original.length);
-
-    const edited = Buffer.concat([randomBytes(4096), original]);
-    await writeFile(join(fleet.sourceRoot, "big.bin"), edited);
-    const replicaFile = join(fleet.replicas[0]!.root, "big.bin");
-    await waitFor(
-      async () => {
-        const bytes = await readFile(replicaFile).catch(() => undefined);
-        return bytes?.equals(edited) ? true : undefined;
-      },
-      { timeoutMs: 90_000, what: "the edited file on the replica" },
-    );
-
-    const after = await hubBlockStats(fleet.hub.dataDir);
-    const uploaded = after.bytes - before.bytes;
+    const { original, uploaded } = await uploadedForEdit((file) => Buffer.concat([randomBytes(4096), file]));
     expect(uploaded).toBeGreaterThanOrEqual(4096);
     // Fixed blocks would re-send everything after the insertion (6 MiB); chunks around it are a few hundred KiB.
     expect(uploaded).toBeLessThan(original.length / 10);
   });
 
   test("a 4 KiB overwrite in the middle of a 6 MiB file uploads only the chunks it touched", async () => {
-    fleet = await startFleet({ replicas: 1 });
-    const original = randomBytes(6 * MiB);
-    await writeFile(join(fleet.sourceRoot, "big.bin"), original);
-    await waitForConvergence(fleet, 90_000);
-    const before = await hubBlockStats(fleet.hub.dataDir);
-
-    const edited = Buffer.from(original);
-    randomBytes(4096).copy(edited, 3 * MiB);
-    await writeFile(join(fleet.sourceRoot, "big.bin"), edited);
-    const replicaFile = join(fleet.replicas[0]!.root, "big.bin");
-    await waitFor(
-      async () => {
-        const bytes = await readFile(replicaFile).catch(() => undefined);
-        return bytes?.equals(edited) ? true : undefined;
-      },
-      { timeoutMs: 90_000, what: "the overwritten file on the replica" },
-    );
-
-    const uploaded = (await hubBlockStats(fleet.hub.dataDir)).bytes - before.bytes;
+    const { original, uploaded } = await uploadedForEdit((file) => {
+      const edited = Buffer.from(file);
+      randomBytes(4096).copy(edited, 3 * MiB);
+      return edited;
+    });
     expect(uploaded).toBeGreaterThanOrEqual(4096);
     expect(uploaded).toBeLessThan(original.length / 10);
   });
