@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, test } from "vitest";
+import { localWranglerEnv } from "../../cli/start-workers-hub.ts";
 import { REPO_ROOT } from "../support/fleet.ts";
 
 const WRANGLER = join(REPO_ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
@@ -17,23 +18,6 @@ afterAll(async () => {
   if (tempDir) await rm(tempDir, { recursive: true, force: true });
 });
 
-/** Wrangler with no account, no telemetry and no downloads: a dry run must not need the network. */
-function offlineEnv(dir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    WRANGLER_SEND_METRICS: "false",
-    WRANGLER_SEND_ERROR_REPORTS: "false",
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    WRANGLER_LOG_PATH: join(dir, "logs"),
-    XDG_CONFIG_HOME: join(dir, "config"),
-    NO_COLOR: "1",
-  };
-  for (const name of ["CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "CLOUDFLARE_EMAIL", "CLOUDFLARE_ACCOUNT_ID"]) {
-    delete env[name];
-  }
-  return env;
-}
-
 describe("the Workers build that npm run deploy uploads", () => {
   test("bundles offline into one self-contained module with the D1, R2 and Durable Object bindings wrangler.toml names", async () => {
     tempDir = await mkdtemp(join(tmpdir(), "fleetsync-deploy-"));
@@ -41,7 +25,7 @@ describe("the Workers build that npm run deploy uploads", () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [WRANGLER, "deploy", "--dry-run", "--outdir", outDir, "--config", join(REPO_ROOT, "wrangler.toml")],
-      { cwd: REPO_ROOT, env: offlineEnv(tempDir), timeout: 120_000 },
+      { cwd: REPO_ROOT, env: localWranglerEnv(tempDir), timeout: 120_000 },
     );
     expect(stdout).toContain("--dry-run: exiting now");
     for (const binding of [
