@@ -1,4 +1,5 @@
 // The fleet benchmark: N simulated agents (real device keys, signed requests, many per process) wait on one hub — long-polls, or wake sockets where the hub offers them; one commit; how fast every agent has its instruction.
+import { setMaxListeners } from "node:events";
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { type CryptoKey, exportJWK, generateKeyPair } from "jose";
 import WebSocket from "ws";
@@ -181,6 +182,8 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<FleetBe
     if (firstErrors.length < 5) firstErrors.push(what);
   };
   const stopping = new AbortController();
+  // Every simulated agent's requests listen on this one signal: thousands at once are the design, not a leak.
+  setMaxListeners(0, stopping.signal);
   let reloadRetries = 0;
   let connectionResets = 0;
 
