@@ -5,7 +5,8 @@ import { z } from "zod";
 import { type Entry, SequencedEntrySchema } from "../../shared/protocol/entry.ts";
 import { CompactIndex, PackedIndexSchema } from "./compact-index.ts";
 import { type IndexEntry, IndexEntrySchema } from "./index-entry.ts";
-import { compactIndexBehind, indexRecord } from "./index-record.ts";
+import { compactIndexBehind, indexRecord, receiverIndexBehind } from "./index-record.ts";
+import { ReceiverIndex } from "./receiver-index.ts";
 
 export { type IndexEntry, IndexEntrySchema } from "./index-entry.ts";
 
@@ -40,15 +41,15 @@ const AnyShareStateFileSchema = z.discriminatedUnion("version", [
   ShareStateFileSchema,
 ]);
 
-/** The state in memory: `index` reads and writes like a plain record, backed by a CompactIndex. */
+/** The state in memory: `index` reads and writes like a plain record, backed by a CompactIndex or a ReceiverIndex. */
 export type ShareState = z.infer<typeof StateFieldsSchema> & { index: Record<string, IndexEntry> };
 
 export type ShareStateOptions = {
   /**
-   * Keep the index packed in memory (compact-index.ts): a few MiB instead of an object per entry, but every walk of
-   * the whole index (Object.keys, Object.values) goes through a proxy and builds entries. Right for a share that
-   * only sends (its scan reads the columns directly); a receiving share's apply side walks the whole index per
-   * instruction and keeps plain objects.
+   * Keep the index packed in memory (compact-index.ts): a few MiB instead of an object per entry, but every read
+   * builds an entry. Right for a share that only sends (its scan reads the columns directly). Otherwise the index is
+   * a ReceiverIndex (receiver-index.ts): entry objects plus the lookups the apply side needs (the entries below a
+   * path, where a block is held), so applying an instruction never walks the whole index.
    */
   packed?: boolean;
 };
@@ -56,7 +57,7 @@ export type ShareStateOptions = {
 export function emptyShareState(options: ShareStateOptions = {}): ShareState {
   return {
     cursor: 0,
-    index: options.packed ? indexRecord(new CompactIndex()) : Object.create(null),
+    index: indexRecord(options.packed ? new CompactIndex() : new ReceiverIndex()),
     failed: {},
     deferred: {},
     lastChangeAt: null,
@@ -106,7 +107,8 @@ export async function loadShareState(
   }
   const data = parsed.data;
   const { version: _version, index: _stored, ...fields } = data;
-  if (data.version === 1 && !options.packed) return { ...fields, index: data.index };
+  if (data.version === 1 && !options.packed)
+    return { ...fields, index: indexRecord(ReceiverIndex.fromEntries(Object.entries(data.index))) };
   let compact: CompactIndex;
   try {
     compact =
@@ -116,7 +118,11 @@ export async function loadShareState(
   } catch (error) {
     throw new DamagedStateError(file, `index: ${(error as Error).message}`);
   }
-  return { ...fields, index: options.packed ? indexRecord(compact) : compact.toRecord() };
+  if (options.packed) return { ...fields, index: indexRecord(compact) };
+  return {
+    ...fields,
+    index: indexRecord(ReceiverIndex.fromEntries(compact.keys().map((path) => [path, compact.get(path)!]))),
+  };
 }
 
 export type OpenedShareState = {
@@ -160,11 +166,17 @@ export async function saveShareState(stateDir: string, share: string, state: Sha
     // A packed index is written packed (version 2); a plain one as one object per entry (version 1), which
     // JSON.stringify writes several times faster than packing it would.
     const compact = compactIndexBehind(state.index);
+    const receiver = receiverIndexBehind(state.index);
     await handle.writeFile(
       JSON.stringify(
         compact
           ? { version: 2, ...state, index: compact.pack() }
-          : { version: 1, ...state, index: state.index },
+          : {
+              version: 1,
+              ...state,
+              // A plain object for JSON.stringify's fast path (through the record's proxy it is several times slower).
+              index: receiver ? Object.fromEntries(receiver.entries()) : state.index,
+            },
       ),
     );
     await handle.sync();
