@@ -26,6 +26,8 @@ export class ReceiverIndex {
   #children = new Map<string, Set<string>>();
   /** Per block hash: where it is, one location per file holding it (oldest first). */
   #holders = new Map<string, BlockLocation | BlockLocation[]>();
+  /** What changed since the last takeChanges(): the new entry, or null for a path removed. */
+  #changed = new Map<string, IndexEntry | null>();
 
   static fromEntries(entries: Iterable<[string, IndexEntry]>): ReceiverIndex {
     const index = new ReceiverIndex();
@@ -59,6 +61,7 @@ export class ReceiverIndex {
     else this.#addNode(path);
     this.#entries.set(path, entry);
     this.#addBlocks(path, entry);
+    this.#changed.set(path, entry);
   }
 
   delete(path: string): boolean {
@@ -67,7 +70,15 @@ export class ReceiverIndex {
     this.#dropBlocks(path, old);
     this.#entries.delete(path);
     this.#removeNode(path);
+    this.#changed.set(path, null);
     return true;
+  }
+
+  /** The paths changed since the last call (entry, or null: removed), for a state save that writes only those. */
+  takeChanges(): Map<string, IndexEntry | null> {
+    const changed = this.#changed;
+    this.#changed = new Map();
+    return changed;
   }
 
   /** Every path with an entry that is `path` or below it ("" is the whole share), visiting that subtree only. */
