@@ -25,6 +25,7 @@ const { values } = parseArgs({
   options: {
     exe: { type: "string", default: join(REPO_ROOT, "dist", "fleetsync-linux-x64") },
     bundle: { type: "string" },
+    "node-arg": { type: "string", multiple: true, default: [] },
     agents: { type: "string", default: "4" },
     idle: { type: "string", default: "20" },
     samples: { type: "string", default: "3" },
@@ -35,10 +36,11 @@ const { values } = parseArgs({
 });
 if (values.help) {
   process.stderr.write(
-    "Usage: tsx bench/executable-idle-rss.ts [--exe dist/fleetsync-linux-x64 | --bundle dist/fleetsync-agent.cjs] [--agents 4] [--idle SECONDS] [--samples 3] [--files 50] [--env NAME=VALUE ...]\n" +
+    "Usage: tsx bench/executable-idle-rss.ts [--exe dist/fleetsync-linux-x64 | --bundle dist/fleetsync-agent.cjs] [--agents 4] [--idle SECONDS] [--samples 3] [--files 50] [--env NAME=VALUE ...] [--node-arg FLAG ...]\n" +
       "Runs a hub and a source agent from the repository, then AGENTS replicas from the executable (each enrolled by\n" +
       "the executable, one folder share of FILES small files, default settings); once synced and idle for IDLE s, reads\n" +
-      "(--bundle: node, this one, running the bundled agent instead of the executable, as `agent install` runs it from npm)\n" +
+      "(--bundle: node, this one, running the bundled agent instead of the executable, as `agent install` runs it from npm;\n" +
+      "--node-arg passes a flag to that node)\n" +
       "each replica's /proc/<pid>/smaps_rollup SAMPLES times 5 s apart. --env sets a variable for the replicas only.\n",
   );
   process.exit(0);
@@ -55,7 +57,7 @@ function whole(flag: string, value: string): number {
 
 const exe = resolve(values.bundle ?? values.exe);
 /** What the replicas run: the executable, or node with the bundle. */
-const command = values.bundle ? [process.execPath, exe] : [exe];
+const command = values.bundle ? [process.execPath, ...values["node-arg"], exe] : [exe];
 const agents = whole("agents", values.agents);
 const idleS = whole("idle", values.idle);
 const samples = whole("samples", values.samples);
