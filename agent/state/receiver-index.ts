@@ -5,6 +5,10 @@ import type { IndexEntry } from "./index-entry.ts";
 /** Where a block's bytes are in the share (a file's path, offset and length), as the apply side reads them. */
 export type BlockLocation = { path: string; offset: number; length: number };
 
+/** A block's place: a path (the file's first block) or a full location. */
+type Holder = string | BlockLocation;
+const holderPath = (holder: Holder) => (typeof holder === "string" ? holder : holder.path);
+
 const ROOT = "";
 const parentPath = (path: string) => {
   const slash = path.lastIndexOf("/");
@@ -24,8 +28,11 @@ export class ReceiverIndex {
   #weight = new Map<string, number>();
   /** Per node: its child nodes. */
   #children = new Map<string, Set<string>>();
-  /** Per block hash: where it is, one location per file holding it (oldest first). */
-  #holders = new Map<string, BlockLocation | BlockLocation[]>();
+  /**
+   * Per block hash: where it is, one location per file holding it (oldest first). A file's first block is held as
+   * its path alone (offset 0, its length read from the entry), so a tree of small files costs no object per file.
+   */
+  #holders = new Map<string, Holder | Holder[]>();
   /** What changed since the last takeChanges(): the new entry, or null for a path removed. */
   #changed = new Map<string, IndexEntry | null>();
 
@@ -105,7 +112,14 @@ export class ReceiverIndex {
   /** Where a file of the share holds the block `hash` (undefined: none does). */
   blockLocation(hash: string): BlockLocation | undefined {
     const held = this.#holders.get(hash);
-    return Array.isArray(held) ? held[0] : held;
+    const holder = Array.isArray(held) ? held[0] : held;
+    if (typeof holder !== "string") return holder;
+    const entry = this.#entries.get(holder)!;
+    return {
+      path: holder,
+      offset: 0,
+      length: entry.blockLengths?.[0] ?? Math.min(entry.blockSize, entry.size),
+    };
   }
 
   #addNode(path: string): void {
@@ -148,7 +162,7 @@ export class ReceiverIndex {
     for (const { hash, offset, length } of blockSpans(entry)) {
       if (seen.has(hash)) continue;
       seen.add(hash);
-      const location = { path, offset, length };
+      const location: Holder = offset === 0 ? path : { path, offset, length };
       const held = this.#holders.get(hash);
       if (held === undefined) this.#holders.set(hash, location);
       else if (Array.isArray(held)) held.push(location);
@@ -162,10 +176,10 @@ export class ReceiverIndex {
       const held = this.#holders.get(hash);
       if (held === undefined) continue;
       if (!Array.isArray(held)) {
-        if (held.path === path) this.#holders.delete(hash);
+        if (holderPath(held) === path) this.#holders.delete(hash);
         continue;
       }
-      const left = held.filter((location) => location.path !== path);
+      const left = held.filter((holder) => holderPath(holder) !== path);
       if (left.length === 0) this.#holders.delete(hash);
       else this.#holders.set(hash, left.length === 1 ? left[0]! : left);
     }
