@@ -1,4 +1,4 @@
-// `tsx bench/executable-idle-rss.ts`: idle memory of the built agent executable (one folder share, after its first sync), as JSON.
+// `tsx bench/executable-idle-rss.ts`: idle memory of the built agent executable or bundle (one folder share, after its first sync), as JSON.
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -24,6 +24,8 @@ import { log, summarize } from "./support/stats.ts";
 const { values } = parseArgs({
   options: {
     exe: { type: "string", default: join(REPO_ROOT, "dist", "fleetsync-linux-x64") },
+    bundle: { type: "string" },
+    "node-arg": { type: "string", multiple: true, default: [] },
     agents: { type: "string", default: "4" },
     idle: { type: "string", default: "20" },
     samples: { type: "string", default: "3" },
@@ -34,9 +36,11 @@ const { values } = parseArgs({
 });
 if (values.help) {
   process.stderr.write(
-    "Usage: tsx bench/executable-idle-rss.ts [--exe dist/fleetsync-linux-x64] [--agents 4] [--idle SECONDS] [--samples 3] [--files 50] [--env NAME=VALUE ...]\n" +
+    "Usage: tsx bench/executable-idle-rss.ts [--exe dist/fleetsync-linux-x64 | --bundle dist/fleetsync-agent.cjs] [--agents 4] [--idle SECONDS] [--samples 3] [--files 50] [--env NAME=VALUE ...] [--node-arg FLAG ...]\n" +
       "Runs a hub and a source agent from the repository, then AGENTS replicas from the executable (each enrolled by\n" +
       "the executable, one folder share of FILES small files, default settings); once synced and idle for IDLE s, reads\n" +
+      "(--bundle: node, this one, running the bundled agent instead of the executable, as `agent install` runs it from npm;\n" +
+      "--node-arg passes a flag to that node)\n" +
       "each replica's /proc/<pid>/smaps_rollup SAMPLES times 5 s apart. --env sets a variable for the replicas only.\n",
   );
   process.exit(0);
@@ -51,7 +55,9 @@ function whole(flag: string, value: string): number {
   return n;
 }
 
-const exe = resolve(values.exe);
+const exe = resolve(values.bundle ?? values.exe);
+/** What the replicas run: the executable, or node with the bundle. */
+const command = values.bundle ? [process.execPath, ...values["node-arg"], exe] : [exe];
 const agents = whole("agents", values.agents);
 const idleS = whole("idle", values.idle);
 const samples = whole("samples", values.samples);
@@ -68,7 +74,9 @@ for (const pair of values.env) {
 const exeBytes = await stat(exe).then(
   (s) => s.size,
   () => {
-    process.stderr.write(`${exe} does not exist; build it first: npm run build -- x64\n`);
+    process.stderr.write(
+      `${exe} does not exist; build it first: npm run build -- ${values.bundle ? "--bundle-only" : "x64"}\n`,
+    );
     process.exit(2);
   },
 );
@@ -100,8 +108,9 @@ try {
     const token = await mintToken(hub, [{ name: "configs", role: "replica" }]);
     const enroll = superviseProcess(
       spawn(
-        exe,
+        command[0]!,
         [
+          ...command.slice(1),
           "agent",
           "enroll",
           "--hub",
@@ -119,7 +128,7 @@ try {
       ),
     );
     if ((await enroll.exited) !== 0) throw new Error(`enroll failed: ${enroll.output()}`);
-    const agent = startAgent(stateDir, extraEnv, { command: [exe] });
+    const agent = startAgent(stateDir, extraEnv, { command });
     running.push(agent);
     replicas.push({ root, agent });
   }

@@ -262,7 +262,7 @@ const cpuTickMs = idleReadings[0]?.idle.cpuTickMs ?? 10;
 if (wanted.has("agentRss")) {
   scenarios.agentRss = {
     description:
-      "VmRSS from /proc/<pid>/status of the real agent processes (node + tsx loader, as shipped). Peak: sampled every 100 ms during each initial sync. Idle: read after the idle wait once the scenario's work was done; CPU: utime+stime over the following window.",
+      "VmRSS from /proc/<pid>/status of the real agent processes (node with the bundled agent, as `agent install` runs it; no TypeScript loader). Peak: sampled every 100 ms during each initial sync. Idle: read after the idle wait once the scenario's work was done; CPU: utime+stime over the following window.",
     peakDuringInitialSyncMiB: {
       manySmall: manySmall ? (manySmall as SyncFigures).fleetsync.peakRssMiB : null,
       oneLarge: oneLarge ? (oneLarge as SyncFigures).fleetsync.peakRssMiB : null,

@@ -240,7 +240,8 @@ Example:
 
 Installs the agent as a systemd service (fleetsync-agent.service): writes the unit to
 /etc/systemd/system, reloads systemd, enables it at boot and starts it. Needs root.
-The unit runs this very command (the executable, or node with this CLI) as 'agent run --state DIR',
+The unit runs the executable, or node with the bundled agent (dist/fleetsync-agent.cjs from
+'npm run build', used only when built from the sources as they are) as 'agent run --state DIR',
 restarts it on failure, and sandboxes it: the whole file system read-only (ProtectSystem=strict) except
 DIR and the share folders agent.yaml names (ReadWritePaths), no new privileges, a private /tmp.
 After editing agent.yaml's share folders, run install again so the unit follows.
@@ -274,8 +275,15 @@ Example:
       const { installSteps, runServiceSteps } = await import("../agent/service/install-agent-service.ts");
       const shares = resolveShares(await loadAgentConfig(stateDir));
       const { isSea } = await import("node:sea");
-      // The unit runs what runs now: the single executable, or node with this CLI's script.
-      const command = isSea() ? [process.execPath] : [process.execPath, resolve(process.argv[1] ?? "")];
+      const { agentServiceCommand } = await import("../agent/service/agent-service-command.ts");
+      // The unit runs the single executable, or node with the bundled agent when it matches the sources.
+      const chosen = await agentServiceCommand({
+        isSea: isSea(),
+        execPath: process.execPath,
+        script: resolve(process.argv[1] ?? ""),
+      });
+      if (chosen.warning) process.stderr.write(`fleetsync: warning: ${chosen.warning}\n`);
+      const command = chosen.command;
       // A share without a folder yet is not synced, so it needs no access; a relative one would resolve
       // against the service's working directory (/), not where it was written.
       const sharePaths = shares.filter((s) => s.path !== "").map((s) => s.path);

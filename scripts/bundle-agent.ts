@@ -7,7 +7,12 @@ const FORBIDDEN_INPUT =
   /^(hub\/|node_modules\/(hono|@hono|@libsql|libsql|drizzle-orm|drizzle-kit|tsx|esbuild|vitest|vite|typescript|wrangler)\/)/;
 
 export type BundleAgentOptions = { repoRoot: string; outFile: string; version: string };
-export type BundleAgentResult = { bytes: number; inputs: string[] };
+export type BundleAgentResult = {
+  bytes: number;
+  inputs: string[];
+  /** The repository's own files the bundle was built from (repository-relative; no packages, no plugin stand-ins). */
+  sources: string[];
+};
 
 export async function bundleAgent({
   repoRoot,
@@ -28,14 +33,16 @@ export async function bundleAgent({
     logLevel: "warning",
     plugins: [withoutHub(), withVersion(version)],
   });
-  const inputs = Object.keys(result.metafile.inputs).map((p) => relative(".", p));
+  const keys = Object.keys(result.metafile.inputs);
+  const inputs = keys.map((p) => relative(".", p));
+  const sources = keys.filter((p) => !p.includes(":") && !p.startsWith("node_modules/"));
   const forbidden = inputs.filter((p) => FORBIDDEN_INPUT.test(p));
   if (forbidden.length > 0)
     throw new Error(
       `the agent bundle pulled in ${forbidden.slice(0, 5).join(", ")}; it must not carry hub code or dev tools`,
     );
   const bytes = Object.values(result.metafile.outputs)[0]?.bytes ?? 0;
-  return { bytes, inputs };
+  return { bytes, inputs, sources };
 }
 
 /** `fleetsync hub` in the executable says where the hub lives instead of bundling it. */

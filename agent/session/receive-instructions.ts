@@ -8,6 +8,7 @@ import { describeHookResult } from "../hooks/describe-hook-result.ts";
 import { resolveOnApply } from "../hooks/on-apply-setting.ts";
 import { runHook } from "../hooks/run-hook.ts";
 import { backoffMs } from "../hub/backoff.ts";
+import { indexSize } from "../state/index-record.ts";
 import type { ShareState } from "../state/share-state.ts";
 import { ApplyProgress, PROGRESS_MIN_OPS } from "./apply-progress.ts";
 import { deferredOps, recordDeferred } from "./deferred-ops.ts";
@@ -96,7 +97,7 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
 
   const prepare = async (st: ShareState): Promise<boolean> => {
     const check = await kind.prepare({
-      isFirstRun: isNew && Object.keys(st.index).length === 0,
+      isFirstRun: isNew && indexSize(st.index) === 0,
       role: session.policy.role,
     });
     if (!check.ok) {

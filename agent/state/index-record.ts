@@ -1,14 +1,19 @@
-// The packed index behind the plain path → entry record the rest of the agent reads and writes.
-import type { CompactIndex } from "./compact-index.ts";
+// The index store behind the plain path → entry record the rest of the agent reads and writes (packed, or with lookups).
+import { blockSpans } from "../../shared/blocks/block-spans.ts";
+import { CompactIndex } from "./compact-index.ts";
 import type { IndexEntry } from "./index-entry.ts";
+import type { BlockLocation, ReceiverIndex } from "./receiver-index.ts";
 
-const indexes = new WeakMap<object, CompactIndex>();
+/** What a record can be backed by: the packed index of a sending share, or a receiving share's lookup index. */
+type IndexStore = CompactIndex | ReceiverIndex;
+
+const stores = new WeakMap<object, IndexStore>();
 
 /**
  * The index as the plain path → entry record the rest of the agent reads and writes (`index[path]`, `delete`,
- * `Object.keys`), backed by a CompactIndex. Entries read from it are copies: change one by assigning it back.
+ * `Object.keys`), backed by a store. Entries read from a packed store are copies: change one by assigning it back.
  */
-export function indexRecord(index: CompactIndex): Record<string, IndexEntry> {
+export function indexRecord(index: IndexStore): Record<string, IndexEntry> {
   const record = new Proxy(Object.create(null) as Record<string, IndexEntry>, {
     get: (_target, key) => (typeof key === "string" ? index.get(key) : undefined),
     set: (_target, key, value) => {
@@ -38,21 +43,65 @@ export function indexRecord(index: CompactIndex): Record<string, IndexEntry> {
       return true;
     },
   });
-  indexes.set(record, index);
+  stores.set(record, index);
   return record;
 }
 
 /** The CompactIndex behind a record from indexRecord, if it is one (for reads that need no entry objects). */
 export function compactIndexBehind(record: Readonly<Record<string, IndexEntry>>): CompactIndex | undefined {
-  return indexes.get(record);
+  const store = stores.get(record);
+  return store instanceof CompactIndex ? store : undefined;
+}
+
+/** The ReceiverIndex behind a record from indexRecord, if it is one. */
+export function receiverIndexBehind(record: Readonly<Record<string, IndexEntry>>): ReceiverIndex | undefined {
+  const store = stores.get(record);
+  return store === undefined || store instanceof CompactIndex ? undefined : store;
 }
 
 /** The paths of an index record, without building its entries. */
 export function indexPaths(record: Readonly<Record<string, IndexEntry>>): string[] {
-  return indexes.get(record)?.keys() ?? Object.keys(record);
+  return stores.get(record)?.keys() ?? Object.keys(record);
 }
 
-/** How many entries an index record holds, without listing its keys when it is packed. */
+/** How many entries an index record holds, without listing its keys when a store is behind it. */
 export function indexSize(record: Readonly<Record<string, IndexEntry>>): number {
-  return indexes.get(record)?.size ?? Object.keys(record).length;
+  return stores.get(record)?.size ?? Object.keys(record).length;
+}
+
+/** Removes every entry that is `path` or below it: that subtree only with a ReceiverIndex, a walk of all otherwise. */
+export function forgetAtOrBelow(record: Record<string, IndexEntry>, path: string): void {
+  const receiver = receiverIndexBehind(record);
+  if (receiver) {
+    receiver.deleteAtOrBelow(path);
+    return;
+  }
+  const prefix = `${path}/`;
+  for (const key of indexPaths(record))
+    if (path === "" || key === path || key.startsWith(prefix)) delete record[key];
+}
+
+/**
+ * Where a block's bytes are held locally, for one apply run. With a ReceiverIndex, a lookup that follows the index as
+ * it changes; otherwise a map built once, on the first lookup, by a walk of every file (what a plain record allows).
+ */
+export function localBlockFinder(
+  record: Readonly<Record<string, IndexEntry>>,
+): (hash: string) => BlockLocation | undefined {
+  const receiver = receiverIndexBehind(record);
+  if (receiver) return (hash) => receiver.blockLocation(hash);
+  let map: Map<string, BlockLocation> | undefined;
+  return (hash) => {
+    if (!map) {
+      map = new Map();
+      for (const path of indexPaths(record)) {
+        const entry = record[path]!;
+        if (entry.type !== "file") continue;
+        for (const { hash: h, offset, length } of blockSpans(entry)) {
+          if (!map.has(h)) map.set(h, { path, offset, length });
+        }
+      }
+    }
+    return map.get(hash);
+  };
 }

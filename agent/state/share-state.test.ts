@@ -12,6 +12,7 @@ import {
   saveShareState,
   shareStateFile,
 } from "./share-state.ts";
+import { journalFile } from "./state-journal.ts";
 
 const file = (i: number): IndexEntry => ({
   type: "file",
@@ -114,5 +115,74 @@ describe("share state file", () => {
     expect(opened.isNew).toBe(false);
     expect(Object.keys(opened.state.index)).toEqual([]);
     expect(moved).toEqual([`${path}.damaged-2026-01-02T030405.000Z`]);
+  });
+
+  test("a receiving share's save after a change appends only that change; loading replays it, and the file is rewritten once the journal grows", async () => {
+    const dir = await stateDir();
+    const path = shareStateFile(dir, "s");
+    const state = emptyShareState();
+    for (let i = 0; i < 2000; i++) state.index[`d${i % 10}/f${i}`] = file(i);
+    await saveShareState(dir, "s", state);
+    const whole = await readFile(path, "utf8");
+
+    state.index["d1/f1"] = file(9999);
+    delete state.index["d2/f2"];
+    state.cursor = 77;
+    await saveShareState(dir, "s", state);
+    // the state file is as it was; one short line says what changed
+    expect(await readFile(path, "utf8")).toBe(whole);
+    const lines = (await readFile(journalFile(path), "utf8")).trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.length).toBeLessThan(1000);
+    const loaded = (await loadShareState(dir, "s"))!;
+    expect(loaded.cursor).toBe(77);
+    expect(loaded.index["d1/f1"]).toEqual(file(9999));
+    expect(loaded.index["d2/f2"]).toBeUndefined();
+    expect(Object.keys(loaded.index)).toHaveLength(1999);
+
+    // saves from the loaded state keep appending; past the limit (1,000 entries here) the file is rewritten
+    for (let i = 0; i < 1100; i++) {
+      loaded.index[`new/${i}`] = file(i);
+      await saveShareState(dir, "s", loaded);
+      if (i === 500) expect(await readFile(path, "utf8")).toBe(whole);
+    }
+    expect(await readFile(path, "utf8")).not.toBe(whole);
+    const again = (await loadShareState(dir, "s"))!;
+    expect(Object.keys(again.index)).toHaveLength(3099);
+    expect(again.index["new/1099"]).toEqual(file(1099));
+    expect(again.cursor).toBe(77);
+  });
+
+  test("a journal line cut short by a crash is dropped, and a journal left from before the last rewrite is ignored", async () => {
+    const dir = await stateDir();
+    const path = shareStateFile(dir, "s");
+    const state = emptyShareState();
+    state.index.a = file(1);
+    await saveShareState(dir, "s", state);
+    state.index.b = file(2);
+    state.cursor = 5;
+    await saveShareState(dir, "s", state);
+    const journal = await readFile(journalFile(path), "utf8");
+    // a second save torn half-way: its instruction was never acknowledged, so the state before it is right
+    await writeFile(journalFile(path), `${journal}${journal.slice(0, 40)}`);
+    const loaded = (await loadShareState(dir, "s"))!;
+    expect(loaded.cursor).toBe(5);
+    expect(loaded.index.b).toEqual(file(2));
+
+    // a rewrite of the whole file, then the old journal put back (a crash before it was removed): not replayed
+    const fresh = emptyShareState();
+    fresh.index.z = file(26);
+    await saveShareState(dir, "s", fresh);
+    await writeFile(journalFile(path), journal);
+    const after = (await loadShareState(dir, "s"))!;
+    expect(Object.keys(after.index)).toEqual(["z"]);
+    expect(after.cursor).toBe(0);
+
+    // a bad line before the end is damage, named with its file
+    await writeFile(journalFile(path), `not json\n${journal}`);
+    await expect(loadShareState(dir, "s")).rejects.toThrow(DamagedStateError);
+    await expect(loadShareState(dir, "s")).rejects.toThrow(
+      /s\.json\.journal is damaged \(line 1 is not JSON/,
+    );
   });
 });

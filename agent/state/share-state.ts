@@ -1,11 +1,14 @@
 // What the agent remembers per share between runs: its index of the tree, cursor, and last change/error.
+import { randomUUID } from "node:crypto";
 import { mkdir, open, readFile, rename } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { type Entry, SequencedEntrySchema } from "../../shared/protocol/entry.ts";
 import { CompactIndex, PackedIndexSchema } from "./compact-index.ts";
 import { type IndexEntry, IndexEntrySchema } from "./index-entry.ts";
-import { compactIndexBehind, indexRecord } from "./index-record.ts";
+import { compactIndexBehind, indexRecord, receiverIndexBehind } from "./index-record.ts";
+import { ReceiverIndex } from "./receiver-index.ts";
+import { appendJournal, type JournalLine, readJournal, removeJournal } from "./state-journal.ts";
 
 export { type IndexEntry, IndexEntrySchema } from "./index-entry.ts";
 
@@ -28,27 +31,34 @@ const StateFieldsSchema = z.object({
   lastError: z.string().nullable(),
 });
 
-/** Version 1 of the file: the index as one JSON object per path (read, never written any more). */
+/** Names the journal (state-journal.ts) of saves made after this file was written; absent: none follows it. */
+const JournalIdSchema = z.string().optional();
+/** Version 1 of the file: the index as one JSON object per path (a receiving share's). */
 const ShareStateFileV1Schema = StateFieldsSchema.extend({
   version: z.literal(1),
   index: z.record(z.string(), IndexEntrySchema),
+  journal: JournalIdSchema,
 });
 /** Version 2: the index packed into columns (compact-index.ts), a few MiB for 100,000 entries. */
-const ShareStateFileSchema = StateFieldsSchema.extend({ version: z.literal(2), index: PackedIndexSchema });
+const ShareStateFileSchema = StateFieldsSchema.extend({
+  version: z.literal(2),
+  index: PackedIndexSchema,
+  journal: JournalIdSchema,
+});
 const AnyShareStateFileSchema = z.discriminatedUnion("version", [
   ShareStateFileV1Schema,
   ShareStateFileSchema,
 ]);
 
-/** The state in memory: `index` reads and writes like a plain record, backed by a CompactIndex. */
+/** The state in memory: `index` reads and writes like a plain record, backed by a CompactIndex or a ReceiverIndex. */
 export type ShareState = z.infer<typeof StateFieldsSchema> & { index: Record<string, IndexEntry> };
 
 export type ShareStateOptions = {
   /**
-   * Keep the index packed in memory (compact-index.ts): a few MiB instead of an object per entry, but every walk of
-   * the whole index (Object.keys, Object.values) goes through a proxy and builds entries. Right for a share that
-   * only sends (its scan reads the columns directly); a receiving share's apply side walks the whole index per
-   * instruction and keeps plain objects.
+   * Keep the index packed in memory (compact-index.ts): a few MiB instead of an object per entry, but every read
+   * builds an entry. Right for a share that only sends (its scan reads the columns directly). Otherwise the index is
+   * a ReceiverIndex (receiver-index.ts): entry objects plus the lookups the apply side needs (the entries below a
+   * path, where a block is held), so applying an instruction never walks the whole index.
    */
   packed?: boolean;
 };
@@ -56,7 +66,7 @@ export type ShareStateOptions = {
 export function emptyShareState(options: ShareStateOptions = {}): ShareState {
   return {
     cursor: 0,
-    index: options.packed ? indexRecord(new CompactIndex()) : Object.create(null),
+    index: indexRecord(options.packed ? new CompactIndex() : new ReceiverIndex()),
     failed: {},
     deferred: {},
     lastChangeAt: null,
@@ -105,19 +115,51 @@ export async function loadShareState(
     throw new DamagedStateError(file, `${issue?.path.join(".") || "(root)"}: ${issue?.message}`);
   }
   const data = parsed.data;
-  const { version: _version, index: _stored, ...fields } = data;
-  if (data.version === 1 && !options.packed) return { ...fields, index: data.index };
-  let compact: CompactIndex;
-  try {
-    compact =
-      data.version === 2
-        ? CompactIndex.fromPacked(data.index)
-        : CompactIndex.fromEntries(Object.entries(data.index));
-  } catch (error) {
-    throw new DamagedStateError(file, `index: ${(error as Error).message}`);
+  const { version: _version, index: _stored, journal, ...fields } = data;
+  let state: ShareState;
+  if (data.version === 1 && !options.packed)
+    state = { ...fields, index: indexRecord(ReceiverIndex.fromEntries(Object.entries(data.index))) };
+  else {
+    let compact: CompactIndex;
+    try {
+      compact =
+        data.version === 2
+          ? CompactIndex.fromPacked(data.index)
+          : CompactIndex.fromEntries(Object.entries(data.index));
+    } catch (error) {
+      throw new DamagedStateError(file, `index: ${(error as Error).message}`);
+    }
+    state = options.packed
+      ? { ...fields, index: indexRecord(compact) }
+      : {
+          ...fields,
+          index: indexRecord(
+            ReceiverIndex.fromEntries(compact.keys().map((path) => [path, compact.get(path)!])),
+          ),
+        };
   }
-  return { ...fields, index: options.packed ? indexRecord(compact) : compact.toRecord() };
+  if (journal === undefined) return state;
+  const replay = await readJournal(file, journal);
+  if ("problem" in replay) throw new DamagedStateError(replay.problem.file, replay.problem.problem);
+  let entries = 0;
+  for (const line of replay.lines) {
+    Object.assign(state, line.fields);
+    for (const [path, entry] of Object.entries(line.set)) state.index[path] = entry;
+    for (const path of line.deleted) delete state.index[path];
+    entries += Math.max(1, Object.keys(line.set).length + line.deleted.length);
+  }
+  const receiver = receiverIndexBehind(state.index);
+  if (receiver) {
+    receiver.takeChanges();
+    journals.set(receiver, { id: journal, entries });
+  }
+  return state;
 }
+
+/** Per receiving index: the journal its saves append to (the id its last full state file names), and its length. */
+const journals = new WeakMap<ReceiverIndex, { id: string; entries: number }>();
+/** A full rewrite once the journal holds more changed entries than this (a quarter of the index, at least 1,000). */
+const journalLimit = (size: number) => Math.max(1000, size / 4);
 
 export type OpenedShareState = {
   state: ShareState;
@@ -150,9 +192,58 @@ export async function openShareState(
   }
 }
 
-/** Atomic save: temp file, fsync, rename; a packed index is re-packed in memory too (its overlay empties). */
+/**
+ * Durable save. A receiving index appends what changed since its last save to the journal (state-journal.ts), so a
+ * save costs what changed; every so often, and always for a packed index, the whole file is rewritten atomically:
+ * temp file, fsync, rename (a packed index is re-packed in memory too: its overlay empties).
+ */
 export async function saveShareState(stateDir: string, share: string, state: ShareState): Promise<void> {
   const file = shareStateFile(stateDir, share);
+  const receiver = receiverIndexBehind(state.index);
+  const changes = receiver?.takeChanges();
+  const journal = receiver && journals.get(receiver);
+  if (receiver && changes && journal && journal.entries + changes.size <= journalLimit(receiver.size)) {
+    const line: JournalLine = {
+      id: journal.id,
+      fields: {
+        cursor: state.cursor,
+        failed: state.failed,
+        deferred: state.deferred,
+        lastChangeAt: state.lastChangeAt,
+        lastError: state.lastError,
+      },
+      set: {},
+      deleted: [],
+    };
+    for (const [path, entry] of changes) {
+      if (entry) line.set[path] = entry;
+      else line.deleted.push(path);
+    }
+    try {
+      await appendJournal(file, line);
+    } catch (error) {
+      journals.delete(receiver); // the next save writes everything
+      throw error;
+    }
+    journal.entries += Math.max(1, changes.size);
+    return;
+  }
+  const journalId = receiver ? randomUUID() : undefined;
+  try {
+    await writeWholeState(file, state, journalId);
+  } catch (error) {
+    if (receiver) journals.delete(receiver); // the changes taken above are written by the next full save
+    throw error;
+  }
+  await removeJournal(file);
+  if (receiver && journalId) journals.set(receiver, { id: journalId, entries: 0 });
+}
+
+async function writeWholeState(
+  file: string,
+  state: ShareState,
+  journalId: string | undefined,
+): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
   const temp = `${file}.tmp`;
   const handle = await open(temp, "w", 0o600);
@@ -160,11 +251,18 @@ export async function saveShareState(stateDir: string, share: string, state: Sha
     // A packed index is written packed (version 2); a plain one as one object per entry (version 1), which
     // JSON.stringify writes several times faster than packing it would.
     const compact = compactIndexBehind(state.index);
+    const receiver = receiverIndexBehind(state.index);
     await handle.writeFile(
       JSON.stringify(
         compact
           ? { version: 2, ...state, index: compact.pack() }
-          : { version: 1, ...state, index: state.index },
+          : {
+              version: 1,
+              ...state,
+              // A plain object for JSON.stringify's fast path (through the record's proxy it is several times slower).
+              index: receiver ? Object.fromEntries(receiver.entries()) : state.index,
+              ...(journalId ? { journal: journalId } : {}),
+            },
       ),
     );
     await handle.sync();

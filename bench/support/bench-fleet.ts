@@ -1,9 +1,13 @@
-// A hub, one source and N replicas as real processes for the benchmark, built on the end-to-end test support.
-import { mkdir, rm } from "node:fs/promises";
+// A hub, one source and N replicas as real processes for the benchmark (agents bundled, as shipped), built on the end-to-end test support.
+import { rmSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { bundleAgent } from "../../scripts/bundle-agent.ts";
 import {
   createShare,
   enrollAgent,
+  REPO_ROOT,
   type RunningProcess,
   startAgent,
   startHubProcess,
@@ -14,6 +18,22 @@ import { onInterrupt } from "./cleanup.ts";
 
 /** The product default (agent/config SHARE_DEFAULTS.debounceMs); the e2e tests use 100 ms, the bench does not. */
 export const PRODUCT_DEBOUNCE_MS = 200;
+
+let bundled: Promise<string[]> | undefined;
+/**
+ * The argv head the bench's agents run: node with the agent bundled from the current sources once per bench run
+ * (scripts/bundle-agent.ts, what `npm run build` ships and `agent install` runs), so no TypeScript loader is measured.
+ */
+export function benchAgentCommand(): Promise<string[]> {
+  bundled ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), "fleetsync-bench-agent-"));
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    const outFile = join(dir, "fleetsync-agent.cjs");
+    await bundleAgent({ repoRoot: REPO_ROOT, outFile, version: "bench" });
+    return [process.execPath, outFile];
+  })();
+  return bundled;
+}
 
 export type LogLine = { time: string; level: string; msg: string; [field: string]: unknown };
 
@@ -60,6 +80,7 @@ export type BenchFleetOptions = {
 /** Hub + share + enrolled agents; replicas are started and ready (cursor set), the source only enrolled. */
 export async function startBenchFleet(options: BenchFleetOptions): Promise<BenchFleet> {
   const env = options.env ?? (() => ({}));
+  const command = await benchAgentCommand();
   const hub = await startHubProcess(undefined, env("hub", 0));
   const share = "bench";
   const agents: BenchAgent[] = [];
@@ -86,7 +107,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
       const replica: BenchAgent = { role: "replica", root, stateDir: enrolled.stateDir };
       agents.push(replica);
       replicas.push(replica);
-      replica.agent = startAgent(enrolled.stateDir, env("replica", i));
+      replica.agent = startAgent(enrolled.stateDir, env("replica", i), { command });
     }
     for (const replica of replicas) {
       await waitFor(
@@ -104,7 +125,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
       source,
       replicas,
       startSource() {
-        source.agent = startAgent(source.stateDir, env("source", 0));
+        source.agent = startAgent(source.stateDir, env("source", 0), { command });
         return source.agent;
       },
       stop,

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, test } from "vitest";
 import { stringify } from "yaml";
+import { agentServiceCommand } from "../../agent/service/agent-service-command.ts";
 import { CLI, makeTempDir, runCliCaptured } from "../support/fleet.ts";
 
 const run = promisify(execFile);
@@ -52,7 +53,10 @@ describe("agent install", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain("would write /etc/systemd/system/fleetsync-agent.service");
     const unit = result.stdout;
-    expect(unit).toContain(`ExecStart=${process.execPath} ${CLI} agent run --state ${stateDir}\n`);
+    // node with the bundled agent when dist/ holds one of these sources, else this CLI with a warning saying so
+    const chosen = await agentServiceCommand({ isSea: false, execPath: process.execPath, script: CLI });
+    expect(unit).toContain(`ExecStart=${chosen.command.join(" ")} agent run --state ${stateDir}\n`);
+    if (chosen.runs === "sources") expect(result.stderr).toContain("npm run build -- --bundle-only");
     expect(unit).toContain(`ReadWritePaths=${stateDir} "-${shares.configs}" -${shares.media}\n`);
     expect(unit).toContain("User=root\n");
 

@@ -1,10 +1,13 @@
 // Memory stays bounded: a 1 GiB file streams block by block, and a restart on an unchanged tree costs no memory per file.
 import { randomBytes } from "node:crypto";
-import { mkdir, open, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
+import { bundleAgent } from "../../scripts/bundle-agent.ts";
 import {
   type Fleet,
+  REPO_ROOT,
   samplePeakRss,
   startAgent,
   startFleet,
@@ -14,8 +17,15 @@ import {
 } from "../support/fleet.ts";
 
 const GIB = 1024 * 1024 * 1024;
-/** Generous: a process that buffered the file would need more than 1 GiB. */
+/** The hub's bound: generous, a process that buffered the file would need more than 1 GiB. */
 const RSS_BOUND_BYTES = 400 * 1024 * 1024;
+/** The target for the agent: peak RSS under 150 MB (143 MiB) during a 1 GiB sync, as shipped (bundled). */
+const AGENT_PEAK_BOUND_BYTES = 150e6;
+/**
+ * The source misses that target for now: 149 MiB (156 MB) measured here, bundled, of which most is upload buffers
+ * (16 MiB batches, copied on their way out); its bound stays looser until those stream.
+ */
+const SOURCE_PEAK_BOUND_BYTES = 200e6;
 
 let fleet: Fleet | undefined;
 afterEach(async () => {
@@ -23,7 +33,22 @@ afterEach(async () => {
   fleet = undefined;
 });
 
-test("syncing a 1 GiB file keeps agent and hub RSS bounded", { timeout: 300_000 }, async () => {
+/** The agents whose memory is measured run as shipped: node with the agent bundled from the current sources. */
+let bundleDir: string;
+let bundled: string[];
+beforeAll(async () => {
+  bundleDir = await mkdtemp(join(tmpdir(), "fleetsync-memory-bundle-"));
+  const outFile = join(bundleDir, "fleetsync-agent.cjs");
+  await bundleAgent({ repoRoot: REPO_ROOT, outFile, version: "test" });
+  bundled = [process.execPath, outFile];
+});
+afterAll(async () => {
+  await rm(bundleDir, { recursive: true, force: true });
+});
+
+test("syncing a 1 GiB file keeps the bundled replica under 150 MB of RSS, the source and the hub bounded", {
+  timeout: 300_000,
+}, async () => {
   fleet = await startFleet({ replicas: 1 });
   await fleet.source.agent.stop();
   const handle = await open(join(fleet.sourceRoot, "disk.img"), "w");
@@ -34,7 +59,14 @@ test("syncing a 1 GiB file keeps agent and hub RSS bounded", { timeout: 300_000 
   }
   await handle.close();
 
-  fleet.source.agent = startAgent(fleet.source.stateDir);
+  const replica = fleet.replicas[0]!;
+  await replica.agent.stop();
+  replica.agent = startAgent(replica.stateDir, {}, { command: bundled });
+  await waitFor(() => replica.agent.output().includes('"replica ready"'), {
+    timeoutMs: 30_000,
+    what: "the bundled replica to be ready",
+  });
+  fleet.source.agent = startAgent(fleet.source.stateDir, {}, { command: bundled });
   const sampler = samplePeakRss({
     source: fleet.source.agent.proc.pid,
     replica: fleet.replicas[0]!.agent.proc.pid,
@@ -47,8 +79,8 @@ test("syncing a 1 GiB file keeps agent and hub RSS bounded", { timeout: 300_000 
     Object.fromEntries(Object.entries(peaks).map(([k, v]) => [k, Math.round(v / 1048576)])),
   );
   expect(peaks.source).toBeGreaterThan(0);
-  expect(peaks.source).toBeLessThan(RSS_BOUND_BYTES);
-  expect(peaks.replica).toBeLessThan(RSS_BOUND_BYTES);
+  expect(peaks.source).toBeLessThan(SOURCE_PEAK_BOUND_BYTES);
+  expect(peaks.replica).toBeLessThan(AGENT_PEAK_BOUND_BYTES);
   expect(peaks.hub).toBeLessThan(RSS_BOUND_BYTES);
 });
 

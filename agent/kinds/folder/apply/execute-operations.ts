@@ -1,11 +1,11 @@
 // The doing half of applying: gathers what is on disk, asks the planner, and carries the plan out through the port.
-import { blockLayoutProblem, blockSpans } from "../../../../shared/blocks/block-spans.ts";
+import { blockLayoutProblem } from "../../../../shared/blocks/block-spans.ts";
 import { contentHash } from "../../../../shared/blocks/content-hash.ts";
 import { FleetsyncError } from "../../../../shared/errors/fleetsync-error.ts";
-import { isSameOrBelow } from "../../../../shared/paths/normalize-share-path.ts";
 import type { SequencedEntry } from "../../../../shared/protocol/entry.ts";
 import type { OperationResult } from "../../../../shared/protocol/messages.ts";
 import type { AgentLogger } from "../../../log/agent-logger.ts";
+import { forgetAtOrBelow, localBlockFinder } from "../../../state/index-record.ts";
 import type { IndexEntry } from "../../../state/share-state.ts";
 import type { FetchBlocks, ShareIndex } from "../../share-kind.ts";
 import { baseName, errnoOf, FsError, type FsStat, parentOf, type ShareFs } from "../fs/share-fs.ts";
@@ -47,7 +47,7 @@ export async function executeOperations(
   ctx: ExecuteContext,
   ops: SequencedEntry[],
 ): Promise<OperationResult[]> {
-  const localBlocks = buildLocalBlockIndex(ctx.index);
+  const localBlocks = localBlockFinder(ctx.index);
   const run: Run = {
     stamp: trashStamp((ctx.now ?? (() => new Date()))()),
     localBlocks,
@@ -130,22 +130,6 @@ function describeFailure(error: unknown, path: string): string {
   return (error as Error).message;
 }
 
-function buildLocalBlockIndex(index: ShareIndex): LocalBlocks {
-  let map: Map<string, { path: string; offset: number; length: number }> | undefined;
-  return (hash) => {
-    if (!map) {
-      map = new Map();
-      for (const [path, entry] of Object.entries(index)) {
-        if (entry.type !== "file") continue;
-        for (const { hash: h, offset, length } of blockSpans(entry)) {
-          if (!map.has(h)) map.set(h, { path, offset, length });
-        }
-      }
-    }
-    return map.get(hash);
-  };
-}
-
 /** What is at the path now: its lstat, and the hash or target where the planner needs them. */
 async function gatherFacts(
   fs: ShareFs,
@@ -199,7 +183,7 @@ async function applyOperation(
     plan = planOperation(op, facts, ctx.index[op.path], ctx, expected);
   }
   await carryOut(ctx, run, op, plan, { prefetched, expected, stat: facts.stat });
-  if (op.type === "deleted") forgetBelow(ctx.index, op.path);
+  if (op.type === "deleted") forgetAtOrBelow(ctx.index, op.path);
   return plan.action;
 }
 
@@ -213,7 +197,7 @@ async function makeParentDirs(ctx: ExecuteContext, stamp: string, path: string):
     if (st?.type === "dir") continue;
     if (st) {
       await moveToTrash(ctx.fs, at, stamp);
-      forgetBelow(ctx.index, at);
+      forgetAtOrBelow(ctx.index, at);
     }
     // Files applied side by side may create the same parent: losing that race is fine if a directory won it.
     await ctx.fs.mkdir(at, 0o755).catch(async (error) => {
@@ -300,12 +284,8 @@ async function makeRoom(ctx: ExecuteContext, stamp: string, path: string, way: "
   if (way === "file") await copyToTrash(ctx.fs, path, stamp);
   else if (way === "other") {
     await moveToTrash(ctx.fs, path, stamp);
-    forgetBelow(ctx.index, path);
+    forgetAtOrBelow(ctx.index, path);
   }
-}
-
-function forgetBelow(index: ShareIndex, path: string): void {
-  for (const key of Object.keys(index)) if (isSameOrBelow(key, path)) delete index[key];
 }
 
 function indexEntryFor(op: SequencedEntry, mode: number, hash: string): Omit<IndexEntry, "ino"> {
