@@ -1,8 +1,9 @@
-// Block lists as deltas over HTTP: a source reports a small edit of a large file against the hub's current version.
+// Block lists as deltas over HTTP: a small edit of a large file reported, and handed to replicas, as a delta.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
 import { diffBlockLists } from "../../shared/blocks/block-list-delta.ts";
 import { contentHash } from "../../shared/blocks/content-hash.ts";
+import { expandBlockList } from "../../shared/blocks/expand-block-list.ts";
 import { sha256Hex } from "../../shared/blocks/hex.ts";
 import { verifyInstruction } from "../../shared/instructions/instruction.ts";
 import type { Entry, ReportedEntry } from "../../shared/protocol/entry.ts";
@@ -68,17 +69,30 @@ async function commit(v: Version, sent: unknown = v.entry) {
   return (await report([sent])).json();
 }
 
-async function replicaOps() {
-  const response = await hub.deviceFetch(replica, "GET", "/v1/instructions?wait=0");
+async function replicaInstruction(device = replica, query = "") {
+  const response = await hub.deviceFetch(device, "GET", `/v1/instructions?wait=0${query}`);
   const { instructions } = (await response.json()) as { instructions: string[] };
   const check = await verifyInstruction(instructions[0]!, {
-    jwks: replica.enrolment.jwks,
+    jwks: device.enrolment.jwks,
     hubId: hub.hubId,
-    deviceId: replica.deviceId,
+    deviceId: device.deviceId,
     nowSeconds: Math.floor(hub.clock.now() / 1000),
   });
   if (!check.ok) throw new Error(check.reason);
-  return check.instruction.ops;
+  return { ...check.instruction, bytes: instructions[0]!.length };
+}
+const replicaOps = async () => (await replicaInstruction()).ops;
+
+/** v1 of 200 chunks committed and applied by the replica, then v2 (one chunk replaced) committed as a delta. */
+async function replicaBehindByOneEdit() {
+  const first = await version(labels(200));
+  await commit(first);
+  const applied = await replicaInstruction(replica, "&deltas=1");
+  await hub.deviceFetch(replica, "POST", `/v1/instructions/${applied.jti}/ack`, { reachedSeq: 1 });
+  const next = await version([...labels(100), "edit", ...labels(200).slice(101)], 1_700_000_100_000);
+  await upload([next.frames[100]!]);
+  expect(await (await report([asDelta(next.entry, first.entry)])).json()).toMatchObject({ head: 2 });
+  return { first, next };
 }
 
 describe("a report whose block list is a delta against the hub's current version", () => {
@@ -140,5 +154,39 @@ describe("a report whose block list is a delta against the hub's current version
     const next = await version(["z", ...labels(40).slice(1)]);
     const both = { ...asDelta(next.entry, first.entry), blocks: next.entry.blocks };
     await expectError(await report([both]), 422, "invalid", /has both a block list and blocksFrom/);
+  });
+});
+
+describe("an instruction to a receiver that holds the version a file replaced", () => {
+  test("carries the file's block list as a signed delta that expands to the committed entry", async () => {
+    const { first, next } = await replicaBehindByOneEdit();
+    const whole = await replicaInstruction(replica, "&deltas=0");
+    await hub.deviceFetch(replica, "PUT", "/v1/shares/media/cursor", { cursor: 1 });
+
+    const instruction = await replicaInstruction(replica, "&deltas=1");
+    const [op] = instruction.ops;
+    expect(op).toMatchObject({ path: "big.bin", seq: 2, blocks: [], blocksFrom: { base: first.entry.hash } });
+    expect(op).not.toHaveProperty("blockLengths");
+    expect(await expandBlockList(op!, first.entry)).toEqual({ ok: true, entry: { ...next.entry, seq: 2 } });
+    expect(instruction.bytes).toBeLessThan(whole.bytes / 5);
+  });
+
+  test("carries the whole list to an agent that did not ask for deltas, and to one whose cursor is before the base", async () => {
+    const { next } = await replicaBehindByOneEdit();
+    expect(await replicaOps()).toEqual([{ ...next.entry, seq: 2 }]);
+
+    const late = await hub.enroll(await hub.mintToken([{ name: "media", role: "replica" }]), "late");
+    const fresh = await replicaInstruction(late, "&deltas=1");
+    expect(fresh.ops).toEqual([{ ...next.entry, seq: 2 }]);
+  });
+
+  test("is re-planned with whole lists once the receiver sets its cursor and asks without deltas (its fallback)", async () => {
+    const { next } = await replicaBehindByOneEdit();
+    expect((await replicaInstruction(replica, "&deltas=1")).ops[0]).toHaveProperty("blocksFrom");
+
+    await hub.deviceFetch(replica, "PUT", "/v1/shares/media/cursor", { cursor: 1 });
+    const again = await replicaInstruction(replica, "&deltas=0");
+    expect(again.fromSeq).toBe(1);
+    expect(again.ops).toEqual([{ ...next.entry, seq: 2 }]);
   });
 });

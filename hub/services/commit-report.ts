@@ -10,13 +10,13 @@ import { chunkForParams } from "../db/database.ts";
 import { devices, entries, members, shares, syncOps, syncRuns } from "../db/schema.ts";
 import { shareBlockStatements } from "./block-access.ts";
 import { checkTree } from "./check-tree.ts";
-import { entryToRow, rowToEntry } from "./entry-rows.ts";
+import { blocksDeltaColumn, entryToRow, rowToEntry } from "./entry-rows.ts";
 import type { HubContext } from "./hub-context.ts";
 import { guardMassDelete } from "./mass-delete-guard.ts";
 import { resolveConcurrent } from "./resolve-concurrent.ts";
 import { requireMembership } from "./shares.ts";
 
-const ENTRY_COLUMNS = 16;
+const ENTRY_COLUMNS = 17;
 const OP_COLUMNS = 8;
 
 /** Commits that lost the race to another commit of the same share are read again and retried this often. */
@@ -157,6 +157,8 @@ async function commitOnce(
   const headSql = sql`(select ${shares.headSeq} from ${shares} where ${shares.name} = ${shareName})`;
   const rows = changed.map((entry, i) => ({
     ...entryToRow(entry, shareName, authorOf.get(entry.path) ?? deviceId, nowMs),
+    // Replicas that hold the version this one replaces get the edit, not the whole list (plan-instruction.ts).
+    blocksDelta: blocksDeltaColumn(entry, current.get(entry.path), versions.get(entry.path)?.seq),
     seq: sql`${headSql} + ${i + 1}`,
   }));
   const entryStatements = chunkForParams(rows, ENTRY_COLUMNS, ctx.limits.sqlParamLimit).map((chunk) =>
@@ -176,6 +178,7 @@ async function commitOnce(
           blockLengths: sql`excluded.block_lengths`,
           target: sql`excluded.target`,
           hash: sql`excluded.hash`,
+          blocksDelta: sql`excluded.blocks_delta`,
           deviceId: sql`excluded.device_id`,
           updatedAt: sql`excluded.updated_at`,
         },
