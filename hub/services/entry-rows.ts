@@ -49,6 +49,9 @@ export function entryToRow(entry: Entry, share: string, deviceId: string, nowMs:
   };
 }
 
+/** A stored delta stays well inside D1's 2 MB per value (a list that changed this much travels whole anyway). */
+const MAX_STORED_DELTA_CHARS = 256 * 1024;
+
 /**
  * The `blocks_delta` column for `entry` replacing `previous` (committed at `previousSeq`): the delta when it is much
  * smaller than the whole list, else null.
@@ -62,7 +65,8 @@ export function blocksDeltaColumn(
   const ops = diffBlockLists(previous, entry);
   if (!ops) return null;
   const delta: StoredBlocksDelta = { base: previous.hash, baseSeq: previousSeq, ops };
-  return JSON.stringify(delta);
+  const text = JSON.stringify(delta);
+  return text.length <= MAX_STORED_DELTA_CHARS ? text : null;
 }
 
 /** The row's stored delta, or undefined (none, or text this hub cannot read: the whole list is always right). */
