@@ -15,6 +15,8 @@ import { settleReported } from "./deferred-ops.ts";
 const MAX_ENTRIES_PER_CHUNK = 2000;
 const MAX_BLOCK_REFS_PER_CHUNK = 40_000;
 const UPLOAD_BATCH_BYTES = 16 * 1024 * 1024;
+/** Hubs that refused `blocksFrom` as an unknown field (older than deltas): reports to them carry whole lists. */
+const hubsWithoutDeltas = new WeakSet<HubClient>();
 
 type BlockLocation = { path: string; offset: number; length: number };
 
@@ -95,15 +97,19 @@ export async function reportChanges(
     const scanTotals = remaining[position]!;
     position += chunk.length;
     // Large files travel as deltas against the version the hub last accepted from here, until it says it holds another.
-    let whole = false;
+    let whole = hubsWithoutDeltas.has(client);
     for (let round = 0; ; round++) {
       let answer: Awaited<ReturnType<HubClient["report"]>>;
       try {
         answer = await client.report(share, whole ? chunk : asDeltas(chunk, state), scanTotals);
       } catch (error) {
-        if (whole || !(error instanceof FleetsyncError) || error.code !== "conflict") throw error;
-        if (!chunk.some((entry) => asDelta(entry, state) !== entry)) throw error;
-        log.debug("the hub holds another base for a delta; sending whole block lists", {
+        if (whole || !(error instanceof FleetsyncError) || !chunk.some((e) => asDelta(e, state) !== e))
+          throw error;
+        // The hub holds another base (409), or is a hub from before deltas that refuses the field.
+        const olderHub = error.code !== "conflict" && error.message.includes("blocksFrom");
+        if (error.code !== "conflict" && !olderHub) throw error;
+        if (olderHub) hubsWithoutDeltas.add(client);
+        log.debug("the hub did not take a block-list delta; sending whole block lists", {
           error: error.message,
         });
         whole = true;
