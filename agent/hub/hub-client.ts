@@ -97,6 +97,8 @@ export type HubClientOptions = {
 
 export class HubClient {
   #offersWakeSockets = false;
+  /** Set when the last instruction named a base this device lacks: the next poll asks for whole block lists. */
+  #wholeListsNext = false;
 
   constructor(private readonly options: HubClientOptions) {}
 
@@ -192,12 +194,23 @@ export class HubClient {
     yield* decodeBlockFrames(response.body);
   }
 
+  /**
+   * Signed instructions. Large files this device holds a version of come as block-list deltas (`blocksFrom`, see
+   * expand-instruction-ops.ts), except on the poll after askWholeBlockLists().
+   */
   async instructions(waitSeconds: number, signal?: AbortSignal) {
+    const deltas = this.#wholeListsNext ? "0" : "1";
     const response = await this.request("GET", "/v1/instructions", "waiting for instructions", {
-      query: { wait: String(waitSeconds) },
+      query: { wait: String(waitSeconds), deltas },
       signal,
     });
+    this.#wholeListsNext = false;
     return (await parseBody(response, InstructionsResponseSchema, "instructions")).instructions;
+  }
+
+  /** The next instructions() poll asks for whole block lists (this device lacks the base of a delta it was sent). */
+  askWholeBlockLists(): void {
+    this.#wholeListsNext = true;
   }
 
   async ack(instructionId: string, ack: AckRequest) {

@@ -12,6 +12,7 @@ import { indexSize } from "../state/index-record.ts";
 import type { ShareState } from "../state/share-state.ts";
 import { ApplyProgress, PROGRESS_MIN_OPS } from "./apply-progress.ts";
 import { deferredOps, recordDeferred } from "./deferred-ops.ts";
+import { expandInstructionOps } from "./expand-instruction-ops.ts";
 import type { SessionCore } from "./session-core.ts";
 
 /** Failed operations are retried from 2 s, doubling, up to every 2 minutes. */
@@ -162,6 +163,18 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
       await client.setCursor(share.name, st.cursor, share.dryRun);
       return { complete: false };
     }
+    const expanded = await expandInstructionOps(instruction.ops, st.index);
+    if (!expanded.ok) {
+      // A delta against a version this device lacks (or one that does not add up): drop the instruction, ask for
+      // whole block lists; the hub re-plans from the same cursor.
+      log[expanded.wrongBase ? "info" : "error"](
+        `set aside instruction ${instructionId}: ${expanded.reason}; asking the hub for whole block lists`,
+      );
+      client.askWholeBlockLists();
+      await client.setCursor(share.name, st.cursor, share.dryRun);
+      return { complete: false };
+    }
+    instruction = { ...instruction, ops: expanded.ops };
     const started = Date.now();
     const check = await kind.prepare({ isFirstRun: false, role: session.policy.role });
     if (!check.ok) {

@@ -1,6 +1,8 @@
-// Sends a scan's changes to the hub: report, upload exactly the blocks it lacks (batched), report again.
+// Sends a scan's changes to the hub: report (large files as deltas), upload exactly the blocks it lacks, report again.
 import { encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
+import { diffBlockLists } from "../../shared/blocks/block-list-delta.ts";
 import { blockSpans } from "../../shared/blocks/block-spans.ts";
+import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import type { Entry, ReportedEntry } from "../../shared/protocol/entry.ts";
 import type { ScanTotals } from "../../shared/protocol/messages.ts";
 import { sha256 } from "../blocks/hash-blocks.ts";
@@ -13,6 +15,8 @@ import { settleReported } from "./deferred-ops.ts";
 const MAX_ENTRIES_PER_CHUNK = 2000;
 const MAX_BLOCK_REFS_PER_CHUNK = 40_000;
 const UPLOAD_BATCH_BYTES = 16 * 1024 * 1024;
+/** Hubs that refused `blocksFrom` as an unknown field (older than deltas): reports to them carry whole lists. */
+const hubsWithoutDeltas = new WeakSet<HubClient>();
 
 type BlockLocation = { path: string; offset: number; length: number };
 
@@ -92,8 +96,25 @@ export async function reportChanges(
   for (let chunk of chunkEntries(entries)) {
     const scanTotals = remaining[position]!;
     position += chunk.length;
+    // Large files travel as deltas against the version the hub last accepted from here, until it says it holds another.
+    let whole = hubsWithoutDeltas.has(client);
     for (let round = 0; ; round++) {
-      const answer = await client.report(share, chunk, scanTotals);
+      let answer: Awaited<ReturnType<HubClient["report"]>>;
+      try {
+        answer = await client.report(share, whole ? chunk : asDeltas(chunk, state), scanTotals);
+      } catch (error) {
+        if (whole || !(error instanceof FleetsyncError) || !chunk.some((e) => asDelta(e, state) !== e))
+          throw error;
+        // The hub holds another base (409), or is a hub from before deltas that refuses the field.
+        const olderHub = error.code !== "conflict" && error.message.includes("blocksFrom");
+        if (error.code !== "conflict" && !olderHub) throw error;
+        if (olderHub) hubsWithoutDeltas.add(client);
+        log.debug("the hub did not take a block-list delta; sending whole block lists", {
+          error: error.message,
+        });
+        whole = true;
+        continue;
+      }
       if (answer.status === "held") {
         const rest = entries.slice(entries.indexOf(chunk[0]!));
         outcome.held = { reason: answer.reason, paths: rest.map((e) => e.path) };
@@ -143,6 +164,21 @@ export async function reportChanges(
     }
   }
   return outcome;
+}
+
+/** The chunk with each large file's block list as a delta against the version in the index, where that is smaller. */
+function asDeltas(chunk: ReportedEntry[], state: ShareState): ReportedEntry[] {
+  return chunk.map((entry) => asDelta(entry, state));
+}
+
+function asDelta(entry: ReportedEntry, state: ShareState): ReportedEntry {
+  if (entry.type !== "file") return entry;
+  const base = state.index[entry.path];
+  if (base?.type !== "file" || base.hash === "") return entry;
+  const ops = diffBlockLists(base, entry);
+  if (!ops) return entry;
+  const { blockLengths: _lengths, ...rest } = entry;
+  return { ...rest, blocks: [], blocksFrom: { base: base.hash, ops } };
 }
 
 /** For each position, the deletions and new paths from there to the end (index `entries.length` is zero). */

@@ -110,6 +110,12 @@ export const entries = sqliteTable(
     blockLengths: text("block_lengths"),
     target: text("target"),
     hash: text("hash").notNull().default(""),
+    /**
+     * JSON `{ baseSeq, base, ops }`: this version's block list as a delta against the file version it replaced
+     * (committed at baseSeq, content hash base), when that is much smaller than the list; null otherwise. A replica
+     * whose cursor is at or past baseSeq gets the delta instead of the whole list.
+     */
+    blocksDelta: text("blocks_delta"),
     deviceId: text("device_id").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },

@@ -30,7 +30,11 @@ const FetchQuerySchema = z.object({
     .transform((s) => s.split(","))
     .pipe(z.array(HashSchema).min(1).max(MAX_HASHES_PER_FETCH)),
 });
-const WaitQuerySchema = z.object({ wait: z.coerce.number().int().min(0).max(3600).default(0) });
+const WaitQuerySchema = z.object({
+  wait: z.coerce.number().int().min(0).max(3600).default(0),
+  /** `1`: the agent expands block-list deltas (`blocksFrom`) in instructions. */
+  deltas: z.enum(["0", "1"]).default("0"),
+});
 
 export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => string) {
   const app = new Hono<{ Variables: RequestIdVariables }>();
@@ -88,8 +92,10 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
   });
 
   authenticated.get("/instructions", async (c) => {
-    const { wait } = validate(WaitQuerySchema, c.req.query(), "query");
-    const instructions = await nextInstructions(ctx, c.get("deviceId"), wait, c.req.raw.signal);
+    const { wait, deltas } = validate(WaitQuerySchema, c.req.query(), "query");
+    const instructions = await nextInstructions(ctx, c.get("deviceId"), wait, c.req.raw.signal, {
+      deltas: deltas === "1",
+    });
     // With its length declared, the answer a whole fleet gets at once is not streamed through the metrics counter.
     const body = JSON.stringify({ instructions });
     const length = new TextEncoder().encode(body).length;

@@ -2,6 +2,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { blockLayoutProblem } from "../../shared/blocks/block-spans.ts";
 import { contentHash } from "../../shared/blocks/content-hash.ts";
+import { expandBlockList } from "../../shared/blocks/expand-block-list.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { type Entry, isSameEntry, type ReportedEntry } from "../../shared/protocol/entry.ts";
 import type { ConflictOutcome, ReportResponse, ScanTotals } from "../../shared/protocol/messages.ts";
@@ -9,13 +10,13 @@ import { chunkForParams } from "../db/database.ts";
 import { devices, entries, members, shares, syncOps, syncRuns } from "../db/schema.ts";
 import { shareBlockStatements } from "./block-access.ts";
 import { checkTree } from "./check-tree.ts";
-import { entryToRow, rowToEntry } from "./entry-rows.ts";
+import { blocksDeltaColumn, entryToRow, rowToEntry } from "./entry-rows.ts";
 import type { HubContext } from "./hub-context.ts";
 import { guardMassDelete } from "./mass-delete-guard.ts";
 import { resolveConcurrent } from "./resolve-concurrent.ts";
 import { requireMembership } from "./shares.ts";
 
-const ENTRY_COLUMNS = 16;
+const ENTRY_COLUMNS = 17;
 const OP_COLUMNS = 8;
 
 /** Commits that lost the race to another commit of the same share are read again and retried this often. */
@@ -84,31 +85,7 @@ async function commitOnce(
     );
   }
   const latest = new Map<string, ReportedEntry>();
-  for (const entry of reported) {
-    const problem = entry.type === "file" ? blockLayoutProblem(entry) : undefined;
-    if (problem) {
-      throw new FleetsyncError(
-        "invalid",
-        `entry "${entry.path}": ${problem}; report the blocks the file's content is cut into`,
-      );
-    }
-    if (entry.type === "file") {
-      const expected = await contentHash(entry.size, entry.blockSize, entry.blocks, entry.blockLengths);
-      if (entry.hash !== expected) {
-        throw new FleetsyncError(
-          "invalid",
-          `entry "${entry.path}": hash ${JSON.stringify(entry.hash.slice(0, 64))} is not the content hash of its size and blocks (${expected}); no replica could verify it`,
-        );
-      }
-    }
-    if (entry.type === "symlink" && !entry.target) {
-      throw new FleetsyncError(
-        "invalid",
-        `entry "${entry.path}": a symlink needs a non-empty target; report the link with its target`,
-      );
-    }
-    latest.set(entry.path, entry);
-  }
+  for (const entry of reported) latest.set(entry.path, entry);
 
   // The head first: every version read after it is at least this new, so the guard's check covers them all.
   const [share] = await ctx.db.select().from(shares).where(eq(shares.name, shareName));
@@ -125,6 +102,12 @@ async function commitOnce(
       current.set(row.path, rowToEntry(row));
       versions.set(row.path, { seq: row.seq, deviceId: row.deviceId });
     }
+  }
+  // Block lists sent as deltas are expanded against the current versions first: all that follows sees whole entries.
+  for (const [path, entry] of latest) {
+    const whole = await expandReportedBlocks(entry, current.get(path));
+    await validateReported(whole);
+    latest.set(path, whole);
   }
   const settled = await settleConcurrent(ctx, {
     deviceId,
@@ -174,6 +157,8 @@ async function commitOnce(
   const headSql = sql`(select ${shares.headSeq} from ${shares} where ${shares.name} = ${shareName})`;
   const rows = changed.map((entry, i) => ({
     ...entryToRow(entry, shareName, authorOf.get(entry.path) ?? deviceId, nowMs),
+    // Replicas that hold the version this one replaces get the edit, not the whole list (plan-instruction.ts).
+    blocksDelta: blocksDeltaColumn(entry, current.get(entry.path), versions.get(entry.path)?.seq),
     seq: sql`${headSql} + ${i + 1}`,
   }));
   const entryStatements = chunkForParams(rows, ENTRY_COLUMNS, ctx.limits.sqlParamLimit).map((chunk) =>
@@ -193,6 +178,7 @@ async function commitOnce(
           blockLengths: sql`excluded.block_lengths`,
           target: sql`excluded.target`,
           hash: sql`excluded.hash`,
+          blocksDelta: sql`excluded.blocks_delta`,
           deviceId: sql`excluded.device_id`,
           updatedAt: sql`excluded.updated_at`,
         },
@@ -339,4 +325,49 @@ async function settleConcurrent(
     if (resolution.outcome) conflicts.push({ path: entry.path, ...resolution.outcome });
   }
   return { commit, conflicts };
+}
+
+/** The entry with its whole block list: `blocksFrom` must name the hub's current version of the path as its base. */
+async function expandReportedBlocks(
+  entry: ReportedEntry,
+  current: Entry | undefined,
+): Promise<ReportedEntry> {
+  if (entry.blocksFrom === undefined) return entry;
+  if (entry.type !== "file") {
+    throw new FleetsyncError(
+      "invalid",
+      `entry "${entry.path}": only a file has a block list; send a ${entry.type} without blocksFrom`,
+    );
+  }
+  const base = current?.type === "file" ? current : undefined;
+  const expanded = await expandBlockList(entry, base);
+  if (expanded.ok) return expanded.entry;
+  // A base the hub does not hold is the agent's cue to send the whole list (its index is behind the hub's).
+  throw new FleetsyncError(expanded.wrongBase ? "conflict" : "invalid", expanded.reason);
+}
+
+/** Throws for an entry no replica could apply: a file whose blocks do not make up its size or hash, a bare symlink. */
+async function validateReported(entry: ReportedEntry): Promise<void> {
+  const problem = entry.type === "file" ? blockLayoutProblem(entry) : undefined;
+  if (problem) {
+    throw new FleetsyncError(
+      "invalid",
+      `entry "${entry.path}": ${problem}; report the blocks the file's content is cut into`,
+    );
+  }
+  if (entry.type === "file") {
+    const expected = await contentHash(entry.size, entry.blockSize, entry.blocks, entry.blockLengths);
+    if (entry.hash !== expected) {
+      throw new FleetsyncError(
+        "invalid",
+        `entry "${entry.path}": hash ${JSON.stringify(entry.hash.slice(0, 64))} is not the content hash of its size and blocks (${expected}); no replica could verify it`,
+      );
+    }
+  }
+  if (entry.type === "symlink" && !entry.target) {
+    throw new FleetsyncError(
+      "invalid",
+      `entry "${entry.path}": a symlink needs a non-empty target; report the link with its target`,
+    );
+  }
 }

@@ -36,6 +36,8 @@ export async function nextInstructions(
   deviceId: string,
   waitSeconds: number,
   signal?: AbortSignal,
+  /** The agent expands block-list deltas (`deltas=1`): large files it holds a version of travel as edits. */
+  options: { deltas?: boolean } = {},
 ): Promise<string[]> {
   const deadline = ctx.now() + Math.min(waitSeconds, ctx.limits.maxWaitSeconds) * 1000;
   // One signal per request ends every wait it registered: the client going, the hub stopping, or this call returning.
@@ -46,7 +48,7 @@ export async function nextInstructions(
   let wake: { shares: string; woken: Promise<void> } | undefined;
   try {
     while (true) {
-      const issued = await issueDeviceInstructions(ctx, deviceId);
+      const issued = await issueDeviceInstructions(ctx, deviceId, options);
       // Authenticated before any wait: a device revoked meanwhile gets nothing more from this request.
       if (issued.revokedAt !== undefined) throw revokedError(deviceId, issued.revokedAt);
       if (issued.instructions.length > 0) return issued.instructions;

@@ -2,7 +2,12 @@
 import type { HubContext } from "./hub-context.ts";
 import { type IssuedInstructions, issueInstructions } from "./issue-instructions.ts";
 
-type Waiting = { resolve: (issued: IssuedInstructions) => void; reject: (error: unknown) => void };
+type Waiting = {
+  resolve: (issued: IssuedInstructions) => void;
+  reject: (error: unknown) => void;
+  /** The device's agent expands block-list deltas (it asked with `deltas=1`). */
+  deltas: boolean;
+};
 type Round = Map<string, Waiting[]>;
 
 /** The round each hub context is gathering (devices asked since its flush was scheduled). */
@@ -13,9 +18,15 @@ const gathering = new WeakMap<HubContext, Round>();
  * issueInstructions (a few bulk queries and one write) instead of a dozen statements each. Without it (Workers,
  * where a promise must settle inside the request that made it) each device is issued alone.
  */
-export function issueDeviceInstructions(ctx: HubContext, deviceId: string): Promise<IssuedInstructions> {
+export function issueDeviceInstructions(
+  ctx: HubContext,
+  deviceId: string,
+  options: { deltas?: boolean } = {},
+): Promise<IssuedInstructions> {
+  const deltas = options.deltas === true;
   if (!ctx.coalesceInstructions) {
-    return issueInstructions(ctx, [deviceId]).then((issued) => issued.get(deviceId)!);
+    const deltaDevices = new Set(deltas ? [deviceId] : []);
+    return issueInstructions(ctx, [deviceId], { deltaDevices }).then((issued) => issued.get(deviceId)!);
   }
   return new Promise((resolve, reject) => {
     let round = gathering.get(ctx);
@@ -30,14 +41,18 @@ export function issueDeviceInstructions(ctx: HubContext, deviceId: string): Prom
       }, 0);
     }
     const list = round.get(deviceId) ?? [];
-    list.push({ resolve, reject });
+    list.push({ resolve, reject, deltas });
     round.set(deviceId, list);
   });
 }
 
 async function flush(ctx: HubContext, round: Round): Promise<void> {
   try {
-    const issued = await issueInstructions(ctx, [...round.keys()]);
+    // A device asking twice in one round with different answers gets whole lists (right for either request).
+    const deltaDevices = new Set(
+      [...round].filter(([, waiting]) => waiting.every((w) => w.deltas)).map(([deviceId]) => deviceId),
+    );
+    const issued = await issueInstructions(ctx, [...round.keys()], { deltaDevices });
     for (const [deviceId, waiting] of round) for (const w of waiting) w.resolve(issued.get(deviceId)!);
   } catch (error) {
     for (const waiting of round.values()) for (const w of waiting) w.reject(error);

@@ -4,7 +4,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { INSTRUCTION_TTL_SECONDS, signInstruction } from "../../shared/instructions/instruction.ts";
 import { chunkForParams } from "../db/database.ts";
 import { devices, entries, instructions, members, shares } from "../db/schema.ts";
-import { rowToEntry } from "./entry-rows.ts";
+import { rowBlocksDelta, rowToEntry } from "./entry-rows.ts";
 import type { HubContext } from "./hub-context.ts";
 import { type Plan, planInstruction } from "./plan-instruction.ts";
 
@@ -35,6 +35,8 @@ function isBehind({ member, share }: Membership): boolean {
 export async function issueInstructions(
   ctx: HubContext,
   deviceIds: string[],
+  /** Devices whose agents expand `blocksFrom` (they asked with `deltas=1`); the others get whole block lists. */
+  options: { deltaDevices?: ReadonlySet<string> } = {},
 ): Promise<Map<string, IssuedInstructions>> {
   const ids = [...new Set(deviceIds)];
   const paramLimit = ctx.limits.sqlParamLimit;
@@ -85,7 +87,8 @@ export async function issueInstructions(
 
   const plans = new Map<string, Plan>();
   const planFor = async ({ member, share }: Membership): Promise<Plan> => {
-    const key = JSON.stringify([share.name, member.cursor, share.headSeq, share.deletes]);
+    const withDeltas = options.deltaDevices?.has(member.deviceId) ?? false;
+    const key = JSON.stringify([share.name, member.cursor, share.headSeq, share.deletes, withDeltas]);
     const known = plans.get(key);
     if (known) return known;
     const limit = ctx.limits.maxOpsPerInstruction;
@@ -98,13 +101,14 @@ export async function issueInstructions(
       .orderBy(asc(entries.seq))
       .limit(limit + 1);
     const plan = planInstruction({
-      entries: rows.map(rowToEntry),
+      entries: rows.map((row) => ({ ...rowToEntry(row), blocksDelta: rowBlocksDelta(row) })),
       complete: rows.length <= limit,
       cursor: member.cursor,
       head: share.headSeq,
       deletes: share.deletes,
       maxOps: limit,
       maxBlockRefs: ctx.limits.maxBlockRefsPerInstruction,
+      withDeltas,
     });
     plans.set(key, plan);
     return plan;

@@ -425,3 +425,51 @@ describe("planInstruction", () => {
     expect(plan.toSeq).toBe(3);
   });
 });
+
+describe("planInstruction with block-list deltas", () => {
+  const base = "b".repeat(64);
+  const file: SequencedEntry = {
+    path: "big.bin",
+    seq: 7,
+    type: "file",
+    size: 32,
+    mode: 0o644,
+    mtimeMs: 1,
+    blockSize: 16,
+    blocks: ["1".repeat(64), "2".repeat(64)],
+    blockLengths: [16, 16],
+    hash: "h".repeat(64),
+  };
+  const plan = (cursor: number, withDeltas: boolean) =>
+    planInstruction({
+      entries: [
+        {
+          ...file,
+          blocksDelta: { base, baseSeq: 4, ops: [[0, 1], { add: ["2".repeat(64)], lengths: [16] }] },
+        },
+      ],
+      complete: true,
+      cursor,
+      head: 7,
+      deletes: "propagate",
+      maxOps: 10,
+      maxBlockRefs: 100,
+      withDeltas,
+    }).ops;
+
+  test("sends the delta to a receiver whose cursor is at or past the version it replaced", () => {
+    const { blockLengths: _, ...rest } = file;
+    const delta = {
+      ...rest,
+      blocks: [],
+      blocksFrom: { base, ops: [[0, 1], { add: ["2".repeat(64)], lengths: [16] }] },
+    };
+    expect(plan(4, true)).toEqual([delta]);
+    expect(plan(6, true)).toEqual([delta]);
+  });
+
+  test("sends the whole list to a receiver before that version, or one that does not expand deltas", () => {
+    expect(plan(3, true)).toEqual([file]);
+    expect(plan(5, false)).toEqual([file]);
+  });
+});

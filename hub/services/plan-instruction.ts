@@ -1,9 +1,13 @@
 // Pure planning: which committed entries bring a member from its cursor towards the head, within limits.
 import type { SequencedEntry } from "../../shared/protocol/entry.ts";
+import type { StoredBlocksDelta } from "./entry-rows.ts";
+
+/** A committed entry, with its block list as a delta against the version it replaced when the hub stored one. */
+export type PlannedEntry = SequencedEntry & { blocksDelta?: StoredBlocksDelta | undefined };
 
 export type PlanInput = {
   /** Entries with seq > cursor and seq <= head, ascending by seq (possibly only the first part). */
-  entries: SequencedEntry[];
+  entries: PlannedEntry[];
   /** False when `entries` was cut short by a query limit: more entries lie beyond the last one. */
   complete: boolean;
   cursor: number;
@@ -11,6 +15,8 @@ export type PlanInput = {
   deletes: "propagate" | "keep";
   maxOps: number;
   maxBlockRefs: number;
+  /** The receiver expands deltas: a file whose replaced version it holds (by its cursor) travels as `blocksFrom`. */
+  withDeltas?: boolean;
 };
 
 export type Plan = { fromSeq: number; toSeq: number; ops: SequencedEntry[] };
@@ -30,8 +36,18 @@ export function planInstruction(input: PlanInput): Plan {
     lastSeq = entry.seq;
     blockRefs += refs;
     if (entry.type === "deleted" && input.deletes === "keep") continue;
-    ops.push(entry);
+    ops.push(asOp(entry, input.withDeltas === true ? input.cursor : undefined));
   }
   const toSeq = cut || !input.complete ? lastSeq : input.head;
   return { fromSeq: input.cursor, toSeq: Math.max(toSeq, input.cursor), ops };
+}
+
+/**
+ * The entry as an operation: with `blocksFrom` when the receiver at `cursor` holds the version it replaced (that
+ * version was current from its baseSeq until this one, and the receiver applied everything up to its cursor).
+ */
+function asOp({ blocksDelta, ...entry }: PlannedEntry, cursor: number | undefined): SequencedEntry {
+  if (cursor === undefined || blocksDelta === undefined || blocksDelta.baseSeq > cursor) return entry;
+  const { blockLengths: _, ...rest } = entry;
+  return { ...rest, blocks: [], blocksFrom: { base: blocksDelta.base, ops: blocksDelta.ops } };
 }

@@ -1,5 +1,6 @@
 // What one path in a share is: file, directory, symlink or tombstone, with its content as a block list.
 import { z } from "zod";
+import { BlockListDeltaSchema } from "../blocks/block-list-delta.ts";
 import { MAX_BLOCK_BYTES, MIN_BLOCK_BYTES } from "../blocks/block-size.ts";
 import { normalizeSharePath } from "../paths/normalize-share-path.ts";
 
@@ -40,14 +41,28 @@ export const EntrySchema = z.strictObject({
 export type Entry = z.infer<typeof EntrySchema>;
 
 /**
- * An entry as a peer reports it: with the sequence of the version it last saw of that path (`baseSeq`, 0 for a path
- * it has never seen), so the hub can tell a change made on top of the current version from a concurrent one.
+ * A file's block list (and lengths) as an edit of an earlier version of the same path, named by its content hash;
+ * `blocks` is then empty and `blockLengths` absent. The receiving end expands it (expand-block-list.ts) and checks
+ * the result against the entry's `hash`; a side that does not hold the base asks for the whole list instead.
  */
-export const ReportedEntrySchema = EntrySchema.extend({ baseSeq: z.number().int().min(0).optional() });
+const blocksFrom = BlockListDeltaSchema.optional();
+
+/**
+ * An entry as a source or peer reports it. A peer adds the sequence of the version it last saw of that path
+ * (`baseSeq`, 0 for a path it has never seen), so the hub can tell a change made on top of the current version from
+ * a concurrent one. `blocksFrom` may stand for the block list when the hub's current version is its base.
+ */
+export const ReportedEntrySchema = EntrySchema.extend({
+  baseSeq: z.number().int().min(0).optional(),
+  blocksFrom,
+});
 export type ReportedEntry = z.infer<typeof ReportedEntrySchema>;
 
-/** A committed entry as the hub hands it out: the entry plus the sequence that last changed it. */
-export const SequencedEntrySchema = EntrySchema.extend({ seq: z.number().int().min(1) });
+/**
+ * A committed entry as the hub hands it out: the entry plus the sequence that last changed it. In an instruction,
+ * `blocksFrom` may stand for the block list when the receiver's cursor says it holds the base version.
+ */
+export const SequencedEntrySchema = EntrySchema.extend({ seq: z.number().int().min(1), blocksFrom });
 export type SequencedEntry = z.infer<typeof SequencedEntrySchema>;
 
 /** True when two entries describe the same thing on disk (what replicas would need to change). */

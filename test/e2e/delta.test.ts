@@ -1,58 +1,168 @@
-// Content-defined chunking end to end: a small insertion in a large file re-sends only the chunks around it.
+// Delta sync end to end: a small edit of a large file re-sends only the chunks around it, and its block list as an edit.
 import { randomBytes } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { type Fleet, startFleet, waitFor, waitForConvergence } from "../support/fleet.ts";
-import { hubBlockStats } from "../support/hub-secrets.ts";
+import {
+  createShare,
+  enrollAgent,
+  makeTempDir,
+  type RunningProcess,
+  setAgentHub,
+  startAgent,
+  startHubProcess,
+  type TestHub,
+  waitFor,
+} from "../support/fleet.ts";
+import { hubBlockStats, queryHubDb } from "../support/hub-secrets.ts";
+import { startTcpRelay, type TcpRelay } from "../support/tcp-relay.ts";
 
 const MiB = 1024 * 1024;
+/** 16 MiB: about 256 content-defined chunks, a whole block list of ~15 KB in JSON (what deltas must not resend). */
+const FILE_BYTES = 16 * MiB;
 
-let fleet: Fleet | undefined;
+type Counter = { relay: TcpRelay; bytes: number };
+
+/** A relay in front of the hub counting every byte of one agent's connections, both ways (headers included). */
+async function countingRelay(hubUrl: string): Promise<Counter> {
+  const counter = { bytes: 0 } as Counter;
+  counter.relay = await startTcpRelay({
+    pickUpstream: () => hubUrl,
+    onSockets: (client, upstream) => {
+      for (const socket of [client, upstream])
+        socket.on("data", (chunk: Buffer) => (counter.bytes += chunk.length));
+    },
+  });
+  return counter;
+}
+
+type Measured = {
+  hub: TestHub;
+  sourceRoot: string;
+  replicaRoot: string;
+  replicaState: string;
+  source: Counter;
+  replica: Counter;
+  agents: { source: RunningProcess; replica: RunningProcess };
+};
+
+let running: { measured: Measured; dirs: string[] } | undefined;
 afterEach(async () => {
-  await fleet?.stop();
-  fleet = undefined;
+  if (!running) return;
+  const { measured, dirs } = running;
+  running = undefined;
+  await Promise.all([measured.agents.source.stop(), measured.agents.replica.stop()]);
+  await Promise.all([measured.source.relay.close(), measured.replica.relay.close()]);
+  await measured.hub.stop();
+  for (const dir of [...dirs, measured.hub.dataDir]) await rm(dir, { recursive: true, force: true });
 });
 
-/** Syncs a 6 MiB file, replaces it with `edit(original)`, waits for the replica to hold it; the hub's new block bytes. */
-async function uploadedForEdit(
-  edit: (original: Buffer) => Buffer,
-): Promise<{ original: Buffer; uploaded: number }> {
-  fleet = await startFleet({ replicas: 1 });
-  const original = randomBytes(6 * MiB);
-  await writeFile(join(fleet.sourceRoot, "big.bin"), original);
-  await waitForConvergence(fleet, 90_000);
-  const before = await hubBlockStats(fleet.hub.dataDir);
-  expect(before.bytes).toBeGreaterThanOrEqual(original.length);
+/** A hub, a source and a replica whose connections go through counting relays; `original` synced to the replica. */
+async function syncedFleet(original: Buffer): Promise<Measured> {
+  const hub = await startHubProcess();
+  const base = await makeTempDir("fleetsync-delta-");
+  const sourceRoot = join(base, "source");
+  const replicaRoot = join(base, "replica");
+  await Promise.all([mkdir(sourceRoot), mkdir(replicaRoot)]);
+  await createShare(hub, "docs");
+  const src = await enrollAgent(hub, "docs", "source", sourceRoot);
+  const rep = await enrollAgent(hub, "docs", "replica", replicaRoot);
+  const source = await countingRelay(hub.url);
+  const replica = await countingRelay(hub.url);
+  await setAgentHub(src.stateDir, source.relay.url);
+  await setAgentHub(rep.stateDir, replica.relay.url);
+  await writeFile(join(sourceRoot, "big.bin"), original);
+  const agents = { source: startAgent(src.stateDir), replica: startAgent(rep.stateDir) };
+  const measured = { hub, sourceRoot, replicaRoot, replicaState: rep.stateDir, source, replica, agents };
+  running = { measured, dirs: [base, src.stateDir, rep.stateDir] };
+  await untilReplicaHolds(measured, original);
+  return measured;
+}
 
-  const edited = edit(original);
-  await writeFile(join(fleet.sourceRoot, "big.bin"), edited);
-  const replicaFile = join(fleet.replicas[0]!.root, "big.bin");
+async function untilReplicaHolds(fleet: Measured, content: Buffer): Promise<void> {
   await waitFor(
-    async () => {
-      const bytes = await readFile(replicaFile).catch(() => undefined);
-      return bytes?.equals(edited) ? true : undefined;
-    },
-    { timeoutMs: 90_000, what: "the edited file on the replica" },
+    async () => (await readFile(join(fleet.replicaRoot, "big.bin")).catch(() => undefined))?.equals(content),
+    { timeoutMs: 90_000, intervalMs: 100, what: "the file on the replica" },
   );
-  return { original, uploaded: (await hubBlockStats(fleet.hub.dataDir)).bytes - before.bytes };
+}
+
+/** Waits until neither agent has sent or received anything for a second (uploads and acks done). */
+async function untilQuiet(fleet: Measured): Promise<void> {
+  let last = -1;
+  let stillSince = Date.now();
+  await waitFor(
+    () => {
+      const now = fleet.source.bytes + fleet.replica.bytes;
+      if (now !== last) [last, stillSince] = [now, Date.now()];
+      return Date.now() - stillSince >= 1000;
+    },
+    { timeoutMs: 60_000, intervalMs: 100, what: "the agents' connections to go quiet" },
+  );
+}
+
+/** The edit's cost: new block bytes on the hub, each agent's bytes on the wire, and the file's whole list in JSON. */
+async function measureEdit(fleet: Measured, edited: Buffer) {
+  await untilQuiet(fleet);
+  const before = await hubBlockStats(fleet.hub.dataDir);
+  fleet.source.bytes = 0;
+  fleet.replica.bytes = 0;
+  await writeFile(join(fleet.sourceRoot, "big.bin"), edited);
+  await untilReplicaHolds(fleet, edited);
+  await untilQuiet(fleet);
+  const uploaded = (await hubBlockStats(fleet.hub.dataDir)).bytes - before.bytes;
+  const [row] = await queryHubDb(
+    fleet.hub.dataDir,
+    "select blocks, block_lengths from entries where path = ?",
+    ["big.bin"],
+  );
+  const listBytes = String(row?.blocks).length + String(row?.block_lengths).length;
+  return { uploaded, sourceBytes: fleet.source.bytes, replicaBytes: fleet.replica.bytes, listBytes };
+}
+
+function expectEditSized(cost: Awaited<ReturnType<typeof measureEdit>>, original: Buffer) {
+  expect(cost.uploaded).toBeGreaterThanOrEqual(4096);
+  // Fixed blocks would re-send everything after an insertion (16 MiB); the chunks around an edit are ~100 KiB.
+  expect(cost.uploaded).toBeLessThan(original.length / 10);
+  expect(cost.listBytes).toBeGreaterThan(10_000);
+  // Besides the chunks themselves, each side's reports, instruction and requests cost far less than one whole list
+  // (whole lists went twice in the source's reports and once more in the replica's instruction).
+  expect(cost.sourceBytes - cost.uploaded).toBeLessThan(cost.listBytes / 2);
+  expect(cost.replicaBytes - cost.uploaded).toBeLessThan(cost.listBytes / 2);
 }
 
 describe("delta sync of a large file", () => {
-  test("a 4 KiB insertion at the start of a 6 MiB file reaches the replica byte-identical, uploading a small fraction of the file", async () => {
-    const { original, uploaded } = await uploadedForEdit((file) => Buffer.concat([randomBytes(4096), file]));
-    expect(uploaded).toBeGreaterThanOrEqual(4096);
-    // Fixed blocks would re-send everything after the insertion (6 MiB); chunks around it are a few hundred KiB.
-    expect(uploaded).toBeLessThan(original.length / 10);
+  test("a 4 KiB insertion at the start of a 16 MiB file reaches the replica byte-identical, costing the chunks around it and not its block list", async () => {
+    const original = randomBytes(FILE_BYTES);
+    const fleet = await syncedFleet(original);
+    const cost = await measureEdit(fleet, Buffer.concat([randomBytes(4096), original]));
+    expectEditSized(cost, original);
   });
 
-  test("a 4 KiB overwrite in the middle of a 6 MiB file uploads only the chunks it touched", async () => {
-    const { original, uploaded } = await uploadedForEdit((file) => {
-      const edited = Buffer.from(file);
-      randomBytes(4096).copy(edited, 3 * MiB);
-      return edited;
-    });
-    expect(uploaded).toBeGreaterThanOrEqual(4096);
-    expect(uploaded).toBeLessThan(original.length / 10);
+  test("a 4 KiB overwrite in the middle of a 16 MiB file reaches the replica, costing the chunks it touched and not its block list", async () => {
+    const original = randomBytes(FILE_BYTES);
+    const fleet = await syncedFleet(original);
+    const edited = Buffer.from(original);
+    randomBytes(4096).copy(edited, 8 * MiB);
+    const cost = await measureEdit(fleet, edited);
+    expectEditSized(cost, original);
+  });
+
+  test("a replica that does not hold the version a delta is based on asks for the whole list and still converges", async () => {
+    const original = randomBytes(FILE_BYTES);
+    const fleet = await syncedFleet(original);
+    // The replica's record of its copy no longer names the version the hub knows it has (as after a failed apply).
+    await fleet.agents.replica.stop();
+    const stateFile = join(fleet.replicaState, "shares", "docs.json");
+    const state = JSON.parse(await readFile(stateFile, "utf8"));
+    state.index["big.bin"].hash = "0".repeat(64);
+    await writeFile(stateFile, JSON.stringify(state));
+    fleet.agents.replica = startAgent(fleet.replicaState);
+
+    const edited = Buffer.concat([randomBytes(4096), original]);
+    await writeFile(join(fleet.sourceRoot, "big.bin"), edited);
+    await untilReplicaHolds(fleet, edited);
+    expect(fleet.agents.replica.output()).toMatch(
+      /blocksFrom names base .*asking the hub for whole block lists/,
+    );
   });
 });
