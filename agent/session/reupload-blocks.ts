@@ -42,6 +42,8 @@ export async function runReuploads(session: SessionCore): Promise<void> {
       }
     } catch (error) {
       if (signal.aborted) return;
+      // A hub that predates relay storage has no such route, and never drops a block.
+      if (error instanceof FleetsyncError && / answered 404: /.test(error.message)) return;
       attempt++;
       const retryable = !(error instanceof FleetsyncError) || error.retryable;
       const wait = retryable ? backoffMs(attempt, Math.random()) : 60_000;

@@ -150,7 +150,8 @@ export async function acknowledgeInstruction(
     ...runStatements(ctx, deviceId, instruction, ack, "apply"),
   ]);
   // A relay share drops what every member now has (a member that failed something still needs it).
-  if (!stale && failed.length === 0 && share.storage === "relay") {
+  // (An onApply hook's own failure is no missing content.)
+  if (!stale && failed.every((r) => r.action === "hook") && share.storage === "relay") {
     await settleRelayMember(ctx, {
       share: instruction.share,
       deviceId,

@@ -236,7 +236,6 @@ export async function listDeviceShares(ctx: HubContext, deviceId: string): Promi
       kind: share.kind,
       deletes: share.deletes,
       conflicts: share.conflicts,
-      storage: share.storage,
       ...piholeField(share),
       head: share.headSeq,
       cursor: reached,

@@ -29,7 +29,7 @@ export const SharePolicySchema = z.strictObject({
   kind: z.enum(SHARE_KINDS),
   deletes: z.enum(DELETE_POLICIES),
   conflicts: z.enum(CONFLICT_POLICIES),
-  /** Hub block storage (absent from hubs that predate it: `full`). */
+  /** Hub block storage (`full` when absent). Not in a device's config answer: agents that predate it parse that strictly. */
   storage: z.enum(STORAGE_POLICIES).optional(),
   /** A Pi-hole share's items and config keys; every member syncs exactly these. */
   pihole: PiholeItemsSchema.optional(),
