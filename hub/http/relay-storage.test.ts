@@ -1,10 +1,14 @@
 // The relay storage policy over HTTP: blocks dropped once every member acknowledged, re-upload requests, and `full` unchanged.
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { decodeBlockFrames, encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
+import { MIN_BLOCK_BYTES } from "../../shared/blocks/block-size.ts";
+import { contentHash } from "../../shared/blocks/content-hash.ts";
+import { sha256Hex } from "../../shared/blocks/hex.ts";
 import { verifyInstruction } from "../../shared/instructions/instruction.ts";
 import { REUPLOAD_HEADER } from "../../shared/protocol/wanted-blocks.ts";
 import { expectError } from "../../test/support/security-cases.ts";
 import { createTestHub, type TestDevice, type TestHub } from "../../test/support/test-hub-context.ts";
+import { WORKER_LIMITS } from "../main.worker.ts";
 import { collectGarbage } from "../services/collect-garbage.ts";
 
 let hub: TestHub;
@@ -209,4 +213,64 @@ describe("a full share", () => {
     expect(await stored(blockHash)).toBe(true);
     expect(await wanted(source)).toEqual({ storage: "full", blocks: [] });
   });
+});
+
+test("on the Workers limits, dropping, requesting and re-uploading 100 blocks binds at most 100 parameters per query", async () => {
+  await hub.close();
+  const params: number[] = [];
+  hub = await createTestHub({ limits: WORKER_LIMITS, onQuery: (_sql, p) => params.push(p.length) });
+  await setUp("relay");
+  const files = await Promise.all(
+    Array.from({ length: 100 }, async (_, i) => {
+      const bytes = new TextEncoder().encode(`file number ${i}`);
+      const hash = await sha256Hex(bytes);
+      const entry = {
+        path: `f${i}.txt`,
+        type: "file",
+        size: bytes.length,
+        mode: 0o644,
+        mtimeMs: 1_700_000_000_000,
+        blockSize: MIN_BLOCK_BYTES,
+        blocks: [hash],
+        hash: await contentHash(bytes.length, MIN_BLOCK_BYTES, [hash]),
+      };
+      return { entry, hash, bytes };
+    }),
+  );
+  const entries = files.map((f) => f.entry);
+  await hub.deviceFetch(source, "POST", "/v1/shares/media/reports", { entries });
+  await hub.deviceFetch(source, "POST", "/v1/blocks", encodeBlockFrames(files));
+  const committed = await hub.deviceFetch(source, "POST", "/v1/shares/media/reports", { entries });
+  expect(await committed.json()).toMatchObject({ status: "accepted", accepted: 100 });
+  const all = files.map((f) => ({ path: f.entry.path, ok: true }));
+  await acknowledge(first, all);
+  await acknowledge(second, all);
+  expect(await hub.ctx.blockStore.has(files.map((f) => f.hash))).toEqual(new Set());
+
+  const newcomer = await hub.enroll(await hub.mintToken([{ name: "media", role: "replica" }]));
+  expect(
+    await fetchBlocks(
+      newcomer,
+      files.map((f) => f.hash),
+    ),
+  ).toEqual({ got: [], reupload: "requested" });
+  await acknowledge(
+    newcomer,
+    files.map((f) => ({ path: f.entry.path, ok: false })),
+  );
+  expect((await wanted(source)).blocks).toHaveLength(100);
+  await hub.deviceFetch(source, "POST", "/v1/blocks", encodeBlockFrames(files));
+  expect(
+    (
+      await fetchBlocks(
+        newcomer,
+        files.map((f) => f.hash),
+      )
+    ).got,
+  ).toHaveLength(100);
+  await hub.deviceFetch(newcomer, "PUT", "/v1/shares/media/status", { lastError: null });
+  await collectGarbage(hub.ctx);
+
+  expect(await hub.ctx.blockStore.has(files.map((f) => f.hash))).toEqual(new Set());
+  expect(Math.max(...params)).toBeLessThanOrEqual(100);
 });

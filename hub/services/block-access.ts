@@ -34,7 +34,8 @@ export async function requireBlockRead(
   const readable = new Set<string>();
   const relay = new Map<string, string[]>();
   const full = new Set<string>();
-  for (const chunk of chunkForParams([...new Set(hashes)], 1, ctx.limits.sqlParamLimit - 1)) {
+  // Three parameters besides the hashes: the device and the two receiving roles (D1 binds 100 at most).
+  for (const chunk of chunkForParams([...new Set(hashes)], 1, ctx.limits.sqlParamLimit - 3)) {
     const rows = await ctx.db
       .selectDistinct({ hash: shareBlocks.hash, share: shareBlocks.share, storage: shares.storage })
       .from(shareBlocks)
