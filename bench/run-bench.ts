@@ -5,6 +5,7 @@
 //   npm run bench -- --only latency    one scenario (comma-separated list allowed)
 //   npm run bench -- --only piholeLatency   3 real Pi-holes: domain change on the primary → both replicas (20 changes, --quick 5; --changes N)
 //   npm run bench -- --only restartUnchanged   restart on an unchanged synced tree of 100,000 files (--quick 10,000; --files N)
+//   npm run bench -- --only hubStorage   hub storage of a synced share under --storage full and relay (--quick: 20 MiB in 200 files)
 //   npm run bench -- --only delta      bytes on the wire for a 4 KiB overwrite / insertion in a 1 GiB file (--quick: 64 MiB), beside rsync
 //   npm run bench -- --profile DIR     hub and agents run under the V8 CPU profiler; summaries land in the JSON
 //   npm run bench -- --out FILE        also write the JSON to FILE
@@ -20,6 +21,7 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { isFleetScenario, runFleetBenchCommand } from "./fleet-command.ts";
 import { runDelta } from "./scenarios/delta.ts";
+import { runHubStorage } from "./scenarios/hub-storage.ts";
 import { runInitialSync } from "./scenarios/initial-sync.ts";
 import { LATENCY_P50_SLACK_MS, LATENCY_P99_SLACK_MS, runLatency } from "./scenarios/latency.ts";
 import { runPiholeLatency } from "./scenarios/pihole-latency.ts";
@@ -39,6 +41,7 @@ const SCENARIOS = [
   "delta",
   "piholeLatency",
   "restartUnchanged",
+  "hubStorage",
 ] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -97,6 +100,8 @@ const settings = {
   cpuWindowMs: quick ? 3000 : 10_000,
   syncTimeoutMs: quick ? 180_000 : 600_000,
   restartFiles: count("files", values.files, quick ? 10_000 : 100_000),
+  hubStorageBytes: quick ? 20 * MIB : 200 * MIB,
+  hubStorageFiles: quick ? 200 : 2000,
 };
 
 const wanted = new Set<ScenarioName>();
@@ -231,6 +236,17 @@ const restartUnchanged = await attempt("restartUnchanged", () =>
   }),
 );
 
+const hubStorage = await attempt("hubStorage", () =>
+  runHubStorage({
+    tmpRoot,
+    totalBytes: settings.hubStorageBytes,
+    files: settings.hubStorageFiles,
+    replicas: 2,
+    debounceMs: settings.debounceMs,
+    timeoutMs: settings.syncTimeoutMs,
+  }),
+);
+
 // --- agent RSS: gathered from the scenarios above -----------------------------------------------------
 type Idle = {
   rssMiB: Record<string, number | null>;
@@ -342,6 +358,23 @@ if (worstIdleRss !== null) {
 }
 
 if (restartUnchanged) targets.restartUnchanged = restartUnchanged.target as Result;
+if (hubStorage) {
+  for (const policy of ["full", "relay"] as const) {
+    const figures = hubStorage[policy] as {
+      target: string;
+      met: boolean;
+      dataDirMiB: number;
+      blockStoreMiB: number;
+    };
+    targets[`hubStorage${policy === "full" ? "Full" : "Relay"}`] = {
+      target: `hub storage, ${policy}: ${figures.target}`,
+      dataDirMiB: figures.dataDirMiB,
+      blockStoreMiB: figures.blockStoreMiB,
+      uniqueDataMiB: hubStorage.uniqueDataMiB,
+      pass: figures.met,
+    };
+  }
+}
 
 const report = {
   bench: "fleetsync",

@@ -12,6 +12,7 @@ import {
   DELETE_POLICIES,
   parseShareGrant,
   SHARE_KINDS,
+  STORAGE_POLICIES,
 } from "../shared/protocol/shares.ts";
 import { parseDurationMs } from "../shared/time/parse-duration.ts";
 import { ADMIN_OPTIONS, adminRequest, resolveAdmin } from "./admin-client.ts";
@@ -60,7 +61,7 @@ function piholeItemsFlags(values: Record<string, unknown>): Partial<PiholeItems>
 
 function formatShare(share: Row & { members: Row[]; recentRuns: Row[]; heldDelete: Row | null }): string {
   const lines = [
-    `share ${share.name}: ${share.kind}, deletes ${share.deletes}, conflicts ${share.conflicts}, head ${share.head}, ${share.entries} entries`,
+    `share ${share.name}: ${share.kind}, deletes ${share.deletes}, conflicts ${share.conflicts}, storage ${share.storage ?? "full"}, head ${share.head}, ${share.entries} entries`,
   ];
   if (share.pihole) lines.push(`pihole: ${formatPiholeItems(share.pihole as PiholeItems)}`);
   const held = share.heldDelete;
@@ -164,9 +165,12 @@ export function one(positionals: string[], what: string): string {
 export const SHARE_COMMANDS: Record<string, Subcommand> = {
   create: adminCommand(
     `Usage: fleetsync share create NAME [--kind folder|pihole] [--deletes propagate|keep] [--conflicts keep-both|newest-wins] [--approval none|required]
-                              [--pihole-sync ITEMS] [--pihole-config KEYS]
+                              [--storage full|relay] [--pihole-sync ITEMS] [--pihole-config KEYS]
 
-Creates a share. Defaults: --kind folder --deletes propagate --conflicts keep-both --approval none.
+Creates a share. Defaults: --kind folder --deletes propagate --conflicts keep-both --approval none --storage full.
+--storage full keeps every current block on the hub, so a new replica bootstraps while the source is offline.
+--storage relay keeps a block only until every member that needs it acknowledged it (hub storage ~0 once
+synced); a newcomer then waits for a member that holds a block to come online and upload it again.
 With --approval required every device that joins it waits for 'fleetsync device approve ID'.
 A Pi-hole share (--kind pihole) syncs the comma-separated ITEMS (default all of
 ${PIHOLE_SYNC_ITEMS.join(",")}) and the further pihole.toml KEYS of --pihole-config
@@ -176,12 +180,14 @@ ${ADMIN_FLAGS_HELP}
 
 Examples:
   npx fleetsync share create configs --deletes keep
+  npx fleetsync share create media --storage relay
   npx fleetsync share create dns --kind pihole --pihole-sync groups,lists,domains --pihole-config dns.upstreams`,
     {
       kind: { type: "string", default: "folder" },
       deletes: { type: "string", default: "propagate" },
       conflicts: { type: "string", default: "keep-both" },
       approval: { type: "string", default: "none" },
+      storage: { type: "string", default: "full" },
       "pihole-sync": { type: "string" },
       "pihole-config": { type: "string" },
     },
@@ -191,6 +197,7 @@ Examples:
       oneOf("approval", values.approval, ["none", "required"]);
       oneOf("deletes", values.deletes, DELETE_POLICIES);
       oneOf("conflicts", values.conflicts, CONFLICT_POLICIES);
+      oneOf("storage", values.storage, STORAGE_POLICIES);
       const pihole = piholeItemsFlags(values);
       if (pihole && values.kind !== "pihole")
         throw new UsageError(
@@ -202,13 +209,14 @@ Examples:
         deletes: values.deletes,
         conflicts: values.conflicts,
         approval: values.approval,
+        storage: values.storage,
         ...(pihole ? { pihole } : {}),
       })) as Row;
       print(
         values.json as boolean,
         share,
         () =>
-          `share "${name}" created (${values.kind}, deletes ${values.deletes}, conflicts ${values.conflicts}${values.approval === "required" ? ", approval required" : ""})${share.pihole ? `; it ${formatPiholeItems(share.pihole as PiholeItems)}` : ""}`,
+          `share "${name}" created (${values.kind}, deletes ${values.deletes}, conflicts ${values.conflicts}, storage ${values.storage}${values.approval === "required" ? ", approval required" : ""})${share.pihole ? `; it ${formatPiholeItems(share.pihole as PiholeItems)}` : ""}`,
       );
       return 0;
     },

@@ -25,6 +25,11 @@ import {
   StatusResponseSchema,
 } from "../../shared/protocol/messages.ts";
 import { WAKE_SOCKETS_HEADER, WAKE_SOCKETS_OFFERED } from "../../shared/protocol/wake-sockets.ts";
+import {
+  REUPLOAD_HEADER,
+  REUPLOAD_REQUESTED,
+  WantedBlocksResponseSchema,
+} from "../../shared/protocol/wanted-blocks.ts";
 import { AGENT_USER_AGENT } from "./agent-user-agent.ts";
 
 type RequestOptions = {
@@ -185,13 +190,37 @@ export class HubClient {
     );
   }
 
-  async *fetchBlocks(hashes: string[], signal?: AbortSignal): AsyncGenerator<BlockFrame> {
+  /**
+   * The stored ones of these blocks; absent ones are left out. `onReuploadRequested` is called when the hub left out
+   * blocks a relay share dropped and asked a member that holds them to upload them again.
+   */
+  async *fetchBlocks(
+    hashes: string[],
+    signal?: AbortSignal,
+    options: { onReuploadRequested?: () => void } = {},
+  ): AsyncGenerator<BlockFrame> {
     const response = await this.request("GET", "/v1/blocks", "fetching blocks", {
       query: { hashes: hashes.join(",") },
       signal,
     });
+    if (response.headers.get(REUPLOAD_HEADER) === REUPLOAD_REQUESTED) options.onReuploadRequested?.();
     if (!response.body) return;
     yield* decodeBlockFrames(response.body);
+  }
+
+  /** Blocks of a relay share the hub dropped and other members need: read them from the files and upload again. */
+  async wantedBlocks(share: string, waitSeconds: number, signal?: AbortSignal) {
+    const what = `asking which blocks of "${share}" to upload again`;
+    const response = await this.request(
+      "GET",
+      `/v1/shares/${encodeURIComponent(share)}/wanted-blocks`,
+      what,
+      {
+        query: { wait: String(waitSeconds) },
+        signal,
+      },
+    );
+    return parseBody(response, WantedBlocksResponseSchema, what);
   }
 
   /**

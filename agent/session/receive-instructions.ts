@@ -17,6 +17,8 @@ import type { SessionCore } from "./session-core.ts";
 
 /** Failed operations are retried from 2 s, doubling, up to every 2 minutes. */
 const RETRY_BACKOFF = { baseMs: 2000, capMs: 120_000 };
+/** A file waiting for a holder to upload a dropped block again asks from 2 s up to every 10 s (a cheap look-up). */
+const REUPLOAD_RETRY_BACKOFF = { baseMs: 2000, capMs: 10_000 };
 
 export type ReceivingSide = {
   share: ResolvedShare;
@@ -61,16 +63,18 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
     ops: SequencedEntry[],
     range: { fromSeq: number; toSeq: number },
   ): Promise<AppliedOps> => {
+    const awaited = new Set<string>();
     const results = await kind.apply({
       ops,
       index: st.index,
-      fetchBlocks: (hashes, s) => client.fetchBlocks(hashes, s),
+      fetchBlocks: (hashes, s) => fetchNoting(hashes, s, awaited),
       onDone: (_op, bytes) => progress?.done(bytes),
       deletes: share.deletes,
       localChange: session.policy.unreportedLocalChange,
       dryRun: share.dryRun,
       signal,
     });
+    waitingForReupload = explainAwaitedBlocks(ops, results, awaited);
     const failedPaths = new Set(results.filter((r) => !r.ok).map((r) => r.path));
     // A kind may add results of its own (a Pi-hole's gravity run); the run is whole when every operation has one.
     const answered = new Set(results.map((r) => r.path));
@@ -80,6 +84,37 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
       failed: ops.filter((op) => failedPaths.has(op.path)),
     };
   };
+  /** Whether the last run's failures all wait for blocks a relay share's hub asked a holder to upload again. */
+  let waitingForReupload = false;
+  /** Fetches blocks, noting in `awaited` the ones the hub left out because it asked a holder to re-upload them. */
+  async function* fetchNoting(hashes: string[], s: AbortSignal | undefined, awaited: Set<string>) {
+    let requested = false;
+    const got = new Set<string>();
+    const frames = client.fetchBlocks(hashes, s, { onReuploadRequested: () => (requested = true) });
+    for await (const frame of frames) {
+      got.add(frame.hash);
+      yield frame;
+    }
+    if (requested) for (const hash of hashes) if (!got.has(hash)) awaited.add(hash);
+  }
+  /** Says why a file waits for a dropped block (log, status, hub) instead of "not on the hub"; true when all do. */
+  const explainAwaitedBlocks = (ops: SequencedEntry[], results: OperationResult[], awaited: Set<string>) => {
+    if (awaited.size === 0) return false;
+    const byPath = new Map(ops.map((op) => [op.path, op]));
+    let waiting = 0;
+    let failing = 0;
+    for (const result of results) {
+      if (result.ok) continue;
+      failing++;
+      const hash = byPath.get(result.path)?.blocks.find((h) => awaited.has(h));
+      if (hash === undefined) continue;
+      result.error = `waiting for a member that holds block ${hash.slice(0, 12)} of ${result.path} to come online and re-upload it`;
+      if (waiting === 0) log.warn(result.error, { path: result.path, block: hash });
+      waiting++;
+    }
+    if (waiting > 1) log.warn("files waiting for dropped blocks to be uploaded again", { files: waiting });
+    return waiting > 0 && waiting === failing;
+  };
   const failedCount = () => Object.keys(state?.failed ?? {}).length;
   const deferredCount = () => Object.keys(state?.deferred ?? {}).length;
   const scheduleRetry = () => {
@@ -88,7 +123,8 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
       return;
     }
     retryAttempt++;
-    retryAt = Date.now() + backoffMs(retryAttempt, Math.random(), RETRY_BACKOFF);
+    const backoff = waitingForReupload ? REUPLOAD_RETRY_BACKOFF : RETRY_BACKOFF;
+    retryAt = Date.now() + backoffMs(retryAttempt, Math.random(), backoff);
   };
   function retryDueInMs(nowMs: number): number {
     return (failedCount() === 0 && deferredCount() === 0) || share.dryRun

@@ -7,6 +7,7 @@ import { indexSize } from "../state/index-record.ts";
 import { ApplyProgress, clearProgress, PROGRESS_MIN_OPS } from "./apply-progress.ts";
 import { ChangeBatcher, systemClock } from "./change-batcher.ts";
 import { reportChanges } from "./report-changes.ts";
+import { runReuploads } from "./reupload-blocks.ts";
 import type { SessionCore } from "./session-core.ts";
 
 const ROOT_RECHECK_MS = 5000;
@@ -52,6 +53,12 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
   let progress: ApplyProgress | undefined;
   // Figures an earlier run left behind belong to an upload that run did not finish; this run starts its own.
   await clearProgress(session.stateDir, share.name, "sending").catch(() => {});
+  // A relay share's hub asks its holders for blocks it dropped; this member answers alongside its reports.
+  const stopReuploads = new AbortController();
+  const reuploadSignal = AbortSignal.any([signal, stopReuploads.signal]);
+  const reuploading = runReuploads({ ...session, signal: reuploadSignal }).catch((error: Error) =>
+    log.warn("re-uploading dropped blocks stopped", { error: error.message }),
+  );
 
   try {
     while (!signal.aborted) {
@@ -193,6 +200,8 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
     batcher.cancel();
     await watcher?.close();
     if (wasReady || !opened.isNew) await persist().catch(() => {});
+    stopReuploads.abort();
+    await reuploading;
   }
 }
 

@@ -73,6 +73,8 @@ export type BenchFleetOptions = {
   sourceRoot: string;
   replicas: number;
   debounceMs: number;
+  /** The share's hub block storage (`share create --storage`); the hub's default (`full`) when absent. */
+  storage?: "full" | "relay";
   /** Extra environment for the hub and agent processes (e.g. NODE_OPTIONS=--cpu-prof). */
   env?: (role: "hub" | "source" | "replica", index: number) => NodeJS.ProcessEnv;
 };
@@ -94,7 +96,7 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
   };
   forget = onInterrupt(stop);
   try {
-    await createShare(hub, share);
+    await createShare(hub, share, options.storage ? { storage: options.storage } : {});
     const settings = { debounceMs: options.debounceMs, level: "info" as const };
     const src = await enrollAgent(hub, share, "source", options.sourceRoot, settings);
     const source: BenchAgent = { role: "source", root: options.sourceRoot, stateDir: src.stateDir };

@@ -118,6 +118,19 @@ describe.each(STORES)("BlockStore contract: %s", (_name, make) => {
     expect(deleted).toBe(1);
     expect(await store.has([old.hash, kept.hash, fresh.hash])).toEqual(new Set([kept.hash, fresh.hash]));
   });
+
+  test("deleteBlocks() deletes exactly the named blocks, across more than one statement binds, and skips absent ones", async () => {
+    const store = await make();
+    const doomed = Array.from({ length: 130 }, () => block(randomBytes(64)));
+    const kept = block();
+    const absent = block();
+    await store.put([...doomed, kept], 1000);
+    const deleted = await store.deleteBlocks([...doomed.map((b) => b.hash), absent.hash, doomed[0]!.hash]);
+    expect(deleted).toBe(doomed.length);
+    expect(await store.has([...doomed.map((b) => b.hash), kept.hash])).toEqual(new Set([kept.hash]));
+    expect(await store.getMany([doomed[1]!.hash])).toEqual(new Map());
+    expect(await store.deleteBlocks([])).toBe(0);
+  });
 });
 
 describe("the file store", () => {

@@ -42,6 +42,17 @@ export function createTableBlockStore(db: Database, paramLimit: number): BlockSt
       }
       return found;
     },
+    async deleteBlocks(hashes) {
+      let deleted = 0;
+      for (const chunk of chunkForParams([...new Set(hashes)], 1, paramLimit)) {
+        const gone = await db
+          .delete(blocks)
+          .where(inArray(blocks.hash, chunk))
+          .returning({ hash: blocks.hash });
+        deleted += gone.length;
+      }
+      return deleted;
+    },
     async deleteUnreferenced(referenced, olderThanMs) {
       const keep = await referenced();
       const candidates = await db

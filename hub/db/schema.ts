@@ -71,6 +71,10 @@ export const shares = sqliteTable("shares", {
   heldAt: integer("held_at"),
   /** Until when (ms) held-sized reports are let through (`share confirm-delete`). */
   deleteConfirmedUntil: integer("delete_confirmed_until"),
+  /** `relay`: blocks are dropped once every receiving member acknowledged them (relay-blocks.ts). */
+  storage: text("storage", { enum: ["full", "relay"] })
+    .notNull()
+    .default("full"),
 });
 
 export const members = sqliteTable(
@@ -135,6 +139,26 @@ export const shareBlocks = sqliteTable(
     seenAt: integer("seen_at").notNull(),
   },
   (t) => [primaryKey({ columns: [t.share, t.hash] }), index("share_blocks_by_hash").on(t.hash)],
+);
+
+/**
+ * Re-upload requests of a `relay` share: a receiving member asked for a block the hub had dropped. The block is kept
+ * while a row for it stands; the row goes once the hub served the block to that member.
+ */
+export const relayWants = sqliteTable(
+  "relay_wants",
+  {
+    share: text("share").notNull(),
+    hash: text("hash").notNull(),
+    /** The member that needs the block. */
+    deviceId: text("device_id").notNull(),
+    /** When it last asked (ms). */
+    askedAt: integer("asked_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.share, t.hash, t.deviceId] }),
+    index("relay_wants_by_device").on(t.deviceId),
+  ],
 );
 
 /** Every device JWT the hub accepted, until it expires: a `jti` seen again is a replay. */

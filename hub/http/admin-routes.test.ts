@@ -19,12 +19,21 @@ describe("shares", () => {
       kind: "folder",
       deletes: "propagate",
       conflicts: "keep-both",
+      storage: "full",
       approval: "none",
       head: 0,
     });
     expect(await hub.adminJson("GET", "/v1/admin/shares")).toEqual({
       shares: [
-        { name: "docs", kind: "folder", deletes: "propagate", conflicts: "keep-both", head: 0, members: 0 },
+        {
+          name: "docs",
+          kind: "folder",
+          deletes: "propagate",
+          conflicts: "keep-both",
+          storage: "full",
+          head: 0,
+          members: 0,
+        },
       ],
     });
   });

@@ -9,6 +9,7 @@ import {
   SHARE_KINDS,
   ShareGrantSchema,
   ShareNameSchema,
+  STORAGE_POLICIES,
 } from "../../shared/protocol/shares.ts";
 import { parseDurationMs } from "../../shared/time/parse-duration.ts";
 import { authenticateAdmin } from "../services/authenticate.ts";
@@ -26,6 +27,7 @@ export const CreateShareRequestSchema = z.strictObject({
   kind: z.enum(SHARE_KINDS).default("folder"),
   deletes: z.enum(DELETE_POLICIES).default("propagate"),
   conflicts: z.enum(CONFLICT_POLICIES).default("keep-both"),
+  storage: z.enum(STORAGE_POLICIES).default("full"),
   approval: z.enum(["none", "required"]).default("none"),
   pihole: PiholeItemsSchema.optional(),
 });

@@ -14,12 +14,14 @@ import {
   StatusRequestSchema,
 } from "../../shared/protocol/messages.ts";
 import { ShareNameSchema } from "../../shared/protocol/shares.ts";
+import { REUPLOAD_HEADER, REUPLOAD_REQUESTED } from "../../shared/protocol/wanted-blocks.ts";
 import { storeBlocks, streamBlocks } from "../services/blocks.ts";
 import { commitReport } from "../services/commit-report.ts";
 import { enrollDevice } from "../services/enrolment.ts";
 import type { HubContext } from "../services/hub-context.ts";
 import { acknowledgeInstruction, nextInstructions, setCursor } from "../services/instructions.ts";
 import { reportMemberStatus } from "../services/member-status.ts";
+import { wantedBlocks } from "../services/relay-wants.ts";
 import { listDeviceShares } from "../services/shares.ts";
 import { type DeviceVariables, deviceAuth } from "./device-auth.ts";
 import { readJson, validate } from "./validate.ts";
@@ -87,8 +89,24 @@ export function deviceRoutes(ctx: HubContext, clientAddress: (c: Context) => str
 
   authenticated.get("/blocks", async (c) => {
     const { hashes } = validate(FetchQuerySchema, c.req.query(), "query");
-    const stream = await streamBlocks(ctx, { deviceId: c.get("deviceId"), hashes });
-    return c.body(stream, 200, { "content-type": BLOCKS_CONTENT_TYPE });
+    const { stream, reuploadRequested } = await streamBlocks(ctx, { deviceId: c.get("deviceId"), hashes });
+    return c.body(stream, 200, {
+      "content-type": BLOCKS_CONTENT_TYPE,
+      ...(reuploadRequested ? { [REUPLOAD_HEADER]: REUPLOAD_REQUESTED } : {}),
+    });
+  });
+
+  authenticated.get("/shares/:share/wanted-blocks", async (c) => {
+    const share = validate(ShareNameSchema, c.req.param("share"), "path parameter share");
+    const { wait } = validate(WaitQuerySchema, c.req.query(), "query");
+    return c.json(
+      await wantedBlocks(ctx, {
+        deviceId: c.get("deviceId"),
+        share,
+        waitSeconds: wait,
+        signal: c.req.raw.signal,
+      }),
+    );
   });
 
   authenticated.get("/instructions", async (c) => {

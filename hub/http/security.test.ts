@@ -25,6 +25,7 @@ const DEVICE_ROUTES: RouteUnderTest[] = [
     okStatus: 200,
   },
   { method: "GET", path: `/v1/blocks?hashes=${BLOCK_HASH}`, okStatus: 200 },
+  { method: "GET", path: "/v1/shares/docs/wanted-blocks?wait=0", okStatus: 200 },
   { method: "GET", path: "/v1/instructions?wait=0", okStatus: 200 },
   {
     method: "POST",

@@ -130,6 +130,20 @@ export async function createFileBlockStore(options: FileBlockStoreOptions): Prom
       return found;
     },
 
+    async deleteBlocks(hashes) {
+      let deleted = 0;
+      await inBatches([...new Set(hashes)], async (hash) => {
+        await unlink(pathOf(hash)).then(
+          () => deleted++,
+          (error: NodeJS.ErrnoException) => {
+            if (error.code !== "ENOENT") throw error;
+          },
+        );
+      });
+      if (previous) deleted += await previous.deleteBlocks(hashes);
+      return deleted;
+    },
+
     async deleteUnreferenced(referenced, olderThanMs) {
       const keep = await referenced();
       let deleted = 0;

@@ -2,7 +2,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { chunkForParams } from "../db/database.ts";
-import { members, shareBlocks } from "../db/schema.ts";
+import { members, shareBlocks, shares } from "../db/schema.ts";
 import type { HubContext } from "./hub-context.ts";
 
 const SHARE_BLOCK_COLUMNS = 3;
@@ -22,14 +22,25 @@ export async function requireBlockUpload(ctx: HubContext, deviceId: string): Pro
   }
 }
 
-/** 403 naming the first hash no share the device receives (as replica or peer) references. */
-export async function requireBlockRead(ctx: HubContext, deviceId: string, hashes: string[]): Promise<void> {
+/**
+ * 403 naming the first hash no share the device receives (as replica or peer) references. Otherwise, for the hashes
+ * only `relay` shares reference (the hub may have dropped those), the relay shares through which the device reads each.
+ */
+export async function requireBlockRead(
+  ctx: HubContext,
+  deviceId: string,
+  hashes: string[],
+): Promise<{ relayOnly: Map<string, string[]> }> {
   const readable = new Set<string>();
-  for (const chunk of chunkForParams([...new Set(hashes)], 1, ctx.limits.sqlParamLimit - 1)) {
+  const relay = new Map<string, string[]>();
+  const full = new Set<string>();
+  // Three parameters besides the hashes: the device and the two receiving roles (D1 binds 100 at most).
+  for (const chunk of chunkForParams([...new Set(hashes)], 1, ctx.limits.sqlParamLimit - 3)) {
     const rows = await ctx.db
-      .selectDistinct({ hash: shareBlocks.hash })
+      .selectDistinct({ hash: shareBlocks.hash, share: shareBlocks.share, storage: shares.storage })
       .from(shareBlocks)
       .innerJoin(members, eq(members.share, shareBlocks.share))
+      .innerJoin(shares, eq(shares.name, shareBlocks.share))
       .where(
         and(
           eq(members.deviceId, deviceId),
@@ -37,7 +48,11 @@ export async function requireBlockRead(ctx: HubContext, deviceId: string, hashes
           inArray(shareBlocks.hash, chunk),
         ),
       );
-    for (const row of rows) readable.add(row.hash);
+    for (const row of rows) {
+      readable.add(row.hash);
+      if (row.storage === "relay") relay.set(row.hash, [...(relay.get(row.hash) ?? []), row.share]);
+      else full.add(row.hash);
+    }
   }
   const refused = hashes.find((hash) => !readable.has(hash));
   if (refused !== undefined) {
@@ -46,6 +61,8 @@ export async function requireBlockRead(ctx: HubContext, deviceId: string, hashes
       `device ${deviceId} may not read block ${refused}: no share it receives (as replica or peer) references it`,
     );
   }
+  for (const hash of full) relay.delete(hash);
+  return { relayOnly: relay };
 }
 
 /** Statements for a commit's batch: these blocks are referenced by `share` as of `nowMs`. */

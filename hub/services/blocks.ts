@@ -3,6 +3,7 @@ import { decodeBlockFrames, encodeBlockFrameHeader } from "../../shared/blocks/b
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import { requireBlockRead, requireBlockUpload } from "./block-access.ts";
 import type { HubContext } from "./hub-context.ts";
+import { recordRelayWants } from "./relay-wants.ts";
 
 /** Verified blocks are written in batches of about this many bytes: few transactions, bounded memory. */
 const STORE_BATCH_BYTES = 8 * 1024 * 1024;
@@ -58,14 +59,25 @@ export async function storeBlocks(
 
 /**
  * Streams the requested blocks that the store has, in request order; absent ones are simply left out.
- * Refused (403) when any of them belongs to no share the device receives.
+ * Refused (403) when any of them belongs to no share the device receives. An absent block of a `relay` share was
+ * dropped once everyone had it: a re-upload request is recorded for it (`reuploadRequested`), and the device asks
+ * again later.
  */
 export async function streamBlocks(
   ctx: HubContext,
   input: { deviceId: string; hashes: string[] },
-): Promise<ReadableStream<Uint8Array>> {
+): Promise<{ stream: ReadableStream<Uint8Array>; reuploadRequested: boolean }> {
   const { hashes } = input;
-  await requireBlockRead(ctx, input.deviceId, hashes);
+  const { relayOnly } = await requireBlockRead(ctx, input.deviceId, hashes);
+  let reuploadRequested = false;
+  if (relayOnly.size > 0) {
+    const stored = await ctx.blockStore.has([...relayOnly.keys()]);
+    const wants = [...relayOnly]
+      .filter(([hash]) => !stored.has(hash))
+      .flatMap(([hash, shares]) => shares.map((share) => ({ share, hash })));
+    await recordRelayWants(ctx, { deviceId: input.deviceId, wants });
+    reuploadRequested = wants.length > 0;
+  }
   // One store query per window of blocks; the next window is read while this one is sent.
   const windows: string[][] = [];
   for (let i = 0; i < hashes.length; i += SERVE_WINDOW_BLOCKS)
@@ -79,7 +91,7 @@ export async function streamBlocks(
     return reading;
   };
   let ahead = read(next);
-  return new ReadableStream<Uint8Array>({
+  const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       while (ahead) {
         const window = windows[next]!;
@@ -99,4 +111,5 @@ export async function streamBlocks(
       controller.close();
     },
   });
+  return { stream, reuploadRequested };
 }

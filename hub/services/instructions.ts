@@ -6,6 +6,7 @@ import { chunkForParams } from "../db/database.ts";
 import { instructions, members, syncOps, syncRuns } from "../db/schema.ts";
 import type { HubContext } from "./hub-context.ts";
 import { issueDeviceInstructions } from "./issue-device-instructions.ts";
+import { settleRelayMember } from "./relay-blocks.ts";
 import { requireMembership } from "./shares.ts";
 
 const OP_COLUMNS = 8;
@@ -99,7 +100,7 @@ export async function acknowledgeInstruction(
       `field "reachedSeq": ${ack.reachedSeq} is outside the instruction's range ${instruction.fromSeq}..${instruction.toSeq}`,
     );
   }
-  const { member } = await requireMembership(ctx, deviceId, instruction.share);
+  const { member, share } = await requireMembership(ctx, deviceId, instruction.share);
   const nowMs = ctx.now();
   const failed = ack.results.filter((r) => !r.ok);
   const memberWhere = and(eq(members.share, instruction.share), eq(members.deviceId, deviceId));
@@ -150,6 +151,15 @@ export async function acknowledgeInstruction(
         ]),
     ...runStatements(ctx, deviceId, instruction, ack, "apply"),
   ]);
+  // A relay share drops what every member now has (a member that failed something still needs it).
+  // (An onApply hook's own failure is no missing content.)
+  if (!stale && failed.every((r) => r.action === "hook") && share.storage === "relay") {
+    await settleRelayMember(ctx, {
+      share: instruction.share,
+      deviceId,
+      acked: { fromSeq: instruction.fromSeq, toSeq: ack.reachedSeq },
+    });
+  }
   return { cursor: stale ? member.cursor : ack.reachedSeq, recorded: true };
 }
 

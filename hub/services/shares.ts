@@ -31,7 +31,8 @@ export async function createShare(ctx: HubContext, input: CreateShareInput) {
       "invalid",
       `share "${input.name}" is a ${input.kind} share: Pi-hole items and config keys belong to --kind pihole`,
     );
-  const { pihole, ...columns } = input;
+  const { pihole, ...given } = input;
+  const columns = { ...given, storage: given.storage ?? "full" };
   const items = input.kind === "pihole" ? PiholeItemsSchema.parse(pihole ?? {}) : undefined;
   const inserted = await ctx.db
     .insert(shares)
@@ -100,6 +101,7 @@ export async function listShares(ctx: HubContext) {
     kind: row.kind,
     deletes: row.deletes,
     conflicts: row.conflicts,
+    storage: row.storage,
     ...piholeField(row),
     head: row.headSeq,
     members: counts.get(row.name) ?? 0,
@@ -172,6 +174,7 @@ export async function showShare(ctx: HubContext, name: string) {
     kind: share.kind,
     deletes: share.deletes,
     conflicts: share.conflicts,
+    storage: share.storage,
     ...piholeField(share),
     head: share.headSeq,
     entries: files?.n ?? 0,

@@ -98,6 +98,20 @@ export function createR2BlockStore(options: R2BlockStoreOptions): BlockStore {
       return found;
     },
 
+    async deleteBlocks(hashes) {
+      const doomed = [...(await indexed(hashes))];
+      // The index goes first: a block it no longer names is absent even if deleting its object fails.
+      for (const chunk of chunkForParams(doomed, 1, paramLimit)) {
+        await db.delete(objectBlocks).where(inArray(objectBlocks.hash, chunk));
+      }
+      for (let i = 0; i < doomed.length; i += DELETE_BATCH) {
+        await bucket.delete(doomed.slice(i, i + DELETE_BATCH).map(blockKey));
+      }
+      let deleted = doomed.length;
+      if (previous) deleted += await previous.deleteBlocks(hashes);
+      return deleted;
+    },
+
     async deleteUnreferenced(referenced, olderThanMs) {
       const keep = await referenced();
       const candidates = await db

@@ -6,10 +6,17 @@ export const SHARE_KINDS = ["folder", "pihole"] as const;
 export const ROLES = ["source", "replica", "peer"] as const;
 export const DELETE_POLICIES = ["propagate", "keep"] as const;
 export const CONFLICT_POLICIES = ["keep-both", "newest-wins"] as const;
+/**
+ * Where a share's blocks live on the hub: `full` keeps every current block (a new replica bootstraps while the
+ * source is offline); `relay` keeps a block only until every member that needs it acknowledged it, and asks a
+ * member that holds it to upload it again when a newcomer needs one it dropped.
+ */
+export const STORAGE_POLICIES = ["full", "relay"] as const;
 
 export type ShareKind = (typeof SHARE_KINDS)[number];
 export type Role = (typeof ROLES)[number];
 export type ConflictPolicy = (typeof CONFLICT_POLICIES)[number];
+export type StoragePolicy = (typeof STORAGE_POLICIES)[number];
 
 export const ShareNameSchema = z
   .string()
@@ -22,6 +29,8 @@ export const SharePolicySchema = z.strictObject({
   kind: z.enum(SHARE_KINDS),
   deletes: z.enum(DELETE_POLICIES),
   conflicts: z.enum(CONFLICT_POLICIES),
+  /** Hub block storage (`full` when absent). Not in a device's config answer: agents that predate it parse that strictly. */
+  storage: z.enum(STORAGE_POLICIES).optional(),
   /** A Pi-hole share's items and config keys; every member syncs exactly these. */
   pihole: PiholeItemsSchema.optional(),
 });

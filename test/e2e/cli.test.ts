@@ -201,7 +201,9 @@ describe("fleetsync CLI against a real hub process", () => {
     expect(devices).toEqual([expect.objectContaining({ id: deviceId, name: "pi-1", state: "active" })]);
 
     const showText = expectOk(show);
-    expect(showText).toMatch(/^share docs: folder, deletes propagate, conflicts keep-both, head 0/);
+    expect(showText).toMatch(
+      /^share docs: folder, deletes propagate, conflicts keep-both, storage full, head 0/,
+    );
     expect(showText).toMatch(/DEVICE\s+NAME\s+ROLE\s+LAST SEEN\s+CURSOR\s+LAG\s+LAST ERROR/);
     expect(showText).toMatch(
       new RegExp(`${deviceId}\\s+pi-1\\s+replica\\s+\\S+\\s+0\\s+0 \\(0 files, 0 B\\)\\s+-`),
@@ -304,6 +306,10 @@ describe("fleetsync CLI against a real hub process", () => {
       [["token", "create", ...data], /at least one --share/],
       [["token", "create", "--share", "docs:replica", "--ttl", "forever", ...data], /--ttl forever/],
       [["share", "create", "media", "--kind", "nfs", ...data], /--kind nfs: use one of folder, pihole/],
+      [
+        ["share", "create", "media", "--storage", "cloud", ...data],
+        /--storage cloud: use one of full, relay/,
+      ],
       [["agent", "enroll", "--hub", hub.url], /needs --hub, --token and --state/],
       [["agent", "enroll", "--hub", hub.url, "--token", "t", "--state", work, "--path", "docs"], /SHARE=DIR/],
       [["share", "list", "--hub", "localhost:8787", "--admin-token", "x"], /not an http\(s\) URL/],

@@ -159,7 +159,7 @@ export async function adminCall(
 export async function createShare(
   hub: TestHub,
   name: string,
-  policy: { deletes?: string; conflicts?: string } = {},
+  policy: { deletes?: string; conflicts?: string; storage?: string } = {},
 ) {
   return adminCall(hub, "POST", "/v1/admin/shares", { name, ...policy });
 }

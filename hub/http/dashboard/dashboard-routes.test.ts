@@ -216,6 +216,16 @@ describe("pages", () => {
     expect(folder).not.toContain("data-pihole-items");
   });
 
+  test("the share page names the share's hub storage policy", async () => {
+    await hub.createShare("docs");
+    await hub.adminJson("POST", "/v1/admin/shares", { name: "media", storage: "relay" });
+    const cookie = await logIn();
+    const docs = await (await browser("GET", "/shares/docs", { cookie })).text();
+    const media = await (await browser("GET", "/shares/media", { cookie })).text();
+    expect(docs).toContain('storage <span data-storage="true">full</span>');
+    expect(media).toContain('storage <span data-storage="true">relay</span>');
+  });
+
   test("a share that does not exist answers 404 with the CLI's hint", async () => {
     const cookie = await logIn();
     const response = await browser("GET", "/shares/nope", { cookie });

@@ -15,7 +15,7 @@ export function SharePage(props: { detail: Detail; nowMs: number }) {
       </h1>
       <p>
         head <strong data-head>{share.headSeq}</strong> · deletes {share.deletes} · conflicts{" "}
-        {share.conflicts} · approval {share.approval}
+        {share.conflicts} · approval {share.approval} · storage <span data-storage>{share.storage}</span>
       </p>
       {piholeItems ? (
         <p data-pihole-items>
