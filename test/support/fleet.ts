@@ -104,15 +104,36 @@ export async function waitFor<T>(
   );
 }
 
-export type TestHub = RunningProcess & { url: string; dataDir: string; adminToken: string };
+export type TestHub = RunningProcess & { url: string; dataDir: string; adminToken: string; kind: HubKind };
 /** Which hub a test runs: the Node hub, or its Workers build under local workerd (`fleetsync hub --workers`). */
 export type HubKind = "node" | "workers";
+
+/** FLEETSYNC_TEST_HUB as a hub kind: unset means the Node hub; anything but node or workers is a mistake. */
+export function parseHubKind(value: string | undefined): HubKind {
+  if (value === undefined || value === "" || value === "node") return "node";
+  if (value === "workers") return "workers";
+  throw new Error(
+    `FLEETSYNC_TEST_HUB=${value} is not a hub kind; use FLEETSYNC_TEST_HUB=workers (the Workers build under workerd) or leave it unset (the Node hub)`,
+  );
+}
+
+/**
+ * The hub every test gets unless it names one: `FLEETSYNC_TEST_HUB=workers npx vitest run test/e2e` runs the whole
+ * e2e suite against `fleetsync hub --workers`. The two-hub files (workers-*.test.ts) name their kinds and ignore it.
+ */
+export const TEST_HUB_KIND: HubKind = parseHubKind(process.env.FLEETSYNC_TEST_HUB);
+
+/**
+ * True when this run's hub is the Workers build. The few tests about the Node hub process itself start with
+ * `skip(ON_WORKERS_HUB, "why")` (vitest's test-context skip), so the reason shows beside every skip.
+ */
+export const ON_WORKERS_HUB = TEST_HUB_KIND === "workers";
 
 export async function startHubProcess(
   dataDir?: string,
   env: NodeJS.ProcessEnv = {},
   port = 0,
-  kind: HubKind = "node",
+  kind: HubKind = TEST_HUB_KIND,
 ): Promise<TestHub> {
   const dir = dataDir ?? (await makeTempDir("fleetsync-hub-"));
   const args = ["hub", "--data", dir, "--port", String(port), ...(kind === "workers" ? ["--workers"] : [])];
@@ -126,7 +147,7 @@ export async function startHubProcess(
     { timeoutMs: kind === "workers" ? 180_000 : 20_000, what: "the hub to start" },
   );
   const adminToken = (await readFile(join(dir, "admin.token"), "utf8")).trim();
-  return { ...running, url, dataDir: dir, adminToken };
+  return { ...running, url, dataDir: dir, adminToken, kind };
 }
 
 export async function adminCall(
@@ -307,7 +328,7 @@ export async function startFleet(
     hub?: HubKind;
   } = {},
 ): Promise<Fleet> {
-  const hub = await startHubProcess(undefined, {}, 0, options.hub ?? "node");
+  const hub = await startHubProcess(undefined, {}, 0, options.hub ?? TEST_HUB_KIND);
   const share = options.share ?? "docs";
   const base = await makeTempDir("fleetsync-fleet-");
   const sourceRoot = join(base, "source");
