@@ -157,6 +157,7 @@ async function runWorkersHub(options: {
   );
   await waitForStopSignal();
   await hub.stop().finally(() => lock.release());
+  console.log("fleetsync hub (Workers, local workerd) stopped");
   return 0;
 }
 

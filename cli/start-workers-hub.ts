@@ -30,7 +30,7 @@ export type WorkersHubOptions = {
 export type RunningWorkersHub = { url: string; port: number; pid: number; stop: () => Promise<void> };
 
 /** The wrangler CLI this package pins, or a message saying how to get it. */
-function wranglerBin(): string {
+export function wranglerBin(): string {
   try {
     return createRequire(join(REPO_ROOT, "package.json")).resolve("wrangler/bin/wrangler.js");
   } catch (error) {
@@ -117,17 +117,11 @@ export async function startWorkersHub(options: WorkersHubOptions): Promise<Runni
 
   // Bundled once, then served as is: a hub is not a dev session, so an edit in the checkout never reloads it
   // (wrangler dev's own bundler watches the sources and restarts the Worker mid-request).
-  const buildDir = join(stateDir, "build");
-  await promisify(execFile)(
-    process.execPath,
-    [wrangler, "deploy", "--dry-run", "--outdir", buildDir, "-c", WRANGLER_CONFIG],
-    { cwd: REPO_ROOT, env, timeout: START_TIMEOUT_MS },
-  ).catch((error: Error & { stdout?: string; stderr?: string }) => {
-    throw new Error(
-      `bundling the Worker into ${buildDir} failed: ${error.message}\n${error.stdout ?? ""}${error.stderr ?? ""}`,
-      { cause: error },
-    );
-  });
+  // FLEETSYNC_WORKERS_BUNDLE names a bundle already built from this checkout (the e2e suite against Workers builds
+  // one per test file rather than one per hub start).
+  const prebuilt = process.env.FLEETSYNC_WORKERS_BUNDLE;
+  const buildDir = prebuilt ? resolve(prebuilt) : join(stateDir, "build");
+  if (!prebuilt) await bundleWorker(wrangler, buildDir, env);
 
   const port = options.port === 0 ? await freePort(options.host) : options.port;
   // The bundle runs straight in workerd through Miniflare, with the bindings wrangler.toml declares. Not through
@@ -177,6 +171,24 @@ export async function startWorkersHub(options: WorkersHubOptions): Promise<Runni
     throw error;
   }
   return { url, port, pid: process.pid, stop };
+}
+
+/** `wrangler deploy --dry-run`: the Worker and its imports as one module in `buildDir`, nothing uploaded. */
+export async function bundleWorker(
+  wrangler: string,
+  buildDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  await promisify(execFile)(
+    process.execPath,
+    [wrangler, "deploy", "--dry-run", "--outdir", buildDir, "-c", WRANGLER_CONFIG],
+    { cwd: REPO_ROOT, env, timeout: START_TIMEOUT_MS },
+  ).catch((error: Error & { stdout?: string; stderr?: string }) => {
+    throw new Error(
+      `bundling the Worker into ${buildDir} failed: ${error.message}\n${error.stdout ?? ""}${error.stderr ?? ""}`,
+      { cause: error },
+    );
+  });
 }
 
 async function waitUntilHealthy(url: string) {

@@ -1,13 +1,15 @@
 // Test support: real hub and agent processes on 127.0.0.1 in temp directories, and helpers to wait and compare trees.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { createReadStream, existsSync, rmSync } from "node:fs";
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { parse, stringify } from "yaml";
 import { enrollDevice } from "../../agent/enroll-device.ts";
+import { bundleWorker, localWranglerEnv, WRANGLER_CONFIG, wranglerBin } from "../../cli/start-workers-hub.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI = join(REPO_ROOT, "bin", "fleetsync.js");
@@ -104,7 +106,7 @@ export async function waitFor<T>(
   );
 }
 
-export type TestHub = RunningProcess & { url: string; dataDir: string; adminToken: string; kind: HubKind };
+export type TestHub = RunningProcess & { url: string; dataDir: string; adminToken: string };
 /** Which hub a test runs: the Node hub, or its Workers build under local workerd (`fleetsync hub --workers`). */
 export type HubKind = "node" | "workers";
 
@@ -129,6 +131,47 @@ export const TEST_HUB_KIND: HubKind = parseHubKind(process.env.FLEETSYNC_TEST_HU
  */
 export const ON_WORKERS_HUB = TEST_HUB_KIND === "workers";
 
+let workersTemplate: Promise<string> | undefined;
+
+/**
+ * One Worker bundle and one migrated, empty local D1 per test file, built the way `hub --workers` builds them: each
+ * fresh Workers hub starts from a copy (its own start still checks the migrations) instead of bundling and migrating
+ * again, which costs a minute on a busy 2-core machine. Only under FLEETSYNC_TEST_HUB=workers: the two-hub files in
+ * the default run keep the whole start path.
+ */
+function workersHubTemplate(): Promise<string> {
+  workersTemplate ??= (async () => {
+    const dir = await makeTempDir("fleetsync-workers-template-");
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    const env = localWranglerEnv(dir);
+    await bundleWorker(wranglerBin(), join(dir, "build"), env);
+    await promisify(execFile)(
+      process.execPath,
+      [
+        wranglerBin(),
+        "d1",
+        "migrations",
+        "apply",
+        "DB",
+        "--local",
+        "-c",
+        WRANGLER_CONFIG,
+        "--persist-to",
+        join(dir, "state"),
+      ],
+      { cwd: REPO_ROOT, env, timeout: 300_000 },
+    );
+    return dir;
+  })();
+  return workersTemplate;
+}
+
+// The template is built before a file's first test, so no test's own timeout pays for it.
+if (process.env.VITEST && TEST_HUB_KIND === "workers") {
+  const { beforeAll } = await import("vitest");
+  beforeAll(() => workersHubTemplate().then(() => undefined), 600_000);
+}
+
 export async function startHubProcess(
   dataDir?: string,
   env: NodeJS.ProcessEnv = {},
@@ -137,7 +180,16 @@ export async function startHubProcess(
 ): Promise<TestHub> {
   const dir = dataDir ?? (await makeTempDir("fleetsync-hub-"));
   const args = ["hub", "--data", dir, "--port", String(port), ...(kind === "workers" ? ["--workers"] : [])];
-  const running = spawnCli(args, { env });
+  const hubEnv = { ...env };
+  if (kind === "workers" && TEST_HUB_KIND === "workers") {
+    const template = await workersHubTemplate();
+    if (!existsSync(join(dir, "workers", "state"))) {
+      await mkdir(join(dir, "workers"), { recursive: true, mode: 0o700 });
+      await cp(join(template, "state"), join(dir, "workers", "state"), { recursive: true });
+    }
+    hubEnv.FLEETSYNC_WORKERS_BUNDLE = join(template, "build");
+  }
+  const running = spawnCli(args, { env: hubEnv });
   const url = await waitFor(
     () => {
       if (running.proc.exitCode !== null) throw new Error(`hub exited: ${running.output()}`);
@@ -147,7 +199,7 @@ export async function startHubProcess(
     { timeoutMs: kind === "workers" ? 180_000 : 20_000, what: "the hub to start" },
   );
   const adminToken = (await readFile(join(dir, "admin.token"), "utf8")).trim();
-  return { ...running, url, dataDir: dir, adminToken, kind };
+  return { ...running, url, dataDir: dir, adminToken };
 }
 
 export async function adminCall(
