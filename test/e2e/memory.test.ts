@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
 import {
   type Fleet,
+  ON_WORKERS_HUB,
   samplePeakRss,
   startAgent,
   startFleet,
@@ -49,7 +50,9 @@ test("syncing a 1 GiB file keeps agent and hub RSS bounded", { timeout: 300_000 
   expect(peaks.source).toBeGreaterThan(0);
   expect(peaks.source).toBeLessThan(RSS_BOUND_BYTES);
   expect(peaks.replica).toBeLessThan(RSS_BOUND_BYTES);
-  expect(peaks.hub).toBeLessThan(RSS_BOUND_BYTES);
+  // The bound is the Node hub's; under FLEETSYNC_TEST_HUB=workers the hub is workerd, whose own footprint is
+  // measured by the fleet benchmark (README), and the pid here is only the command that started it.
+  if (!ON_WORKERS_HUB) expect(peaks.hub).toBeLessThan(RSS_BOUND_BYTES);
 });
 
 /** Request body bytes the hub received for reports and block uploads (its /metrics counters). */

@@ -199,7 +199,43 @@ export async function startHubProcess(
     { timeoutMs: kind === "workers" ? 180_000 : 20_000, what: "the hub to start" },
   );
   const adminToken = (await readFile(join(dir, "admin.token"), "utf8")).trim();
+  if (kind === "workers") {
+    // workerd runs as the hub command's child: a SIGKILLed hub takes it down too, as a crashed Node hub takes its
+    // server, instead of leaving it serving the port and the state the restarted hub needs.
+    const killCommand = running.kill;
+    running.kill = async () => {
+      const tree = await descendantPids(running.proc.pid);
+      await killCommand();
+      for (const pid of tree) {
+        try {
+          process.kill(pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    };
+  }
   return { ...running, url, dataDir: dir, adminToken };
+}
+
+/** Every process below `pid` (Linux /proc), children before their own children. */
+async function descendantPids(pid: number | undefined): Promise<number[]> {
+  if (pid === undefined) return [];
+  const parents = new Map<number, number[]>();
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, "utf8").catch(() => "");
+    // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ")".
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (Number.isInteger(ppid)) parents.set(ppid, [...(parents.get(ppid) ?? []), Number(name)]);
+  }
+  const out: number[] = [];
+  for (let queue = [pid]; queue.length > 0; ) {
+    const children = queue.flatMap((p) => parents.get(p) ?? []);
+    out.push(...children);
+    queue = children;
+  }
+  return out;
 }
 
 export async function adminCall(
