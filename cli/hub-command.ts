@@ -1,4 +1,5 @@
 // `fleetsync hub`: run the hub on Node (or, with --workers, its Workers build under local workerd) until SIGINT/SIGTERM.
+import { writeSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -155,9 +156,11 @@ async function runWorkersHub(options: {
   console.log(
     `fleetsync hub (Workers, local workerd) ready at ${hub.url} in ${Date.now() - started} ms (data: ${dataDir})`,
   );
+  // Miniflare's own SIGINT/SIGTERM hook stops workerd and exits before anything awaited here resumes, so the
+  // line is written on exit, after workerd was told to stop, whichever path gets there first.
+  process.once("exit", () => writeSync(1, "fleetsync hub (Workers, local workerd) stopped\n"));
   await waitForStopSignal();
   await hub.stop().finally(() => lock.release());
-  console.log("fleetsync hub (Workers, local workerd) stopped");
   return 0;
 }
 

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ADMIN_TOKEN_PREFIX } from "../hub/services/initialize-hub.ts";
 import { toHex } from "../shared/blocks/hex.ts";
+import { startLocalCronTriggers } from "./local-cron-triggers.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const WRANGLER_CONFIG = join(REPO_ROOT, "wrangler.toml");
@@ -128,8 +129,9 @@ export async function startWorkersHub(options: WorkersHubOptions): Promise<Runni
   // `wrangler dev`: its proxy in front of the Worker stopped answering anything, /healthz included, with 2,000
   // long-polls parked, and once left a commit's answer hanging for minutes.
   const { Miniflare } = await import("miniflare");
-  const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
+  const { unstable_getMiniflareWorkerOptions, unstable_readConfig } = await import("wrangler");
   const { workerOptions } = unstable_getMiniflareWorkerOptions(WRANGLER_CONFIG);
+  const crons = unstable_readConfig({ config: WRANGLER_CONFIG }).triggers?.crons ?? [];
   const secrets: Record<string, string> = { ADMIN_TOKEN: adminToken };
   if (options.enrolAttemptsPerMinute)
     secrets.ENROL_ATTEMPTS_PER_MINUTE = String(options.enrolAttemptsPerMinute);
@@ -159,13 +161,25 @@ export async function startWorkersHub(options: WorkersHubOptions): Promise<Runni
   } as ConstructorParameters<typeof Miniflare>[0]);
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
   let stopped: Promise<void> | undefined;
+  let stopCrons = () => {};
   const stop = () => {
+    stopCrons();
     stopped ??= miniflare.dispose().catch(() => {});
     return stopped;
   };
   try {
     await miniflare.ready;
     await waitUntilHealthy(url);
+    // Cloudflare fires the cron triggers (alert checks, GC); under local workerd nobody would, so this process does.
+    const worker = await miniflare.getWorker();
+    stopCrons = startLocalCronTriggers({
+      crons,
+      fire: (cron, scheduledTime) => worker.scheduled({ cron, scheduledTime }),
+      onError: (cron, error) =>
+        options.onOutput?.(
+          JSON.stringify({ level: "error", msg: "cron trigger failed", cron, error: String(error) }),
+        ),
+    });
   } catch (error) {
     await stop();
     throw error;
