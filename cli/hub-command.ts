@@ -158,7 +158,7 @@ async function runWorkersHub(options: {
   );
   // Miniflare's own SIGINT/SIGTERM hook stops workerd and exits before anything awaited here resumes, so the
   // line is written on exit, after workerd was told to stop, whichever path gets there first.
-  process.once("exit", () => writeSync(1, "fleetsync hub (Workers, local workerd) stopped\n"));
+  process.once("exit", () => writeSync(1, "fleetsync hub stopped (Workers, local workerd)\n"));
   await waitForStopSignal();
   await hub.stop().finally(() => lock.release());
   return 0;
