@@ -174,7 +174,11 @@ export async function startWorkersHub(options: WorkersHubOptions): Promise<Runni
     const worker = await miniflare.getWorker();
     stopCrons = startLocalCronTriggers({
       crons,
-      fire: (cron, scheduledTime) => worker.scheduled({ cron, scheduledTime }),
+      fire: async (cron, scheduledTime) => {
+        const result = await worker.scheduled({ cron, scheduledTime });
+        if (result.outcome !== "ok")
+          throw new Error(`the scheduled handler ended with outcome ${result.outcome}`);
+      },
       onError: (cron, error) =>
         options.onOutput?.(
           JSON.stringify({ level: "error", msg: "cron trigger failed", cron, error: String(error) }),
