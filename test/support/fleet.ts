@@ -202,18 +202,24 @@ export async function startHubProcess(
   if (kind === "workers") {
     // workerd runs as the hub command's child: a SIGKILLed hub takes it down too, as a crashed Node hub takes its
     // server, instead of leaving it serving the port and the state the restarted hub needs.
-    const killCommand = running.kill;
-    running.kill = async () => {
-      const tree = await descendantPids(running.proc.pid);
-      await killCommand();
-      for (const pid of tree) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // already gone
+    // A stopped one leaves none behind either (Miniflare's exit hook exits without waiting for workerd), so a test
+    // that removes the data dir right after does not race workerd's last writes.
+    const withTree =
+      <A extends unknown[], R>(end: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        const tree = await descendantPids(running.proc.pid);
+        const result = await end(...args);
+        for (const pid of tree) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
         }
-      }
-    };
+        return result;
+      };
+    running.kill = withTree(running.kill);
+    running.stop = withTree(running.stop);
   }
   return { ...running, url, dataDir: dir, adminToken };
 }
