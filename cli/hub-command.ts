@@ -30,7 +30,8 @@ Options:
                     or db (the libSQL table; the default with FLEETSYNC_DB_URL, shared by several hubs)
   --workers         run the Cloudflare Workers build instead, locally under workerd (Miniflare, as wrangler dev):
                     D1, R2 and Durable Object state persist under DIR/workers, the D1 migrations are
-                    applied first, and the admin token is kept in DIR/admin.token as with the Node hub.
+                    applied first, and the admin token is kept in DIR/admin.token as with the Node hub;
+                    wrangler.toml's cron triggers (alerts, GC) fire each minute as on Cloudflare.
                     Needs wrangler (a dev dependency: npm install in the fleetsync checkout)
 Without --tls-* the hub speaks plain HTTP: run it behind a TLS-terminating proxy (Caddy, nginx)
 or give it a certificate whenever agents reach it over a network you do not trust.
