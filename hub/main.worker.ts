@@ -41,7 +41,12 @@ let lastAlertCheckAt = 0;
 
 function checkAlerts(ctx: HubContext): Promise<unknown> {
   lastAlertCheckAt = Date.now();
-  alertMonitor ??= createAlertMonitor(ctx, { limiter: createWindowRateLimiter(30, 60_000) });
+  alertMonitor ??= createAlertMonitor(ctx, {
+    limiter: createWindowRateLimiter(30, 60_000),
+    // Workers' fetch must be called on the global: the delivery calls options.fetch(…), which threw "Illegal
+    // invocation" there, so no webhook was ever delivered from Workers.
+    fetch: (input, init) => fetch(input, init),
+  });
   return alertMonitor.check().catch((error: unknown) => {
     log.error("alert check failed", { error: error instanceof Error ? error.message : String(error) });
   });
