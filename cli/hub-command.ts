@@ -1,4 +1,5 @@
 // `fleetsync hub`: run the hub on Node (or, with --workers, its Workers build under local workerd) until SIGINT/SIGTERM.
+import { writeSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -29,7 +30,8 @@ Options:
                     or db (the libSQL table; the default with FLEETSYNC_DB_URL, shared by several hubs)
   --workers         run the Cloudflare Workers build instead, locally under workerd (Miniflare, as wrangler dev):
                     D1, R2 and Durable Object state persist under DIR/workers, the D1 migrations are
-                    applied first, and the admin token is kept in DIR/admin.token as with the Node hub.
+                    applied first, and the admin token is kept in DIR/admin.token as with the Node hub;
+                    wrangler.toml's cron triggers (alerts, GC) fire each minute as on Cloudflare.
                     Needs wrangler (a dev dependency: npm install in the fleetsync checkout)
 Without --tls-* the hub speaks plain HTTP: run it behind a TLS-terminating proxy (Caddy, nginx)
 or give it a certificate whenever agents reach it over a network you do not trust.
@@ -155,6 +157,9 @@ async function runWorkersHub(options: {
   console.log(
     `fleetsync hub (Workers, local workerd) ready at ${hub.url} in ${Date.now() - started} ms (data: ${dataDir})`,
   );
+  // Miniflare's own SIGINT/SIGTERM hook stops workerd and exits before anything awaited here resumes, so the
+  // line is written on exit, after workerd was told to stop, whichever path gets there first.
+  process.once("exit", () => writeSync(1, "fleetsync hub stopped (Workers, local workerd)\n"));
   await waitForStopSignal();
   await hub.stop().finally(() => lock.release());
   return 0;

@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { ADMIN_TOKEN_PREFIX } from "../hub/services/initialize-hub.ts";
 import { toHex } from "../shared/blocks/hex.ts";
+import { startLocalCronTriggers } from "./local-cron-triggers.ts";
 
 const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const WRANGLER_CONFIG = join(REPO_ROOT, "wrangler.toml");
@@ -30,7 +31,7 @@ export type WorkersHubOptions = {
 export type RunningWorkersHub = { url: string; port: number; pid: number; stop: () => Promise<void> };
 
 /** The wrangler CLI this package pins, or a message saying how to get it. */
-function wranglerBin(): string {
+export function wranglerBin(): string {
   try {
     return createRequire(join(REPO_ROOT, "package.json")).resolve("wrangler/bin/wrangler.js");
   } catch (error) {
@@ -117,25 +118,20 @@ export async function startWorkersHub(options: WorkersHubOptions): Promise<Runni
 
   // Bundled once, then served as is: a hub is not a dev session, so an edit in the checkout never reloads it
   // (wrangler dev's own bundler watches the sources and restarts the Worker mid-request).
-  const buildDir = join(stateDir, "build");
-  await promisify(execFile)(
-    process.execPath,
-    [wrangler, "deploy", "--dry-run", "--outdir", buildDir, "-c", WRANGLER_CONFIG],
-    { cwd: REPO_ROOT, env, timeout: START_TIMEOUT_MS },
-  ).catch((error: Error & { stdout?: string; stderr?: string }) => {
-    throw new Error(
-      `bundling the Worker into ${buildDir} failed: ${error.message}\n${error.stdout ?? ""}${error.stderr ?? ""}`,
-      { cause: error },
-    );
-  });
+  // FLEETSYNC_WORKERS_BUNDLE names a bundle already built from this checkout (the e2e suite against Workers builds
+  // one per test file rather than one per hub start).
+  const prebuilt = process.env.FLEETSYNC_WORKERS_BUNDLE;
+  const buildDir = prebuilt ? resolve(prebuilt) : join(stateDir, "build");
+  if (!prebuilt) await bundleWorker(wrangler, buildDir, env);
 
   const port = options.port === 0 ? await freePort(options.host) : options.port;
   // The bundle runs straight in workerd through Miniflare, with the bindings wrangler.toml declares. Not through
   // `wrangler dev`: its proxy in front of the Worker stopped answering anything, /healthz included, with 2,000
   // long-polls parked, and once left a commit's answer hanging for minutes.
   const { Miniflare } = await import("miniflare");
-  const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
+  const { unstable_getMiniflareWorkerOptions, unstable_readConfig } = await import("wrangler");
   const { workerOptions } = unstable_getMiniflareWorkerOptions(WRANGLER_CONFIG);
+  const crons = unstable_readConfig({ config: WRANGLER_CONFIG }).triggers?.crons ?? [];
   const secrets: Record<string, string> = { ADMIN_TOKEN: adminToken };
   if (options.enrolAttemptsPerMinute)
     secrets.ENROL_ATTEMPTS_PER_MINUTE = String(options.enrolAttemptsPerMinute);
@@ -165,18 +161,52 @@ export async function startWorkersHub(options: WorkersHubOptions): Promise<Runni
   } as ConstructorParameters<typeof Miniflare>[0]);
   const url = `http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}`;
   let stopped: Promise<void> | undefined;
+  let stopCrons = () => {};
   const stop = () => {
+    stopCrons();
     stopped ??= miniflare.dispose().catch(() => {});
     return stopped;
   };
   try {
     await miniflare.ready;
     await waitUntilHealthy(url);
+    // Cloudflare fires the cron triggers (alert checks, GC); under local workerd nobody would, so this process does.
+    const worker = await miniflare.getWorker();
+    stopCrons = startLocalCronTriggers({
+      crons,
+      fire: async (cron, scheduledTime) => {
+        const result = await worker.scheduled({ cron, scheduledTime });
+        if (result.outcome !== "ok")
+          throw new Error(`the scheduled handler ended with outcome ${result.outcome}`);
+      },
+      onError: (cron, error) =>
+        options.onOutput?.(
+          JSON.stringify({ level: "error", msg: "cron trigger failed", cron, error: String(error) }),
+        ),
+    });
   } catch (error) {
     await stop();
     throw error;
   }
   return { url, port, pid: process.pid, stop };
+}
+
+/** `wrangler deploy --dry-run`: the Worker and its imports as one module in `buildDir`, nothing uploaded. */
+export async function bundleWorker(
+  wrangler: string,
+  buildDir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  await promisify(execFile)(
+    process.execPath,
+    [wrangler, "deploy", "--dry-run", "--outdir", buildDir, "-c", WRANGLER_CONFIG],
+    { cwd: REPO_ROOT, env, timeout: START_TIMEOUT_MS },
+  ).catch((error: Error & { stdout?: string; stderr?: string }) => {
+    throw new Error(
+      `bundling the Worker into ${buildDir} failed: ${error.message}\n${error.stdout ?? ""}${error.stderr ?? ""}`,
+      { cause: error },
+    );
+  });
 }
 
 async function waitUntilHealthy(url: string) {

@@ -31,7 +31,26 @@ const log = createJsonLogger((line) => console.log(line), { component: "hub" });
 
 /** The cron (wrangler.toml) that runs alert checks; any other cron runs garbage collection. */
 const ALERT_CRON = "* * * * *";
+/**
+ * A cron fires at most once a minute; the Node hub checks alerts every 5 s. So an isolate that is serving requests
+ * also checks after a response, at most this often, and a failing replica's error reaches its webhook in seconds.
+ */
+const ALERT_CHECK_AFTER_REQUEST_MS = 5000;
 let alertMonitor: ReturnType<typeof createAlertMonitor> | undefined;
+let lastAlertCheckAt = 0;
+
+function checkAlerts(ctx: HubContext): Promise<unknown> {
+  lastAlertCheckAt = Date.now();
+  alertMonitor ??= createAlertMonitor(ctx, {
+    limiter: createWindowRateLimiter(30, 60_000),
+    // Workers' fetch must be called on the global: the delivery calls options.fetch(…), which threw "Illegal
+    // invocation" there, so no webhook was ever delivered from Workers.
+    fetch: (input, init) => fetch(input, init),
+  });
+  return alertMonitor.check().catch((error: unknown) => {
+    log.error("alert check failed", { error: error instanceof Error ? error.message : String(error) });
+  });
+}
 
 let hub: Promise<{ ctx: HubContext; app: ReturnType<typeof createApp> }> | undefined;
 
@@ -101,9 +120,13 @@ export default {
       env,
       executionCtx as Parameters<typeof built.app.fetch>[2],
     );
+    const pathname = new URL(request.url).pathname;
     // Agents learn from their config that this hub offers wake sockets (the Node hub keeps long-polls only).
-    if (response.ok && new URL(request.url).pathname === "/v1/config") {
+    if (response.ok && pathname === "/v1/config") {
       response.headers.set(WAKE_SOCKETS_HEADER, WAKE_SOCKETS_OFFERED);
+    }
+    if (pathname.startsWith("/v1/") && Date.now() - lastAlertCheckAt >= ALERT_CHECK_AFTER_REQUEST_MS) {
+      executionCtx.waitUntil(checkAlerts(built.ctx));
     }
     return response;
   },
@@ -112,8 +135,7 @@ export default {
   async scheduled(controller: { cron?: string }, env: unknown, executionCtx: WaitUntil): Promise<void> {
     const { ctx } = await hubFor(env);
     if (controller.cron === ALERT_CRON) {
-      alertMonitor ??= createAlertMonitor(ctx, { limiter: createWindowRateLimiter(30, 60_000) });
-      executionCtx.waitUntil(alertMonitor.check());
+      executionCtx.waitUntil(checkAlerts(ctx));
       return;
     }
     executionCtx.waitUntil(collectGarbage(ctx));

@@ -12,6 +12,7 @@ import {
   createShare,
   enrollAgent,
   makeTempDir,
+  ON_WORKERS_HUB,
   REPO_ROOT,
   type RunningProcess,
   spawnCli,
@@ -88,7 +89,8 @@ describe("hub first start", () => {
     const hub = await freshHub();
     const ready = /ready at (http:\/\/127\.0\.0\.1:\d+) in (\d+) ms/.exec(hub.output());
     expect(ready?.[1]).toBe(hub.url);
-    expect(Number(ready?.[2])).toBeLessThan(2000);
+    // The Node process's own start; hub --workers first migrates D1 and starts workerd, so only its URL is checked.
+    if (!ON_WORKERS_HUB) expect(Number(ready?.[2])).toBeLessThan(2000);
     const info = JSON.parse(await readFile(join(hub.dataDir, "hub.json"), "utf8")) as { url: string };
     expect(info.url).toBe(hub.url);
   });
@@ -213,7 +215,13 @@ describe("hub restart on the same data dir", () => {
 });
 
 describe("two hub processes starting at once on one fresh data dir", () => {
-  test("both come up (or one fails cleanly) and agree on one hub id, one signing key and one admin token", async () => {
+  test("both come up (or one fails cleanly) and agree on one hub id, one signing key and one admin token", async ({
+    skip,
+  }) => {
+    skip(
+      ON_WORKERS_HUB,
+      "Node hub processes racing to create one hub.db; on Workers D1 is created by wrangler",
+    );
     for (let round = 1; round <= 3; round++) {
       const dataDir = await makeTempDir(`fleetsync-race-${round}-`);
       cleanup.push(() => rm(dataDir, { recursive: true, force: true }));

@@ -13,6 +13,7 @@ import {
   createShare,
   makeTempDir,
   mintToken,
+  ON_WORKERS_HUB,
   startHubProcess,
   type TestHub,
   waitFor,
@@ -70,7 +71,8 @@ async function randomFrames(count: number, bytesEach: number) {
 
 test.skipIf(!canMount)(
   "a full hub disk answers a block upload with 507 insufficient_storage naming DATA, and uploads work once there is room",
-  async () => {
+  async ({ skip }) => {
+    skip(ON_WORKERS_HUB, "a full Node hub data dir (the file block store); Workers blocks go to R2");
     const dataDir = await makeTempDir("fleetsync-small-hub-");
     expect(tryMount(dataDir, "3m")).toBe(true);
     mounted = dataDir;
@@ -94,7 +96,13 @@ test.skipIf(!canMount)(
   60_000,
 );
 
-test("a hub whose data dir is deleted fails /healthz and refuses every write with 503 until restarted", async () => {
+test("a hub whose data dir is deleted fails /healthz and refuses every write with 503 until restarted", async ({
+  skip,
+}) => {
+  skip(
+    ON_WORKERS_HUB,
+    "a Node hub's data dir deleted under it; the Workers hub keeps its state in D1 and R2",
+  );
   hub = await startHubProcess();
   const running = hub;
   await createShare(running, "configs");

@@ -7,7 +7,11 @@ import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { bundleAgent } from "../../scripts/bundle-agent.ts";
 import {
   type Fleet,
-  REPO_ROOT,
+  expect(peaks.source).toBeLessThan(SOURCE_PEAK_BOUND_BYTES);
+  expect(peaks.replica).toBeLessThan(AGENT_PEAK_BOUND_BYTES);
+  // The bound is the Node hub's; under FLEETSYNC_TEST_HUB=workers the hub is workerd, whose own footprint is
+  // measured by the fleet benchmark (README), and the pid here is only the command that started it.
+  if (!ON_WORKERS_HUB) expect(peaks.hub).toBeLessThan(RSS_BOUND_BYTES);
   samplePeakRss,
   startAgent,
   startFleet,
@@ -81,7 +85,9 @@ test("syncing a 1 GiB file keeps the bundled replica under 150 MB of RSS, the so
   expect(peaks.source).toBeGreaterThan(0);
   expect(peaks.source).toBeLessThan(SOURCE_PEAK_BOUND_BYTES);
   expect(peaks.replica).toBeLessThan(AGENT_PEAK_BOUND_BYTES);
-  expect(peaks.hub).toBeLessThan(RSS_BOUND_BYTES);
+  // The bound is the Node hub's; under FLEETSYNC_TEST_HUB=workers the hub is workerd, whose own footprint is
+  // measured by the fleet benchmark (README), and the pid here is only the command that started it.
+  if (!ON_WORKERS_HUB) expect(peaks.hub).toBeLessThan(RSS_BOUND_BYTES);
 });
 
 /** Request body bytes the hub received for reports and block uploads (its /metrics counters). */

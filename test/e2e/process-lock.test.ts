@@ -17,6 +17,7 @@ import {
   type TestHub,
   waitFor,
 } from "../support/fleet.ts";
+import { hubDbFile } from "../support/hub-secrets.ts";
 
 function expectRefusal(result: CliResult, pattern: RegExp) {
   const context = JSON.stringify(result);
@@ -140,7 +141,7 @@ describe("agent status", () => {
     await agent.stop();
 
     // The device was last seen long ago; a look at its status must not make it look alive.
-    const db = createClient({ url: `file:${join(hub.dataDir, "hub.db")}` });
+    const db = createClient({ url: `file:${await hubDbFile(hub.dataDir)}` });
     try {
       await db.execute({ sql: "update devices set last_seen_at = ? where id = ?", args: [1000, deviceId] });
     } finally {

@@ -1,13 +1,15 @@
 // Test support: real hub and agent processes on 127.0.0.1 in temp directories, and helpers to wait and compare trees.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { createReadStream, existsSync, rmSync } from "node:fs";
+import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { parse, stringify } from "yaml";
 import { enrollDevice } from "../../agent/enroll-device.ts";
+import { bundleWorker, localWranglerEnv, WRANGLER_CONFIG, wranglerBin } from "../../cli/start-workers-hub.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const CLI = join(REPO_ROOT, "bin", "fleetsync.js");
@@ -108,15 +110,86 @@ export type TestHub = RunningProcess & { url: string; dataDir: string; adminToke
 /** Which hub a test runs: the Node hub, or its Workers build under local workerd (`fleetsync hub --workers`). */
 export type HubKind = "node" | "workers";
 
+/** FLEETSYNC_TEST_HUB as a hub kind: unset means the Node hub; anything but node or workers is a mistake. */
+export function parseHubKind(value: string | undefined): HubKind {
+  if (value === undefined || value === "" || value === "node") return "node";
+  if (value === "workers") return "workers";
+  throw new Error(
+    `FLEETSYNC_TEST_HUB=${value} is not a hub kind; use FLEETSYNC_TEST_HUB=workers (the Workers build under workerd) or leave it unset (the Node hub)`,
+  );
+}
+
+/**
+ * The hub every test gets unless it names one: `FLEETSYNC_TEST_HUB=workers npx vitest run test/e2e` runs the whole
+ * e2e suite against `fleetsync hub --workers`. The two-hub files (workers-*.test.ts) name their kinds and ignore it.
+ */
+export const TEST_HUB_KIND: HubKind = parseHubKind(process.env.FLEETSYNC_TEST_HUB);
+
+/**
+ * True when this run's hub is the Workers build. The few tests about the Node hub process itself start with
+ * `skip(ON_WORKERS_HUB, "why")` (vitest's test-context skip), so the reason shows beside every skip.
+ */
+export const ON_WORKERS_HUB = TEST_HUB_KIND === "workers";
+
+let workersTemplate: Promise<string> | undefined;
+
+/**
+ * One Worker bundle and one migrated, empty local D1 per test file, built the way `hub --workers` builds them: each
+ * fresh Workers hub starts from a copy (its own start still checks the migrations) instead of bundling and migrating
+ * again, which costs a minute on a busy 2-core machine. Only under FLEETSYNC_TEST_HUB=workers: the two-hub files in
+ * the default run keep the whole start path.
+ */
+function workersHubTemplate(): Promise<string> {
+  workersTemplate ??= (async () => {
+    const dir = await makeTempDir("fleetsync-workers-template-");
+    process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+    const env = localWranglerEnv(dir);
+    await bundleWorker(wranglerBin(), join(dir, "build"), env);
+    await promisify(execFile)(
+      process.execPath,
+      [
+        wranglerBin(),
+        "d1",
+        "migrations",
+        "apply",
+        "DB",
+        "--local",
+        "-c",
+        WRANGLER_CONFIG,
+        "--persist-to",
+        join(dir, "state"),
+      ],
+      { cwd: REPO_ROOT, env, timeout: 300_000 },
+    );
+    return dir;
+  })();
+  return workersTemplate;
+}
+
+// The template is built before a file's first test, so no test's own timeout pays for it.
+if (process.env.VITEST && TEST_HUB_KIND === "workers") {
+  const { beforeAll } = await import("vitest");
+  beforeAll(() => workersHubTemplate().then(() => undefined), 600_000);
+}
+
 export async function startHubProcess(
   dataDir?: string,
   env: NodeJS.ProcessEnv = {},
   port = 0,
-  kind: HubKind = "node",
+  kind: HubKind = TEST_HUB_KIND,
 ): Promise<TestHub> {
   const dir = dataDir ?? (await makeTempDir("fleetsync-hub-"));
   const args = ["hub", "--data", dir, "--port", String(port), ...(kind === "workers" ? ["--workers"] : [])];
-  const running = spawnCli(args, { env });
+  const hubEnv = { ...env };
+  if (kind === "workers" && TEST_HUB_KIND === "workers") {
+    const template = await workersHubTemplate();
+    if (!existsSync(join(dir, "workers", "state"))) {
+      await mkdir(join(dir, "workers"), { recursive: true, mode: 0o700 });
+      await cp(join(template, "state"), join(dir, "workers", "state"), { recursive: true });
+    }
+    hubEnv.FLEETSYNC_WORKERS_BUNDLE = join(template, "build");
+  }
+  const running = spawnCli(args, { env: hubEnv });
   const url = await waitFor(
     () => {
       if (running.proc.exitCode !== null) throw new Error(`hub exited: ${running.output()}`);
@@ -126,7 +199,49 @@ export async function startHubProcess(
     { timeoutMs: kind === "workers" ? 180_000 : 20_000, what: "the hub to start" },
   );
   const adminToken = (await readFile(join(dir, "admin.token"), "utf8")).trim();
+  if (kind === "workers") {
+    // workerd runs as the hub command's child: a SIGKILLed hub takes it down too, as a crashed Node hub takes its
+    // server, instead of leaving it serving the port and the state the restarted hub needs.
+    // A stopped one leaves none behind either (Miniflare's exit hook exits without waiting for workerd), so a test
+    // that removes the data dir right after does not race workerd's last writes.
+    const withTree =
+      <A extends unknown[], R>(end: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        const tree = await descendantPids(running.proc.pid);
+        const result = await end(...args);
+        for (const pid of tree) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
+        }
+        return result;
+      };
+    running.kill = withTree(running.kill);
+    running.stop = withTree(running.stop);
+  }
   return { ...running, url, dataDir: dir, adminToken };
+}
+
+/** Every process below `pid` (Linux /proc), children before their own children. */
+async function descendantPids(pid: number | undefined): Promise<number[]> {
+  if (pid === undefined) return [];
+  const parents = new Map<number, number[]>();
+  for (const name of await readdir("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = await readFile(`/proc/${name}/stat`, "utf8").catch(() => "");
+    // pid (comm) state ppid …: comm may hold spaces and parentheses, so read after the last ")".
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    if (Number.isInteger(ppid)) parents.set(ppid, [...(parents.get(ppid) ?? []), Number(name)]);
+  }
+  const out: number[] = [];
+  for (let queue = [pid]; queue.length > 0; ) {
+    const children = queue.flatMap((p) => parents.get(p) ?? []);
+    out.push(...children);
+    queue = children;
+  }
+  return out;
 }
 
 export async function adminCall(
@@ -307,7 +422,7 @@ export async function startFleet(
     hub?: HubKind;
   } = {},
 ): Promise<Fleet> {
-  const hub = await startHubProcess(undefined, {}, 0, options.hub ?? "node");
+  const hub = await startHubProcess(undefined, {}, 0, options.hub ?? TEST_HUB_KIND);
   const share = options.share ?? "docs";
   const base = await makeTempDir("fleetsync-fleet-");
   const sourceRoot = join(base, "source");
