@@ -56,9 +56,7 @@ export async function runInstructionLoop(deps: InstructionLoopDeps): Promise<voi
           await wakeups.next(WAKE_OPEN_GRACE_MS);
         }
       }
-      const nextRescanMs = Math.min(
-        ...replicas.map((r) => Math.min(r.rescanDueInMs(Date.now()), r.retryDueInMs(Date.now()))),
-      );
+      const nextRescanMs = nextDueMs(replicas);
       const allReady = replicas.every((r) => r.ready);
       const longest = allReady ? LONG_POLL_SECONDS : Math.ceil(ROOT_RECHECK_MS / 1000);
       const waitSeconds = Math.max(1, Math.min(longest, Math.ceil(nextRescanMs / 1000)));
@@ -102,8 +100,9 @@ export async function runInstructionLoop(deps: InstructionLoopDeps): Promise<voi
         await sleep(backoffMs(attempt, Math.random()), signal);
       } else attempt = 0;
       if (woken && !incomplete) {
-        // A wake-up, a closed socket (long-polls resume) or the rescan, whichever is first.
-        const untilRescanMs = allReady ? Math.min(WAKE_SAFETY_POLL_MS, nextRescanMs) : ROOT_RECHECK_MS;
+        // A wake-up, a closed socket (long-polls resume), the rescan or a retry, whichever is first. Due times are
+        // read again: applying this batch may have just failed or deferred operations, due for a retry in seconds.
+        const untilRescanMs = allReady ? Math.min(WAKE_SAFETY_POLL_MS, nextDueMs(replicas)) : ROOT_RECHECK_MS;
         await wakeups.next(Math.max(1000, untilRescanMs));
       }
     } catch (error) {
@@ -121,4 +120,12 @@ export async function runInstructionLoop(deps: InstructionLoopDeps): Promise<voi
       await sleep(wait, signal);
     }
   }
+}
+
+/** Milliseconds until the first share's rescan or retry of failed and deferred operations is due. */
+function nextDueMs(
+  replicas: readonly { rescanDueInMs(nowMs: number): number; retryDueInMs(nowMs: number): number }[],
+) {
+  const now = Date.now();
+  return Math.min(...replicas.map((r) => Math.min(r.rescanDueInMs(now), r.retryDueInMs(now))));
 }

@@ -7,6 +7,7 @@ import {
   createShare,
   enrollAgent,
   findTempFiles,
+  type HubKind,
   makeTempDir,
   type RunningProcess,
   runCliCaptured,
@@ -31,9 +32,13 @@ afterEach(async () => {
 });
 
 async function twoWay(
-  options: { seed?: { a?: Record<string, string>; b?: Record<string, string> }; debounceMsOfB?: number } = {},
+  options: {
+    seed?: { a?: Record<string, string>; b?: Record<string, string> };
+    debounceMsOfB?: number;
+    hub?: HubKind;
+  } = {},
 ) {
-  const hub = await startHubProcess();
+  const hub = await startHubProcess(undefined, {}, 0, options.hub);
   await createShare(hub, "docs");
   const base = await makeTempDir("fleetsync-two-way-");
   const member = async (
@@ -164,24 +169,30 @@ test("edits flow both ways; an edit made on both sides while one peer is offline
   expect(versions.sort()).toEqual(["edited on a\n", "edited on b, offline\n"]);
 }, 150_000);
 
-test("a peer that holds back another's version for its own new file, then deletes that file unreported, still gets the other's version", async () => {
-  // b's reports wait 8 s, so its own plan.txt is still unreported when a's arrives: b defers a's version.
-  const fleet = await twoWay({ debounceMsOfB: 8000 });
-  fleet.members.forEach(start);
-  await writeFiles(fleet.a.root, { "ready.txt": "ready\n" });
-  await converged(fleet);
-  await writeFiles(fleet.b.root, { "plan.txt": "b's draft\n" });
-  await writeFiles(fleet.a.root, { "plan.txt": "a's plan\n" });
-  await waitFor(async () => fleet.b.agent!.output().includes("not applying plan.txt"), {
-    timeoutMs: 30_000,
-    what: "b to defer a's plan.txt for its own unreported one",
-  });
-  // The draft goes before b ever reports it: there is nothing of b's to settle, so a's version must still land.
-  await rm(join(fleet.b.root, "plan.txt"));
-  await converged(fleet);
-  expect(await text(fleet.b, "plan.txt")).toBe("a's plan\n");
-  expect(await conflictCopies(fleet.b)).toEqual([]);
-}, 150_000);
+// On Workers too: there the agents wait on wake sockets, and a deferred operation's retry must still come due
+// (the loop once waited for the 5-minute safety poll after deferring).
+test.each<HubKind>(["node", "workers"])(
+  "a peer that holds back another's version for its own new file, then deletes that file unreported, still gets the other's version (%s hub)",
+  async (hubKind) => {
+    // b's reports wait 8 s, so its own plan.txt is still unreported when a's arrives: b defers a's version.
+    const fleet = await twoWay({ debounceMsOfB: 8000, hub: hubKind });
+    fleet.members.forEach(start);
+    await writeFiles(fleet.a.root, { "ready.txt": "ready\n" });
+    await converged(fleet);
+    await writeFiles(fleet.b.root, { "plan.txt": "b's draft\n" });
+    await writeFiles(fleet.a.root, { "plan.txt": "a's plan\n" });
+    await waitFor(async () => fleet.b.agent!.output().includes("not applying plan.txt"), {
+      timeoutMs: 30_000,
+      what: "b to defer a's plan.txt for its own unreported one",
+    });
+    // The draft goes before b ever reports it: there is nothing of b's to settle, so a's version must still land.
+    await rm(join(fleet.b.root, "plan.txt"));
+    await converged(fleet);
+    expect(await text(fleet.b, "plan.txt")).toBe("a's plan\n");
+    expect(await conflictCopies(fleet.b)).toEqual([]);
+  },
+  150_000,
+);
 
 test("delete on one side, modify on the other: the modified file survives everywhere", async () => {
   const fleet = await twoWay();
