@@ -122,6 +122,19 @@ describe("a relay share", () => {
     expect(await stored(blockHash)).toBe(false);
   });
 
+  test("keeps a block a member failed to apply when the other members acknowledge after it, and through GC", async () => {
+    const { blockHash } = await hub.commitFile(source, "media", "film.mkv", "frames of a film");
+    await acknowledge(second, [{ path: "film.mkv", ok: false }]);
+    await acknowledge(first, [{ path: "film.mkv", ok: true }]);
+    expect(await stored(blockHash)).toBe(true);
+    await collectGarbage(hub.ctx);
+    expect(await stored(blockHash)).toBe(true);
+
+    const status = await hub.deviceFetch(second, "PUT", "/v1/shares/media/status", { lastError: null });
+    expect(status.status).toBe(200);
+    expect(await stored(blockHash)).toBe(false);
+  });
+
   test("answers a newcomer's fetch of a dropped block with a re-upload request, not an error", async () => {
     const { blockHash } = await hub.commitFile(source, "media", "film.mkv", "frames of a film");
     await acknowledge(first, [{ path: "film.mkv", ok: true }]);

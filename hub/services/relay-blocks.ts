@@ -8,7 +8,8 @@ const CANDIDATES_PER_QUERY = 1000;
 
 /**
  * Drops those of `hashes` that no share still needs stored: every share referencing one is a `relay` share, every
- * receiving member of it has acknowledged past each current entry that references it, and no member waits for it
+ * receiving member of it has acknowledged past each current entry that references it (a member whose last apply
+ * failed counts as having acknowledged nothing: its cursor moved past what it failed), and no member waits for it
  * (a re-upload request). The "which share references which block" rows stay, so a newcomer may still ask for it
  * (and gets a re-upload request instead of a refusal). Returns how many blocks went.
  */
@@ -22,7 +23,8 @@ export async function dropRelayBlocks(ctx: HubContext, hashes: Iterable<string>)
     const rows = await ctx.db.all<{ hash: string }>(sql`
       with cand(hash) as (select value from json_each(${chunk})),
       slowest(share, cursor) as (
-        select s.name, (select min(m.cursor) from members m where m.share = s.name and m.role <> 'source')
+        select s.name, (select min(case when m.last_error is null then m.cursor else 0 end)
+          from members m where m.share = s.name and m.role <> 'source')
         from shares s where s.storage = 'relay'
       ),
       held(hash) as (
@@ -69,10 +71,12 @@ export async function settleRelayMember(
   const candidates = settled.map((r) => r.hash);
   if (input.acked) {
     const [slowest] = await ctx.db
-      .select({ cursor: min(members.cursor) })
+      .select({
+        cursor: min(sql<number>`case when ${members.lastError} is null then ${members.cursor} else 0 end`),
+      })
       .from(members)
       .where(and(eq(members.share, input.share), ne(members.role, "source")));
-    const toSeq = Math.min(input.acked.toSeq, slowest?.cursor ?? input.acked.toSeq);
+    const toSeq = Math.min(input.acked.toSeq, Number(slowest?.cursor ?? input.acked.toSeq));
     if (toSeq > input.acked.fromSeq) {
       const rows = await ctx.db.all<{ hash: string }>(sql`
         select distinct j.value as hash from entries e, json_each(e.blocks) j
