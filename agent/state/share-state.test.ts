@@ -168,6 +168,13 @@ describe("share state file", () => {
     const loaded = (await loadShareState(dir, "s"))!;
     expect(loaded.cursor).toBe(5);
     expect(loaded.index.b).toEqual(file(2));
+    // saving after the tear and loading again still works (the next save must not append to the fragment)
+    loaded.index.c = file(3);
+    await saveShareState(dir, "s", loaded);
+    const resaved = (await loadShareState(dir, "s"))!;
+    expect(resaved.index.c).toEqual(file(3));
+    expect(resaved.index.b).toEqual(file(2));
+    await writeFile(journalFile(path), `${journal}${journal.slice(0, 40)}`);
 
     // a rewrite of the whole file, then the old journal put back (a crash before it was removed): not replayed
     const fresh = emptyShareState();

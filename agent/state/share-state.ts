@@ -151,7 +151,8 @@ export async function loadShareState(
   const receiver = receiverIndexBehind(state.index);
   if (receiver) {
     receiver.takeChanges();
-    journals.set(receiver, { id: journal, entries });
+    // After a torn last line the next save rewrites the whole file: appending would glue onto the fragment.
+    if (!replay.torn) journals.set(receiver, { id: journal, entries });
   }
   return state;
 }

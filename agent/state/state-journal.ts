@@ -55,13 +55,13 @@ export type JournalProblem = { file: string; problem: string };
 export async function readJournal(
   stateFile: string,
   id: string,
-): Promise<{ lines: JournalLine[] } | { problem: JournalProblem }> {
+): Promise<{ lines: JournalLine[]; torn: boolean } | { problem: JournalProblem }> {
   const file = journalFile(stateFile);
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { lines: [] };
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { lines: [], torn: false };
     throw error;
   }
   const raw = text.split("\n");
@@ -73,7 +73,7 @@ export async function readJournal(
     try {
       parsed = JournalLineSchema.safeParse(JSON.parse(line));
     } catch (error) {
-      if (isLast && !text.endsWith("\n")) break;
+      if (isLast && !text.endsWith("\n")) return { lines, torn: true };
       return { problem: { file, problem: `line ${i + 1} is not JSON: ${(error as Error).message}` } };
     }
     if (!parsed.success) {
@@ -84,5 +84,5 @@ export async function readJournal(
     }
     if (parsed.data.id === id) lines.push(parsed.data);
   }
-  return { lines };
+  return { lines, torn: false };
 }
