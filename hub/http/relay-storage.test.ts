@@ -8,6 +8,7 @@ import { verifyInstruction } from "../../shared/instructions/instruction.ts";
 import { REUPLOAD_HEADER } from "../../shared/protocol/wanted-blocks.ts";
 import { expectError } from "../../test/support/security-cases.ts";
 import { createTestHub, type TestDevice, type TestHub } from "../../test/support/test-hub-context.ts";
+import { relayWants } from "../db/schema.ts";
 import { WORKER_LIMITS } from "../main.worker.ts";
 import { collectGarbage } from "../services/collect-garbage.ts";
 
@@ -174,6 +175,40 @@ describe("a relay share", () => {
     expect(status.status).toBe(200);
 
     expect(await stored(blockHash)).toBe(false);
+  });
+
+  test("names a block still absent even behind more than a thousand requests already re-uploaded", async () => {
+    // A film whose block sorts after every request below, so an answer that took the first rows would miss it.
+    let content = "";
+    for (let i = 0; !content || (await sha256Hex(new TextEncoder().encode(content)))[0]! < "8"; i++) {
+      content = `frames of a film, take ${i}`;
+    }
+    const { blockHash } = await hub.commitFile(source, "media", "film.mkv", content);
+    await acknowledge(first, [{ path: "film.mkv", ok: true }]);
+    await acknowledge(second, [{ path: "film.mkv", ok: true }]);
+    expect(await stored(blockHash)).toBe(false);
+    const newcomer = await hub.enroll(await hub.mintToken([{ name: "media", role: "replica" }]));
+    // 1,100 earlier requests of the newcomer, all re-uploaded since (stored), all sorting before the film's block.
+    const served: { hash: string; bytes: Uint8Array }[] = [];
+    for (let i = 0; served.length < 1100; i++) {
+      const bytes = new TextEncoder().encode(`an earlier block ${i}`);
+      const hash = await sha256Hex(bytes);
+      if (hash < blockHash) served.push({ hash, bytes });
+    }
+    await hub.ctx.blockStore.put(served, hub.clock.now());
+    for (let i = 0; i < served.length; i += 50) {
+      await hub.ctx.db.insert(relayWants).values(
+        served.slice(i, i + 50).map(({ hash }) => ({
+          share: "media",
+          hash,
+          deviceId: newcomer.deviceId,
+          askedAt: hub.clock.now(),
+        })),
+      );
+    }
+    expect(await fetchBlocks(newcomer, [blockHash])).toEqual({ got: [], reupload: "requested" });
+
+    expect((await wanted(source)).blocks).toEqual([{ hash: blockHash, path: "film.mkv" }]);
   });
 
   test("wakes a holder waiting for re-upload requests as soon as one is recorded", async () => {

@@ -1,5 +1,5 @@
 // Re-upload requests of `relay` shares: recorded when a member asks for a dropped block, handed to the members that hold it.
-import { and, eq, ne, sql } from "drizzle-orm";
+import { and, asc, eq, gt, ne, sql } from "drizzle-orm";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import type { WantedBlocksResponse } from "../../shared/protocol/wanted-blocks.ts";
 import { chunkForParams } from "../db/database.ts";
@@ -82,15 +82,24 @@ export async function wantedBlocks(
 
 /** Requests of current members other than `asker` whose block the store lacks, with a path of the share that has it. */
 async function openWants(ctx: HubContext, share: string, asker: string) {
-  const rows = await ctx.db
-    .selectDistinct({ hash: relayWants.hash })
-    .from(relayWants)
-    .innerJoin(members, and(eq(members.share, relayWants.share), eq(members.deviceId, relayWants.deviceId)))
-    .where(and(eq(relayWants.share, share), ne(relayWants.deviceId, asker)))
-    .limit(MAX_WANTED_PER_ANSWER * 4);
-  if (rows.length === 0) return [];
-  const stored = await ctx.blockStore.has(rows.map((r) => r.hash));
-  const absent = rows.map((r) => r.hash).filter((h) => !stored.has(h));
+  // Requests stay until their member settles, so many may already be re-uploaded: page through them (in hash
+  // order) until enough are absent from the store, so the ones not yet served are never hidden behind them.
+  const page = MAX_WANTED_PER_ANSWER * 4;
+  const absent: string[] = [];
+  for (let after = ""; absent.length < MAX_WANTED_PER_ANSWER; ) {
+    const rows = await ctx.db
+      .selectDistinct({ hash: relayWants.hash })
+      .from(relayWants)
+      .innerJoin(members, and(eq(members.share, relayWants.share), eq(members.deviceId, relayWants.deviceId)))
+      .where(and(eq(relayWants.share, share), ne(relayWants.deviceId, asker), gt(relayWants.hash, after)))
+      .orderBy(asc(relayWants.hash))
+      .limit(page);
+    if (rows.length === 0) break;
+    const stored = await ctx.blockStore.has(rows.map((r) => r.hash));
+    for (const { hash } of rows) if (!stored.has(hash)) absent.push(hash);
+    if (rows.length < page) break;
+    after = rows[rows.length - 1]!.hash;
+  }
   if (absent.length === 0) return [];
   const paths = await ctx.db.all<{ hash: string; path: string }>(sql`
     select j.value as hash, min(e.path) as path from entries e, json_each(e.blocks) j
