@@ -70,6 +70,7 @@ export async function runInstructionLoop(deps: InstructionLoopDeps): Promise<voi
         continue;
       }
       let incomplete = false;
+      let applied = 0;
       for (const jws of batch) {
         if (signal.aborted) break;
         const check = await verifyInstruction(jws, {
@@ -94,12 +95,15 @@ export async function runInstructionLoop(deps: InstructionLoopDeps): Promise<voi
         if (!replica.ready) continue;
         const { complete } = await replica.apply(check.instruction, check.instruction.jti);
         if (!complete) incomplete = true;
+        else applied++;
       }
       if (incomplete) {
         attempt++;
         await sleep(backoffMs(attempt, Math.random()), signal);
       } else attempt = 0;
-      if (woken && !incomplete) {
+      // An applied instruction may have had more behind it (a long catch-up comes as several): look again at once,
+      // and wait for a wake-up only once the hub has nothing more, or nothing this device could apply.
+      if (woken && !incomplete && applied === 0) {
         // A wake-up, a closed socket (long-polls resume), the rescan or a retry, whichever is first. Due times are
         // read again: applying this batch may have just failed or deferred operations, due for a retry in seconds.
         const untilRescanMs = allReady ? Math.min(WAKE_SAFETY_POLL_MS, nextDueMs(replicas)) : ROOT_RECHECK_MS;

@@ -8,6 +8,7 @@ import {
   type Fleet,
   type HubKind,
   listTrash,
+  runCliCaptured,
   snapshotTree,
   startAgent,
   startFleet,
@@ -227,4 +228,34 @@ describe("wake sockets on the Workers hub", () => {
     },
     TIMEOUT_MS,
   );
+
+  test(
+    "a replica that comes back more than one instruction behind catches up at once, not at the next commit",
+    async () => {
+      fleet = await startFleet({ replicas: 1, hub: "workers" });
+      const replica = fleet.replicas[0]!;
+      await writeFiles(fleet.sourceRoot, { "first.txt": "1\n" });
+      await waitForConvergence(fleet, 90_000);
+      await replica.agent.stop();
+      // Empty files: more entries than one instruction holds (2,000 operations), and no blocks to move.
+      const files: Record<string, string> = {};
+      for (let i = 0; i < 2100; i++) files[`d${i % 20}/f${i}`] = "";
+      await writeFiles(fleet.sourceRoot, files);
+      await waitFor(
+        async () => {
+          const shown = await runCliCaptured(["share", "show", fleet!.share, ...hubArgs(fleet!), "--json"]);
+          return shown.code === 0 && (JSON.parse(shown.stdout) as { head: number }).head >= 2121;
+        },
+        { timeoutMs: 120_000, intervalMs: 1000, what: "the source to report all 2,100 files" },
+      );
+      // Nothing is committed from here on: the second instruction must come without a wake-up (the agent once
+      // waited for the 5-minute safety poll after each one).
+      replica.agent = startAgent(replica.stateDir);
+      await waitForConvergence(fleet, 90_000);
+      expect(replica.agent.output()).not.toContain("wake-up socket to the hub is down");
+    },
+    TIMEOUT_MS,
+  );
 });
+
+const hubArgs = (running: Fleet) => ["--hub", running.hub.url, "--admin-token", running.hub.adminToken];
