@@ -1,5 +1,6 @@
 // The index store behind the plain path → entry record the rest of the agent reads and writes (packed, or with lookups).
 import { blockSpans } from "../../shared/blocks/block-spans.ts";
+import { isSameOrBelow } from "../../shared/paths/normalize-share-path.ts";
 import { CompactIndex } from "./compact-index.ts";
 import type { IndexEntry } from "./index-entry.ts";
 import type { BlockLocation, ReceiverIndex } from "./receiver-index.ts";
@@ -76,9 +77,7 @@ export function forgetAtOrBelow(record: Record<string, IndexEntry>, path: string
     receiver.deleteAtOrBelow(path);
     return;
   }
-  const prefix = `${path}/`;
-  for (const key of indexPaths(record))
-    if (path === "" || key === path || key.startsWith(prefix)) delete record[key];
+  for (const key of indexPaths(record)) if (isSameOrBelow(key, path)) delete record[key];
 }
 
 /**

@@ -8,8 +8,8 @@ export interface BlockStore {
   get(hash: string): Promise<Uint8Array | undefined>;
   /** The stored ones among these blocks, in one query (or one round of parallel reads) for the whole batch. */
   getMany(hashes: string[]): Promise<Map<string, Uint8Array>>;
-  /** Deletes blocks stored before `olderThanMs` that `referenced()` does not list; returns how many went. */
   /** Deletes exactly these blocks (a `relay` share's, once every member acknowledged them); returns how many went. */
   deleteBlocks(hashes: string[]): Promise<number>;
+  /** Deletes blocks stored before `olderThanMs` that `referenced()` does not list; returns how many went. */
   deleteUnreferenced(referenced: () => Promise<Set<string>>, olderThanMs: number): Promise<number>;
 }
