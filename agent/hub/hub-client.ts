@@ -31,6 +31,7 @@ import {
   WantedBlocksResponseSchema,
 } from "../../shared/protocol/wanted-blocks.ts";
 import { AGENT_USER_AGENT } from "./agent-user-agent.ts";
+import type { HubFetch, HubResponse } from "./hub-fetch.ts";
 
 type RequestOptions = {
   headers?: Record<string, string>;
@@ -40,7 +41,7 @@ type RequestOptions = {
   query?: Record<string, string>;
 };
 
-export async function readHubError(response: Response, what: string): Promise<FleetsyncError> {
+export async function readHubError(response: HubResponse, what: string): Promise<FleetsyncError> {
   const text = await response.text().catch(() => "");
   let code: ErrorCode = response.status >= 500 ? "unavailable" : "bad_request";
   let message = text.slice(0, 300) || response.statusText;
@@ -65,7 +66,7 @@ function unreachable(url: string, error: unknown): FleetsyncError {
 }
 
 async function parseBody<S extends z.ZodType>(
-  response: Response,
+  response: HubResponse,
   schema: S,
   what: string,
 ): Promise<z.infer<S>> {
@@ -98,6 +99,8 @@ export type HubClientOptions = {
   key: CryptoKey;
   /** Sent with every request, e.g. `x-fleetsync-presence: none` so a look does not count as the device being seen. */
   headers?: Record<string, string>;
+  /** The transport (default: the global fetch); the daemon passes nodeHttpFetch, which does not load undici. */
+  fetch?: HubFetch;
 };
 
 export class HubClient {
@@ -133,7 +136,7 @@ export class HubClient {
     path: string,
     what: string,
     options: RequestOptions = {},
-  ): Promise<Response> {
+  ): Promise<HubResponse> {
     const url = new URL(path, this.options.hubUrl);
     for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
     const headers: Record<string, string> = {
@@ -149,12 +152,14 @@ export class HubClient {
       headers["content-type"] = BLOCKS_CONTENT_TYPE;
       body = options.body;
     }
-    let response: Response;
+    let response: HubResponse;
+    // The global fetch takes every HubRequestInit body (its types want ArrayBuffer-backed bytes).
+    const send = this.options.fetch ?? (fetch as HubFetch);
     try {
-      response = await fetch(url, {
+      response = await send(url, {
         method,
         headers,
-        body: body as BodyInit | undefined,
+        body,
         signal: options.signal,
       });
     } catch (error) {
