@@ -1,5 +1,5 @@
 // The agent's wake-up channel on a hub that offers it: one WebSocket per received share, "poll now" on each commit, reconnected with backoff.
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import {
   PING_MESSAGE,
   PONG_MESSAGE,
@@ -90,7 +90,10 @@ export class WakeChannel {
       this.#retry(entry, `signing the request failed: ${(error as Error).message}`);
       return;
     }
-    const socket = new WebSocket(url, { headers, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
+    // Loaded on the first connect: ws pulls in tls, https and zlib, which an agent of a Node hub never needs.
+    const { default: WebSocketClient } = await import("ws");
+    if (signal.aborted) return;
+    const socket = new WebSocketClient(url, { headers, handshakeTimeout: HANDSHAKE_TIMEOUT_MS });
     entry.socket = socket;
     let pingTimer: NodeJS.Timeout | undefined;
     let pongTimer: NodeJS.Timeout | undefined;
