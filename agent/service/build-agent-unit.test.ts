@@ -25,6 +25,16 @@ describe("buildAgentUnit", () => {
     expect(setting(unit, "WantedBy")).toBe("multi-user.target");
   });
 
+  test("runs the agent with glibc's mmap threshold fixed, so buffers it freed go back to the system", () => {
+    const unit = buildAgentUnit(base);
+    expect(unit.split("\n").filter((line) => line.startsWith("Environment="))).toEqual([
+      "Environment=MALLOC_MMAP_THRESHOLD_=131072",
+    ]);
+    // In [Service], where systemd reads it.
+    expect(unit.indexOf("Environment=")).toBeGreaterThan(unit.indexOf("[Service]"));
+    expect(unit.indexOf("Environment=")).toBeLessThan(unit.indexOf("[Install]"));
+  });
+
   test("lets the service write only to the state dir and the share folders, each share folder once", () => {
     const unit = buildAgentUnit({ ...base, sharePaths: ["/etc/nginx", "/srv/media", "/etc/nginx"] });
     expect(setting(unit, "ProtectSystem")).toBe("strict");

@@ -1,4 +1,5 @@
 // The agent's systemd unit: a sandboxed service that may write only to its state dir and its share folders.
+import { AGENT_SERVICE_ENVIRONMENT } from "./agent-service-environment.ts";
 
 export const AGENT_UNIT_NAME = "fleetsync-agent.service";
 
@@ -32,6 +33,7 @@ export function buildAgentUnit(options: BuildAgentUnitOptions): string {
     "[Service]",
     "Type=simple",
     `ExecStart=${execStart}`,
+    ...Object.entries(AGENT_SERVICE_ENVIRONMENT).map(([name, value]) => `Environment=${name}=${value}`),
     ...(user ? [`User=${user}`] : []),
     "Restart=on-failure",
     "RestartSec=5s",

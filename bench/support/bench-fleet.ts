@@ -3,6 +3,7 @@ import { rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { AGENT_SERVICE_ENVIRONMENT } from "../../agent/service/agent-service-environment.ts";
 import { bundleAgent } from "../../scripts/bundle-agent.ts";
 import {
   createShare,
@@ -109,7 +110,11 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
       const replica: BenchAgent = { role: "replica", root, stateDir: enrolled.stateDir };
       agents.push(replica);
       replicas.push(replica);
-      replica.agent = startAgent(enrolled.stateDir, env("replica", i), { command });
+      replica.agent = startAgent(
+        enrolled.stateDir,
+        { ...AGENT_SERVICE_ENVIRONMENT, ...env("replica", i) },
+        { command },
+      );
     }
     for (const replica of replicas) {
       await waitFor(
@@ -127,7 +132,11 @@ export async function startBenchFleet(options: BenchFleetOptions): Promise<Bench
       source,
       replicas,
       startSource() {
-        source.agent = startAgent(source.stateDir, env("source", 0), { command });
+        source.agent = startAgent(
+          source.stateDir,
+          { ...AGENT_SERVICE_ENVIRONMENT, ...env("source", 0) },
+          { command },
+        );
         return source.agent;
       },
       stop,
