@@ -8,6 +8,7 @@ import { setFlagsFromString } from "node:v8";
 export const IDLE_AGENT_V8_FLAGS = [
   // fetch (undici) compiles its HTTP parser to WebAssembly. TurboFan's pass over it mallocs ~28 MiB that glibc
   // keeps for good; Liftoff's baseline code needs ~1 MiB and parses HTTP framing (bodies are not parsed) fast enough.
+  // The daemon talks to the hub over node:http (agent/hub/node-http-fetch.ts); a Pi-hole share's API calls still fetch.
   "--liftoff-only",
   // The young generation keeps its initial 1 MiB semi-space instead of growing to 16 MiB in a sync and holding
   // those pages while idle (`--max-semi-space-size` would need NODE_OPTIONS; V8 reads this at each growth).
