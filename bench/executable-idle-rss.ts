@@ -4,7 +4,7 @@ import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { AGENT_SERVICE_ENVIRONMENT } from "../agent/service/agent-service-environment.ts";
+import { AGENT_NODE_FLAGS, AGENT_SERVICE_ENVIRONMENT } from "../agent/service/agent-service-environment.ts";
 import {
   createShare,
   enrollAgent,
@@ -32,19 +32,19 @@ const { values } = parseArgs({
     samples: { type: "string", default: "3" },
     files: { type: "string", default: "50" },
     env: { type: "string", multiple: true, default: [] },
-    "without-unit-env": { type: "boolean", default: false },
+    "without-unit-settings": { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
   },
 });
 if (values.help) {
   process.stderr.write(
-    "Usage: tsx bench/executable-idle-rss.ts [--exe dist/fleetsync-linux-x64 | --bundle dist/fleetsync-agent.cjs] [--agents 4] [--idle SECONDS] [--samples 3] [--files 50] [--env NAME=VALUE ...] [--without-unit-env] [--node-arg FLAG ...]\n" +
+    "Usage: tsx bench/executable-idle-rss.ts [--exe dist/fleetsync-linux-x64 | --bundle dist/fleetsync-agent.cjs] [--agents 4] [--idle SECONDS] [--samples 3] [--files 50] [--env NAME=VALUE ...] [--without-unit-settings] [--node-arg FLAG ...]\n" +
       "Runs a hub and a source agent from the repository, then AGENTS replicas from the executable (each enrolled by\n" +
       "the executable, one folder share of FILES small files, default settings); once synced and idle for IDLE s, reads\n" +
       "(--bundle: node, this one, running the bundled agent instead of the executable, as `agent install` runs it from npm;\n" +
       "--node-arg passes a flag to that node)\n" +
-      "each replica's /proc/<pid>/smaps_rollup SAMPLES times 5 s apart. The replicas run in the environment the systemd\n" +
-      "unit gives the agent (--without-unit-env: without it); --env sets a further variable for the replicas only.\n",
+      "each replica's /proc/<pid>/smaps_rollup SAMPLES times 5 s apart. The replicas run with the environment and node flags the\n" +
+      "systemd unit gives the agent (--without-unit-settings: without them); --env sets a further variable for the replicas only.\n",
   );
   process.exit(0);
 }
@@ -64,12 +64,15 @@ const IDLE_TARGET_MIB = (IDLE_TARGET_MB * 1e6) / 2 ** 20;
 
 const exe = resolve(values.bundle ?? values.exe);
 /** What the replicas run: the executable, or node with the bundle. */
-const command = values.bundle ? [process.execPath, ...values["node-arg"], exe] : [exe];
+const unitFlags = values["without-unit-settings"] ? [] : AGENT_NODE_FLAGS;
+const command = values.bundle ? [process.execPath, ...unitFlags, ...values["node-arg"], exe] : [exe];
 const agents = whole("agents", values.agents);
 const idleS = whole("idle", values.idle);
 const samples = whole("samples", values.samples);
 const files = whole("files", values.files);
-const extraEnv: Record<string, string> = values["without-unit-env"] ? {} : { ...AGENT_SERVICE_ENVIRONMENT };
+const extraEnv: Record<string, string> = values["without-unit-settings"]
+  ? {}
+  : { ...AGENT_SERVICE_ENVIRONMENT };
 for (const pair of values.env) {
   const at = pair.indexOf("=");
   if (at < 1) {
@@ -164,6 +167,7 @@ try {
         exe,
         exeMiB: Math.round((exeBytes / 2 ** 20) * 10) / 10,
         env: extraEnv,
+        nodeFlags: values.bundle ? [...unitFlags, ...values["node-arg"]] : [],
         agents,
         files,
         idleS,

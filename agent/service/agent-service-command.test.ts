@@ -33,10 +33,10 @@ async function packageRoot(options: { built: boolean }) {
 }
 
 describe("agentServiceCommand", () => {
-  test("runs the bundled agent under node when npm run build made it from the sources as they are", async () => {
+  test("runs the bundled agent under node, with the agent's node flags, when npm run build made it from the sources as they are", async () => {
     const pkg = await packageRoot({ built: true });
     expect(await agentServiceCommand({ isSea: false, execPath: NODE, script: pkg.cli })).toEqual({
-      command: [NODE, pkg.bundle],
+      command: [NODE, "--interrupt-budget=270336", pkg.bundle],
       runs: "bundle",
     });
   });
@@ -64,7 +64,7 @@ describe("agentServiceCommand", () => {
     ).toEqual({ command: ["/usr/local/bin/fleetsync"], runs: "executable" });
     const bundle = `/opt/fleetsync/dist/${AGENT_BUNDLE}`;
     expect(await agentServiceCommand({ isSea: false, execPath: NODE, script: bundle })).toEqual({
-      command: [NODE, bundle],
+      command: [NODE, "--interrupt-budget=270336", bundle],
       runs: "bundle",
     });
   });

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { access, readFile } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { z } from "zod";
+import { AGENT_NODE_FLAGS } from "./agent-service-environment.ts";
 
 /** Written by `npm run build` beside the bundle: which sources it was built from, by content. */
 export const AGENT_BUNDLE = "fleetsync-agent.cjs";
@@ -47,12 +48,13 @@ export type AgentServiceCommandOptions = {
 export async function agentServiceCommand(options: AgentServiceCommandOptions): Promise<AgentServiceCommand> {
   const { isSea, execPath, script } = options;
   if (isSea) return { command: [execPath], runs: "executable" };
-  if (basename(script) === AGENT_BUNDLE) return { command: [execPath, script], runs: "bundle" };
+  if (basename(script) === AGENT_BUNDLE)
+    return { command: [execPath, ...AGENT_NODE_FLAGS, script], runs: "bundle" };
   const packageRoot = dirname(dirname(script));
   const dist = join(packageRoot, "dist");
   const bundle = join(dist, AGENT_BUNDLE);
   const problem = await bundleProblem(packageRoot, dist);
-  if (!problem) return { command: [execPath, bundle], runs: "bundle" };
+  if (!problem) return { command: [execPath, ...AGENT_NODE_FLAGS, bundle], runs: "bundle" };
   return {
     command: [execPath, script],
     runs: "sources",

@@ -3,7 +3,10 @@ import { rmSync } from "node:fs";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AGENT_SERVICE_ENVIRONMENT } from "../../agent/service/agent-service-environment.ts";
+import {
+  AGENT_NODE_FLAGS,
+  AGENT_SERVICE_ENVIRONMENT,
+} from "../../agent/service/agent-service-environment.ts";
 import { bundleAgent } from "../../scripts/bundle-agent.ts";
 import {
   createShare,
@@ -23,7 +26,8 @@ export const PRODUCT_DEBOUNCE_MS = 200;
 let bundled: Promise<string[]> | undefined;
 /**
  * The argv head the bench's agents run: node with the agent bundled from the current sources once per bench run
- * (scripts/bundle-agent.ts, what `npm run build` ships and `agent install` runs), so no TypeScript loader is measured.
+ * (scripts/bundle-agent.ts, what `npm run build` ships and `agent install` runs, with the unit's node flags), so no
+ * TypeScript loader is measured.
  */
 export function benchAgentCommand(): Promise<string[]> {
   bundled ??= (async () => {
@@ -31,7 +35,7 @@ export function benchAgentCommand(): Promise<string[]> {
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     const outFile = join(dir, "fleetsync-agent.cjs");
     await bundleAgent({ repoRoot: REPO_ROOT, outFile, version: "bench" });
-    return [process.execPath, outFile];
+    return [process.execPath, ...AGENT_NODE_FLAGS, outFile];
   })();
   return bundled;
 }
