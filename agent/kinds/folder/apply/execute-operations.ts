@@ -44,9 +44,19 @@ type Run = { stamp: string; localBlocks: LocalBlocks; renamedInto: Set<string> }
  * operation does not stop the others; an aborted run returns fewer results than operations.
  */
 export async function executeOperations(
-  ctx: ExecuteContext,
+  given: ExecuteContext,
   ops: SequencedEntry[],
 ): Promise<OperationResult[]> {
+  // One run keeps the directory handles it opens (checked before each use), instead of opening each ancestor per call.
+  const kept = given.fs.forRun?.();
+  try {
+    return await executeWith(kept ? { ...given, fs: kept.fs } : given, ops);
+  } finally {
+    await kept?.close();
+  }
+}
+
+async function executeWith(ctx: ExecuteContext, ops: SequencedEntry[]): Promise<OperationResult[]> {
   const localBlocks = localBlockFinder(ctx.index);
   const run: Run = {
     stamp: trashStamp((ctx.now ?? (() => new Date()))()),
