@@ -152,32 +152,37 @@ export async function scanShare(
   // Every path is reached through the confined filesystem (never by name through an ancestor that may have been
   // swapped for a symlink meanwhile), so nothing outside the share is ever read and reported.
   const stack: string[] = [];
-  for (const top of tops) {
-    // Under a symlinked ancestor the path is not in the share any more (its index entries count as deleted).
-    const st = await fs.stat(top).catch(() => undefined);
-    if (!st || (top !== "" && isIgnored(top, st.type === "dir"))) continue;
-    await visit(top, st);
-  }
-  while (stack.length > 0) {
-    const dir = stack.pop()!;
-    let entries: FsDirEntry[];
-    try {
-      entries = await fs.list(dir);
-    } catch (error) {
-      log.warn("cannot read directory; skipping it this scan", {
-        path: dir,
-        error: (error as Error).message,
-      });
-      markSubtreeSeen(dir);
-      continue;
+  try {
+    for (const top of tops) {
+      // Under a symlinked ancestor the path is not in the share any more (its index entries count as deleted).
+      const st = await fs.stat(top).catch(() => undefined);
+      if (!st || (top !== "" && isIgnored(top, st.type === "dir"))) continue;
+      await visit(top, st);
     }
-    // A failed flush (the hub is unreachable) fails the whole scan: its paths are retried, never dropped.
-    for (const entry of entries) {
-      await visitChild(dir, entry);
-      await maybeFlush();
+    while (stack.length > 0) {
+      const dir = stack.pop()!;
+      let entries: FsDirEntry[];
+      try {
+        entries = await fs.list(dir);
+      } catch (error) {
+        log.warn("cannot read directory; skipping it this scan", {
+          path: dir,
+          error: (error as Error).message,
+        });
+        markSubtreeSeen(dir);
+        continue;
+      }
+      // A failed flush (the hub is unreachable) fails the whole scan: its paths are retried, never dropped.
+      for (const entry of entries) {
+        await visitChild(dir, entry);
+        await maybeFlush();
+      }
     }
+  } catch (error) {
+    // Nothing of this scan may still be reporting once it has failed (the caller retries it as a whole).
+    await flushing?.catch(() => {});
+    throw error;
   }
-
   await flushing;
   for (const path of indexPaths(index)) {
     if (!seen.has(path) && tops.some((top) => isSameOrBelow(path, top))) {
