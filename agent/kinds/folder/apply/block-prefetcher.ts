@@ -47,6 +47,12 @@ export class BlockPrefetcher {
     return this.cache;
   }
 
+  /** Waits for a fetch ahead still running (a run cut short never reached its group), so nothing outlives the run. */
+  async settle(): Promise<void> {
+    await this.ahead?.fetching.catch(() => {});
+    this.ahead = undefined;
+  }
+
   private async fetchGroup(start: number): Promise<Group> {
     const blocks = new Map<string, Uint8Array>();
     const wanted = new Set<string>();

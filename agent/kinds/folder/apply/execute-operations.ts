@@ -127,6 +127,7 @@ async function executeWith(ctx: ExecuteContext, ops: SequencedEntry[]): Promise<
     else if (inFlight.size >= FILE_CONCURRENCY) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
+  await prefetcher.settle();
   // Renames are durable once their directories are synced: once per directory, before the ack.
   for (const dir of run.renamedInto) await ctx.fs.syncDir(dir).catch(() => {});
   return results;
