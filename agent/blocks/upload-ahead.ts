@@ -28,6 +28,8 @@ export class UploadAhead {
   #sent = new Set<string>();
   #inFlight: Promise<void>[] = [];
   #stopped = false;
+  /** Off: offer() sends nothing (the hub may hold the content already; see send-changes.ts). */
+  enabled = true;
   /** Blocks and bytes queued since the last barrier. */
   #blocks = 0;
   #bytes = 0;
@@ -42,7 +44,7 @@ export class UploadAhead {
 
   /** Queues a copy of `bytes` (the caller may reuse its buffer once this settles); waits when too much is in flight. */
   async offer(hash: string, bytes: Uint8Array): Promise<void> {
-    if (this.#stopped || this.#sent.has(hash) || this.#options.isKnown(hash)) return;
+    if (!this.enabled || this.#stopped || this.#sent.has(hash) || this.#options.isKnown(hash)) return;
     this.#sent.add(hash);
     const need = BLOCK_FRAME_HEADER_BYTES + bytes.byteLength;
     if (this.#batch && this.#used + need > this.#batch.byteLength) this.#send();

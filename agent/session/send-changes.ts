@@ -61,6 +61,13 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
     log.warn("re-uploading dropped blocks stopped", { error: error.message }),
   );
 
+  /** Whether the hub holds committed entries of this share (a failure to ask counts as no: the report fails too). */
+  const committedEntriesOnHub = () =>
+    client
+      .config()
+      .then((answer) => (answer.shares.find((s) => s.name === share.name)?.head ?? 0) > 0)
+      .catch(() => false);
+
   try {
     while (!signal.aborted) {
       if (pending.size === 0) {
@@ -126,6 +133,10 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
               error: error.message,
             }),
         });
+        // Sending ahead pays only where the hub lacks the content. With an empty index on a share the hub already
+        // holds (a lost state file, a peer joining with a copy of the data) it starts off, and comes on once a
+        // report shows the hub lacked most of what it named.
+        if (indexSize(state.index) === 0) ahead.enabled = !(await committedEntriesOnHub());
         const report = async (part: KindScanResult) => {
           // Called when the part is complete: the blocks hashed for it so far are all it has.
           const sentAhead = ahead.barrier();
@@ -142,6 +153,8 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
             { withBase: session.policy.receives },
           );
           for (const path of outcome.stale) batcher.add(path);
+          const partBytes = changedBytes(part);
+          if (!ahead.enabled && partBytes > 0 && outcome.uploadedBytes * 2 >= partBytes) ahead.enabled = true;
           if (progress && outcome.reported > 0) {
             let bytes = 0;
             for (const path of part.changed) bytes += part.updates.get(path)?.size ?? 0;
@@ -226,6 +239,16 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
     stopReuploads.abort();
     await reuploading;
   }
+}
+
+/** The file bytes a part reports (new and changed files, at their new size). */
+function changedBytes(part: KindScanResult): number {
+  let bytes = 0;
+  for (const path of part.changed) {
+    const entry = part.updates.get(path);
+    if (entry?.type === "file") bytes += entry.size;
+  }
+  return bytes;
 }
 
 /** The hub held a report that would delete most of the share; it waits for `fleetsync share confirm-delete`. */
