@@ -25,6 +25,11 @@ export type HashContentOptions = {
   read: ReadAt;
   /** The size the content is expected to have: it picks the chunking. The real size is what `read` gives. */
   expectedBytes: number;
+  /**
+   * Called with each block as it is hashed (e.g. to upload it in the same pass). `bytes` is a view of the read
+   * buffer, valid only until the returned promise settles: keep a copy, not the view. Awaited before reading on.
+   */
+  onBlock?: (hash: string, bytes: Uint8Array) => void | Promise<void>;
 };
 
 export function sha256(bytes: Uint8Array): string {
@@ -34,7 +39,7 @@ export function sha256(bytes: Uint8Array): string {
 /** Hashes content block by block, reading it once, holding at most a few blocks in memory. */
 export async function hashContent(options: HashContentOptions): Promise<BlockHashes> {
   const chunking = chunkingFor(options.expectedBytes);
-  if (chunking.kind === "cdc") return hashChunks(options.read, chunking);
+  if (chunking.kind === "cdc") return hashChunks(options.read, chunking, options.onBlock);
   const blockSize = chunking.blockBytes;
   // A whole block, not min(blockSize, size): the content may have grown since its size was taken.
   const buffer = Buffer.allocUnsafe(blockSize);
@@ -43,14 +48,21 @@ export async function hashContent(options: HashContentOptions): Promise<BlockHas
   while (true) {
     const filled = await readFully(options.read, buffer, 0, total);
     if (filled === 0) break;
-    blocks.push(sha256(buffer.subarray(0, filled)));
+    const block = buffer.subarray(0, filled);
+    const hash = sha256(block);
+    blocks.push(hash);
+    await options.onBlock?.(hash, block);
     total += filled;
     if (filled < buffer.length) break;
   }
   return { size: total, blockSize, blocks, hash: await contentHash(total, blockSize, blocks) };
 }
 
-async function hashChunks(read: ReadAt, params: CdcParams): Promise<BlockHashes> {
+async function hashChunks(
+  read: ReadAt,
+  params: CdcParams,
+  onBlock: HashContentOptions["onBlock"],
+): Promise<BlockHashes> {
   // Room for two largest chunks, so a refill moves at most one chunk's worth of bytes.
   const buffer = Buffer.allocUnsafe(Math.max(2 * params.maxBytes, 4 * 1024 * 1024));
   const blocks: string[] = [];
@@ -71,8 +83,11 @@ async function hashChunks(read: ReadAt, params: CdcParams): Promise<BlockHashes>
     }
     if (start === end) break;
     const length = findCutPoint(buffer, start, end, params);
-    blocks.push(sha256(buffer.subarray(start, start + length)));
+    const block = buffer.subarray(start, start + length);
+    const hash = sha256(block);
+    blocks.push(hash);
     blockLengths.push(length);
+    await onBlock?.(hash, block);
     start += length;
   }
   const blockSize = params.maxBytes;

@@ -36,7 +36,8 @@ import type { HubFetch, HubResponse } from "./hub-fetch.ts";
 type RequestOptions = {
   headers?: Record<string, string>;
   json?: unknown;
-  body?: Uint8Array;
+  /** Block frames, sent as they are: streamed from these buffers, never concatenated or cloned. */
+  body?: Uint8Array[];
   signal?: AbortSignal;
   query?: Record<string, string>;
 };
@@ -74,6 +75,19 @@ async function parseBody<S extends z.ZodType>(
   if (!parsed.success)
     throw new FleetsyncError("internal", `${what}: the hub's answer does not match the protocol`);
   return parsed.data;
+}
+
+/** The parts as one byte stream, each handed on as it is (no copy). */
+function streamOf(parts: Uint8Array[]): ReadableStream<Uint8Array> {
+  let next = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      while (next < parts.length && parts[next]!.byteLength === 0) next++;
+      const part = parts[next++];
+      if (part) controller.enqueue(part);
+      else controller.close();
+    },
+  });
 }
 
 export async function enrollWithHub(hubUrl: string, request: EnrollRequest) {
@@ -144,13 +158,14 @@ export class HubClient {
       ...options.headers,
       ...(await this.signedHeaders(method, url.pathname)),
     };
-    let body: string | Uint8Array | undefined;
+    let body: string | ReadableStream<Uint8Array> | undefined;
     if (options.json !== undefined) {
       headers["content-type"] = "application/json";
       body = JSON.stringify(options.json);
     } else if (options.body) {
       headers["content-type"] = BLOCKS_CONTENT_TYPE;
-      body = options.body;
+      headers["content-length"] = String(options.body.reduce((sum, part) => sum + part.byteLength, 0));
+      body = streamOf(options.body);
     }
     let response: HubResponse;
     // The global fetch takes every HubRequestInit body (its types want ArrayBuffer-backed bytes).
@@ -161,7 +176,9 @@ export class HubClient {
         headers,
         body,
         signal: options.signal,
-      });
+        // A stream body (block uploads): fetch then sends each buffer as it is instead of copying the whole body first.
+        ...(typeof body === "object" ? { duplex: "half" } : {}),
+      } as RequestInit);
     } catch (error) {
       if (options.signal?.aborted)
         throw new FleetsyncError("unavailable", `${what}: cancelled`, { retryable: true });
@@ -187,9 +204,12 @@ export class HubClient {
     return parseBody(response, ReportResponseSchema, what);
   }
 
-  async uploadBlocks(body: Uint8Array) {
+  /** Uploads block frames (see block-frames.ts): one buffer, or the parts of one body in order. */
+  async uploadBlocks(body: Uint8Array | Uint8Array[]) {
     return parseBody(
-      await this.request("POST", "/v1/blocks", "uploading blocks", { body }),
+      await this.request("POST", "/v1/blocks", "uploading blocks", {
+        body: Array.isArray(body) ? body : [body],
+      }),
       BlockUploadResponseSchema,
       "upload",
     );

@@ -25,6 +25,8 @@ export type ScanRequest = {
   index: Readonly<ShareIndex>;
   /** Called with the changes found so far, so a large scan is reported while the rest is still read. */
   flush?: (part: KindScanResult) => Promise<void>;
+  /** Each block the scan hashes, as it hashes it (a view valid until the returned promise settles), to upload it. */
+  onBlock?: (hash: string, bytes: Uint8Array) => void | Promise<void>;
 };
 
 /**

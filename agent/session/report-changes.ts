@@ -1,5 +1,5 @@
 // Sends a scan's changes to the hub: report (large files as deltas), upload exactly the blocks it lacks, report again.
-import { encodeBlockFrames } from "../../shared/blocks/block-frames.ts";
+import { BLOCK_FRAME_HEADER_BYTES, encodeBlockFrameHeader } from "../../shared/blocks/block-frames.ts";
 import { diffBlockLists } from "../../shared/blocks/block-list-delta.ts";
 import { blockSpans } from "../../shared/blocks/block-spans.ts";
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
@@ -214,16 +214,19 @@ async function uploadBlocks(
       if (!locations.has(hash)) locations.set(hash, { path: entry.path, offset, length });
     }
   }
-  let frames: { hash: string; bytes: Uint8Array }[] = [];
+  // Frame headers and the blocks as read, sent as one body without concatenating them.
+  let parts: Uint8Array[] = [];
+  let frames = 0;
   let batchBytes = 0;
   let blocks = 0;
   let bytes = 0;
   const flush = async () => {
-    if (frames.length === 0) return;
-    await client.uploadBlocks(encodeBlockFrames(frames));
-    blocks += frames.length;
-    bytes += batchBytes;
-    frames = [];
+    if (frames === 0) return;
+    await client.uploadBlocks(parts);
+    blocks += frames;
+    bytes += batchBytes - frames * BLOCK_FRAME_HEADER_BYTES;
+    parts = [];
+    frames = 0;
     batchBytes = 0;
   };
   const ordered = missing
@@ -238,8 +241,9 @@ async function uploadBlocks(
     });
     if (bytes.byteLength !== at.length || sha256(bytes) !== hash) throw new FileChangedError(at.path);
     if (batchBytes + at.length > UPLOAD_BATCH_BYTES) await flush();
-    frames.push({ hash, bytes });
-    batchBytes += at.length;
+    parts.push(encodeBlockFrameHeader(hash, bytes.byteLength), bytes);
+    frames++;
+    batchBytes += BLOCK_FRAME_HEADER_BYTES + at.length;
   }
   await flush();
   return { blocks, bytes };

@@ -1,9 +1,10 @@
 // The sending side of a session (source, peer): full scan at start, then watch → debounce → scan dirty paths → report.
 
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
+import { UploadAhead } from "../blocks/upload-ahead.ts";
 import { backoffMs, sleep } from "../hub/backoff.ts";
 import type { KindScanResult, KindWatcher } from "../kinds/share-kind.ts";
-import { indexSize } from "../state/index-record.ts";
+import { indexSize, localBlockFinder } from "../state/index-record.ts";
 import { ApplyProgress, clearProgress, PROGRESS_MIN_OPS } from "./apply-progress.ts";
 import { ChangeBatcher, systemClock } from "./change-batcher.ts";
 import { reportChanges } from "./report-changes.ts";
@@ -60,6 +61,13 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
     log.warn("re-uploading dropped blocks stopped", { error: error.message }),
   );
 
+  /** Whether the hub holds committed entries of this share (a failure to ask counts as no: the report fails too). */
+  const committedEntriesOnHub = () =>
+    client
+      .config()
+      .then((answer) => (answer.shares.find((s) => s.name === share.name)?.head ?? 0) > 0)
+      .catch(() => false);
+
   try {
     while (!signal.aborted) {
       if (pending.size === 0) {
@@ -115,8 +123,25 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
           }
         }
         let started = Date.now();
+        // Blocks go up as they are hashed (read and hashed once); the reports then find the hub holds them.
+        const known = localBlockFinder(state.index);
+        const ahead = new UploadAhead({
+          upload: (parts) => client.uploadBlocks(parts),
+          isKnown: (hash) => known(hash) !== undefined,
+          onError: (error) =>
+            log.debug("uploading blocks ahead of the report failed; the report sends them", {
+              error: error.message,
+            }),
+        });
+        // Sending ahead pays only where the hub lacks the content. With an empty index on a share the hub already
+        // holds (a lost state file, a peer joining with a copy of the data) it starts off, and comes on once a
+        // report shows the hub lacked most of what it named.
+        if (indexSize(state.index) === 0) ahead.enabled = !(await committedEntriesOnHub());
         const report = async (part: KindScanResult) => {
+          // Called when the part is complete: the blocks hashed for it so far are all it has.
+          const sentAhead = ahead.barrier();
           for (const path of part.unstable) batcher.add(path);
+          const sentBefore = await sentAhead;
           const outcome = await reportChanges(
             client,
             share.name,
@@ -128,6 +153,8 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
             { withBase: session.policy.receives },
           );
           for (const path of outcome.stale) batcher.add(path);
+          const partBytes = changedBytes(part);
+          if (!ahead.enabled && partBytes > 0 && outcome.uploadedBytes * 2 >= partBytes) ahead.enabled = true;
           if (progress && outcome.reported > 0) {
             let bytes = 0;
             for (const path of part.changed) bytes += part.updates.get(path)?.size ?? 0;
@@ -137,8 +164,10 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
           if (outcome.reported > 0) {
             log.info("changes reported", {
               entries: outcome.reported,
-              uploadedBlocks: outcome.uploadedBlocks,
-              uploadedBytes: outcome.uploadedBytes,
+              // Sent as hashed, and sent because the report's answer asked for them.
+              uploadedBlocks: outcome.uploadedBlocks + sentBefore.blocks,
+              uploadedBytes: outcome.uploadedBytes + sentBefore.bytes,
+              uploadedAheadBytes: sentBefore.bytes,
               hashedBytes: part.hashedBytes,
               ms: Date.now() - started,
             });
@@ -147,7 +176,14 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
         };
         const scanStarted = Date.now();
         await session.exclusive(async () =>
-          report(await kind.scan({ dirty: batch, index: state.index, flush: report })),
+          report(
+            await kind.scan({
+              dirty: batch,
+              index: state.index,
+              flush: report,
+              onBlock: (hash, bytes) => ahead.offer(hash, bytes),
+            }),
+          ),
         );
         // The start-up scan (and each periodic rescan) ends here: the bench's restart figure waits for this line.
         if (batch.has(""))
@@ -203,6 +239,16 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
     stopReuploads.abort();
     await reuploading;
   }
+}
+
+/** The file bytes a part reports (new and changed files, at their new size). */
+function changedBytes(part: KindScanResult): number {
+  let bytes = 0;
+  for (const path of part.changed) {
+    const entry = part.updates.get(path);
+    if (entry?.type === "file") bytes += entry.size;
+  }
+  return bytes;
 }
 
 /** The hub held a report that would delete most of the share; it waits for `fleetsync share confirm-delete`. */

@@ -213,6 +213,32 @@ describe("one-way replication", () => {
     expect(fleet.source.agent.output()).not.toContain("changes reported");
   });
 
+  test("a source that lost its state uploads none of the content the hub already has", async () => {
+    fleet = await startFleet({ replicas: 1 });
+    await writeFiles(fleet.sourceRoot, {
+      "one.bin": randomBytes(3 * 1024 * 1024),
+      "d/two.bin": randomBytes(2 * 1024 * 1024),
+      "d/small.txt": "small\n",
+    });
+    await waitForConvergence(fleet);
+    await fleet.source.agent.stop();
+    const sharesDir = join(fleet.source.stateDir, "shares");
+    for (const name of await readdir(sharesDir))
+      if (name.startsWith(`${fleet.share}.`)) await rm(join(sharesDir, name), { force: true });
+    fleet.source.agent = startAgent(fleet.source.stateDir);
+    await waitFor(() => fleet!.source.agent.output().includes('"full scan finished"'), {
+      what: "the rebuilt source's first full scan",
+      timeoutMs: 60_000,
+    });
+    const reports = fleet.source.agent
+      .output()
+      .split("\n")
+      .filter((l) => l.includes('"changes reported"'))
+      .map((l) => JSON.parse(l) as { entries: number; uploadedBytes: number });
+    expect(reports.reduce((sum, r) => sum + r.entries, 0)).toBeGreaterThanOrEqual(3);
+    expect(reports.map((r) => r.uploadedBytes)).toEqual(reports.map(() => 0));
+  });
+
   test("changes made while the source was down are reported at its start", async () => {
     fleet = await startFleet({ replicas: 1 });
     await writeFiles(fleet.sourceRoot, { "a.txt": "a\n" });

@@ -59,8 +59,8 @@ export function createFolderKind(settings: FolderSettings, deps: KindDeps): Shar
       }
       return { ok: true };
     },
-    scan({ dirty, index, flush }) {
-      return scanShare(usableFs(), index, dirty, isIgnored, log, { flush });
+    scan({ dirty, index, flush, onBlock }) {
+      return scanShare(usableFs(), index, dirty, isIgnored, log, { flush, onBlock });
     },
     measure() {
       return measureShare(usableFs(), isIgnored, log);

@@ -14,6 +14,8 @@ const GROUP_BYTES = 16 * 1024 * 1024;
 export class BlockPrefetcher {
   private cache = new Map<string, Uint8Array>();
   private groupEnd = -1;
+  /** The group after the current one, fetched while the current one is written (at most two groups in memory). */
+  private ahead: { start: number; fetching: Promise<Group> } | undefined;
 
   constructor(
     private readonly fs: ShareFs,
@@ -28,18 +30,37 @@ export class BlockPrefetcher {
   async blocksFor(position: number): Promise<Map<string, Uint8Array>> {
     const op = this.ops[position];
     if (op?.type !== "file" || op.size > SMALL_FILE_BYTES) return new Map();
-    if (position > this.groupEnd) await this.fetchGroup(position);
+    if (position > this.groupEnd) {
+      const ahead = this.ahead?.start === position ? this.ahead.fetching : undefined;
+      this.ahead = undefined;
+      this.cache = new Map(); // the last group's blocks are written (or their files fetch their own)
+      const group = await (ahead ?? this.fetchGroup(position));
+      this.cache = group.blocks;
+      this.groupEnd = group.end;
+      const next = group.end + 1;
+      if (isSmallFile(this.ops[next])) {
+        const fetching = this.fetchGroup(next);
+        fetching.catch(() => {}); // awaited when its group comes; a failure then fetches it again
+        this.ahead = { start: next, fetching };
+      }
+    }
     return this.cache;
   }
 
-  private async fetchGroup(start: number): Promise<void> {
-    this.cache = new Map();
+  /** Waits for a fetch ahead still running (a run cut short never reached its group), so nothing outlives the run. */
+  async settle(): Promise<void> {
+    await this.ahead?.fetching.catch(() => {});
+    this.ahead = undefined;
+  }
+
+  private async fetchGroup(start: number): Promise<Group> {
+    const blocks = new Map<string, Uint8Array>();
     const wanted = new Set<string>();
     let bytes = 0;
     let position = start;
     for (; position < this.ops.length && bytes < GROUP_BYTES; position++) {
       const op = this.ops[position]!;
-      if (op.type !== "file" || op.size > SMALL_FILE_BYTES) break;
+      if (!isSmallFile(op)) break;
       if (await this.isAlreadyThere(op)) continue;
       for (const hash of op.blocks) {
         if (wanted.has(hash) || this.localBlocks(hash)) continue;
@@ -47,16 +68,15 @@ export class BlockPrefetcher {
         bytes += Math.min(op.blockSize, op.size);
       }
     }
-    this.groupEnd = position - 1;
     const hashes = [...wanted];
     for (let i = 0; i < hashes.length; i += MAX_HASHES_PER_FETCH) {
       const batch = new Set(hashes.slice(i, i + MAX_HASHES_PER_FETCH));
       for await (const frame of this.fetchBlocks([...batch], this.signal)) {
         // A block that does not match its hash is dropped here; the file that needs it fails verifiably later.
-        if (batch.has(frame.hash) && sha256(frame.bytes) === frame.hash)
-          this.cache.set(frame.hash, frame.bytes);
+        if (batch.has(frame.hash) && sha256(frame.bytes) === frame.hash) blocks.set(frame.hash, frame.bytes);
       }
     }
+    return { blocks, end: position - 1 };
   }
 
   private async isAlreadyThere(op: SequencedEntry): Promise<boolean> {
@@ -67,6 +87,12 @@ export class BlockPrefetcher {
       st?.type === "file" && st.size === known.size && st.mtimeMs === known.mtimeMs && st.ino === known.ino
     );
   }
+}
+
+type Group = { blocks: Map<string, Uint8Array>; end: number };
+
+function isSmallFile(op: SequencedEntry | undefined): boolean {
+  return op?.type === "file" && op.size <= SMALL_FILE_BYTES;
 }
 
 export function missingBlockError(path: string, count: number): FleetsyncError {

@@ -44,9 +44,19 @@ type Run = { stamp: string; localBlocks: LocalBlocks; renamedInto: Set<string> }
  * operation does not stop the others; an aborted run returns fewer results than operations.
  */
 export async function executeOperations(
-  ctx: ExecuteContext,
+  given: ExecuteContext,
   ops: SequencedEntry[],
 ): Promise<OperationResult[]> {
+  // One run keeps the directory handles it opens (checked before each use), instead of opening each ancestor per call.
+  const kept = given.fs.forRun?.();
+  try {
+    return await executeWith(kept ? { ...given, fs: kept.fs } : given, ops);
+  } finally {
+    await kept?.close();
+  }
+}
+
+async function executeWith(ctx: ExecuteContext, ops: SequencedEntry[]): Promise<OperationResult[]> {
   const localBlocks = localBlockFinder(ctx.index);
   const run: Run = {
     stamp: trashStamp((ctx.now ?? (() => new Date()))()),
@@ -117,6 +127,7 @@ export async function executeOperations(
     else if (inFlight.size >= FILE_CONCURRENCY) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
+  await prefetcher.settle();
   // Renames are durable once their directories are synced: once per directory, before the ack.
   for (const dir of run.renamedInto) await ctx.fs.syncDir(dir).catch(() => {});
   return results;

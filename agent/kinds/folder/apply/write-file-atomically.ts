@@ -7,7 +7,9 @@ import { sha256 } from "../../../blocks/hash-blocks.ts";
 import type { FetchBlocks } from "../../share-kind.ts";
 import type { ShareFs } from "../fs/share-fs.ts";
 
-const FETCH_BATCH_BYTES = 32 * 1024 * 1024;
+const FETCH_BATCH_BYTES = 16 * 1024 * 1024;
+/** Fetches of one file's blocks at once (each at most FETCH_BATCH_BYTES). */
+const FETCHES_IN_FLIGHT = 2;
 
 export type BlockSource = { path: string; offset: number; length: number };
 export type LocalBlocks = (hash: string) => BlockSource | undefined;
@@ -81,8 +83,7 @@ export async function writeTempFile(
       1,
       Math.min(MAX_HASHES_PER_FETCH, Math.floor(FETCH_BATCH_BYTES / op.blockSize)),
     );
-    for (let i = 0; i < toFetch.length; i += maxPerBatch) {
-      const batch = new Set(toFetch.slice(i, i + maxPerBatch));
+    const fetchBatch = async (batch: Set<string>) => {
       for await (const frame of fetchBlocks([...batch], signal)) {
         if (!batch.has(frame.hash))
           throw new FleetsyncError("invalid", `hub sent block ${frame.hash}, which was not asked for`);
@@ -109,7 +110,22 @@ export async function writeTempFile(
           },
         );
       }
-    }
+    };
+    // Two batches in flight: the hub reads the next one from its store while this one is written here.
+    const batches: Set<string>[] = [];
+    for (let i = 0; i < toFetch.length; i += maxPerBatch)
+      batches.push(new Set(toFetch.slice(i, i + maxPerBatch)));
+    const fetchers = Array.from({ length: Math.min(FETCHES_IN_FLIGHT, batches.length) }, async () => {
+      try {
+        for (let batch = batches.shift(); batch; batch = batches.shift()) await fetchBatch(batch);
+      } catch (error) {
+        batches.length = 0; // the other fetch stops after its batch: the file fails either way
+        throw error;
+      }
+    });
+    const outcomes = await Promise.allSettled(fetchers);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === "rejected");
+    if (failed) throw failed.reason;
     // On the open file itself: nothing planted meanwhile can redirect the chmod or the utimes.
     await file.setMode(options.mode);
     await file.setMtime(op.mtimeMs);

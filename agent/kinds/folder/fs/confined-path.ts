@@ -1,5 +1,5 @@
 // Reaches a path in a share through handles on its real parent directories (O_NOFOLLOW, one level at a time).
-import { constants } from "node:fs";
+import { constants, lstatSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { FleetsyncError } from "../../../../shared/errors/fleetsync-error.ts";
 
@@ -90,5 +90,96 @@ export async function withConfinedPath<T>(
     return await act(at);
   } finally {
     await at.close();
+  }
+}
+
+/** A directory handle from openShareDir or KeptDirHandles; `release` closes it unless the cache keeps it. */
+export type DirLease = { handle: FileHandle; release(): Promise<void> };
+
+/** Directories kept open at most (each one file descriptor); past that, handles are opened and closed per call. */
+const MAX_KEPT_DIRS = 256;
+
+type KeptDir = { handle: FileHandle; dev: number; ino: number };
+
+/**
+ * Directory handles kept open across the calls of one run (an instruction applied), so a file's several calls do
+ * not each open every ancestor again. Not less safe than opening each time: before a kept handle is used, its name
+ * is lstat'ed through the (equally checked) parent handle, and it is used only if a real directory with the same
+ * inode is still there; a moved, removed or swapped directory (a symlink in its place) is opened afresh, with the
+ * same checks and errors as openShareDir. Handles are closed only by close(), never while a call may use them.
+ */
+export class KeptDirHandles {
+  readonly #root: string;
+  readonly #kept = new Map<string, Promise<KeptDir>>();
+  readonly #opened: Promise<KeptDir>[] = [];
+
+  constructor(root: string) {
+    this.#root = root;
+  }
+
+  async open(dir: string, create?: CreateParent): Promise<DirLease> {
+    const parts = dir === "" ? [] : dir.split("/");
+    let parent = await this.#at("", undefined, create);
+    for (let i = 0; i < parts.length; i++) {
+      const rel = parts.slice(0, i + 1).join("/");
+      if (!parent) {
+        // Over the limit: the rest of the walk is opened and closed as openShareDir does.
+        const handle = await openShareDir(this.#root, dir, create);
+        return { handle, release: () => handle.close() };
+      }
+      parent = await this.#at(rel, parent, create);
+    }
+    if (!parent) {
+      const handle = await openShareDir(this.#root, dir, create);
+      return { handle, release: () => handle.close() };
+    }
+    return { handle: parent.handle, release: async () => {} };
+  }
+
+  /** The kept handle of `rel` (checked against what is at its name now), opened afresh where that changed. */
+  async #at(rel: string, parent: KeptDir | undefined, create?: CreateParent): Promise<KeptDir | undefined> {
+    const name = rel === "" ? this.#root : fdPath(parent!.handle, rel.slice(rel.lastIndexOf("/") + 1));
+    const kept = this.#kept.get(rel);
+    if (kept) {
+      const dir = await kept.catch(() => undefined);
+      const now = lstatSync(name, { throwIfNoEntry: false });
+      if (dir && now?.isDirectory() && now.ino === dir.ino && now.dev === dir.dev) return dir;
+      this.#kept.delete(rel);
+    }
+    if (this.#opened.length >= MAX_KEPT_DIRS) return undefined;
+    const opening = this.#openOne(rel, name, create);
+    this.#kept.set(rel, opening);
+    this.#opened.push(opening);
+    try {
+      return await opening;
+    } catch (error) {
+      if (this.#kept.get(rel) === opening) this.#kept.delete(rel);
+      throw error;
+    }
+  }
+
+  async #openOne(rel: string, at: string, create?: CreateParent): Promise<KeptDir> {
+    let handle: FileHandle;
+    try {
+      handle = await open(at, DIR_FLAGS);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (rel === "" || (code !== "ENOENT" && code !== "ENOTDIR" && code !== "ELOOP")) throw error;
+      if (!create) throw new NotADirectoryError(rel);
+      await create(rel, at);
+      handle = await open(at, DIR_FLAGS);
+    }
+    const st = await handle.stat();
+    return { handle, dev: st.dev, ino: st.ino };
+  }
+
+  /** Closes every handle this run opened (call once no call of the run is in flight). */
+  async close(): Promise<void> {
+    const opened = this.#opened.splice(0);
+    this.#kept.clear();
+    for (const opening of opened) {
+      const dir = await opening.catch(() => undefined);
+      await dir?.handle.close().catch(() => {});
+    }
   }
 }

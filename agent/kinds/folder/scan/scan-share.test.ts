@@ -130,6 +130,62 @@ describe("scanShare reporting as it goes", () => {
       await rm(root, { recursive: true, force: true });
     }
   });
+  test("goes on hashing while a part is reported, hands each block to onBlock once as hashed, and returns after the last part", async () => {
+    const { mkdtemp, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { createHash } = await import("node:crypto");
+    const { scanShare } = await import("./scan-share.ts");
+    const { compileIgnoreRules } = await import("./ignore-rules.ts");
+    const { createAgentLogger } = await import("../../../log/agent-logger.ts");
+    const root = await mkdtemp(join(tmpdir(), "fleetsync-scan-"));
+    try {
+      const contents = new Map<string, string>();
+      for (let f = 0; f < 6; f++) {
+        contents.set(`f${f}.txt`, `content ${f}`);
+        await writeFile(join(root, `f${f}.txt`), `content ${f}`);
+      }
+      const hashedBefore: number[] = [];
+      const blocks: string[] = [];
+      let releaseFirst!: () => void;
+      let parts = 0;
+      let settled = false;
+      const scanning = scanShare(
+        createNodeShareFs(root),
+        {},
+        [""],
+        compileIgnoreRules([]),
+        createAgentLogger("error", "stdout"),
+        {
+          flushEntries: 2,
+          onBlock: (hash, bytes) => {
+            expect(createHash("sha256").update(bytes).digest("hex")).toBe(hash);
+            blocks.push(Buffer.from(bytes).toString());
+          },
+          flush: async () => {
+            parts++;
+            hashedBefore.push(blocks.length);
+            // The first part is held: the scan must hash on meanwhile (but start no second report).
+            if (parts === 1) await new Promise<void>((resolve) => (releaseFirst = resolve));
+          },
+        },
+      ).then((result) => {
+        settled = true;
+        return result;
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(parts).toBe(1);
+      expect(blocks.length).toBeGreaterThan(hashedBefore[0]!);
+      expect(settled).toBe(false);
+      releaseFirst();
+      const final = await scanning;
+      expect(parts).toBeGreaterThanOrEqual(2);
+      expect(blocks.sort()).toEqual([...contents.values()].sort());
+      expect(final.changed.size).toBeLessThanOrEqual(2);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("scanShare over a packed index", () => {

@@ -8,13 +8,21 @@ import { hashFile } from "./hash-file.ts";
 import type { IgnoreRules } from "./ignore-rules.ts";
 
 export type ScanOptions = {
-  /** Called with the changes found so far, so a large first scan is reported while the rest is still hashed. */
+  /**
+   * Called with the changes found so far, so a large first scan is reported while the rest is still hashed. The scan
+   * goes on hashing while a part is reported (one report at a time, in order); it returns once every flush settled.
+   */
   flush?: (part: ScanResult) => Promise<void>;
+  /** The size of a full part (the first parts are smaller, so the hub hears of the first files soon). */
   flushBytes?: number;
   flushEntries?: number;
+  /** Each block of each file hashed, as it is hashed (see HashContentOptions.onBlock). */
+  onBlock?: (hash: string, bytes: Uint8Array) => void | Promise<void>;
 };
 const DEFAULT_FLUSH_BYTES = 64 * 1024 * 1024;
 const DEFAULT_FLUSH_ENTRIES = 2000;
+/** The first part's size: each part after it doubles, up to the full size. */
+const FIRST_FLUSH_BYTES = 4 * 1024 * 1024;
 
 export type ScanResult = {
   /** New index state per path (undefined: gone). Includes refreshes that need no report. */
@@ -74,19 +82,23 @@ export async function scanShare(
   const seen = new Set<string>();
   const tops = collapsePaths([...dirty].map(scanRootFor));
   let changedBytes = 0;
+  const fullBytes = options.flushBytes ?? DEFAULT_FLUSH_BYTES;
+  let partBytes = Math.min(FIRST_FLUSH_BYTES, fullBytes);
+  /** The part being reported while the scan goes on (its failure fails the scan at the next flush or the end). */
+  let flushing: Promise<void> | undefined;
   /** Hands what was found so far to `options.flush` once it is big enough (deletions come only at the end). */
   const maybeFlush = async () => {
-    const limits = {
-      bytes: options.flushBytes ?? DEFAULT_FLUSH_BYTES,
-      entries: options.flushEntries ?? DEFAULT_FLUSH_ENTRIES,
-    };
-    if (!options.flush || (changedBytes < limits.bytes && result.changed.size < limits.entries)) return;
+    const entries = options.flushEntries ?? DEFAULT_FLUSH_ENTRIES;
+    if (!options.flush || (changedBytes < partBytes && result.changed.size < entries)) return;
     const part: ScanResult = { ...result, unstable: new Set() };
     result.updates = new Map();
     result.changed = new Set();
     result.hashedBytes = 0;
     changedBytes = 0;
-    await options.flush(part);
+    partBytes = Math.min(2 * partBytes, fullBytes);
+    await flushing;
+    flushing = options.flush(part);
+    flushing.catch(() => {}); // awaited at the next flush or at the end; never left unhandled meanwhile
   };
 
   const record = (path: string, next: IndexEntry) => {
@@ -119,7 +131,7 @@ export async function scanShare(
       record(path, { ...previous, mode: stat.mode });
       return;
     }
-    const hashes = await hashFile(fs, path, st.size).catch(() => undefined);
+    const hashes = await hashFile(fs, path, st.size, options.onBlock).catch(() => undefined);
     if (!hashes) {
       // Gone, or turned into something else, since the directory was listed: the next scan sees what it is.
       result.unstable.add(path);
@@ -140,32 +152,38 @@ export async function scanShare(
   // Every path is reached through the confined filesystem (never by name through an ancestor that may have been
   // swapped for a symlink meanwhile), so nothing outside the share is ever read and reported.
   const stack: string[] = [];
-  for (const top of tops) {
-    // Under a symlinked ancestor the path is not in the share any more (its index entries count as deleted).
-    const st = await fs.stat(top).catch(() => undefined);
-    if (!st || (top !== "" && isIgnored(top, st.type === "dir"))) continue;
-    await visit(top, st);
-  }
-  while (stack.length > 0) {
-    const dir = stack.pop()!;
-    let entries: FsDirEntry[];
-    try {
-      entries = await fs.list(dir);
-    } catch (error) {
-      log.warn("cannot read directory; skipping it this scan", {
-        path: dir,
-        error: (error as Error).message,
-      });
-      markSubtreeSeen(dir);
-      continue;
+  try {
+    for (const top of tops) {
+      // Under a symlinked ancestor the path is not in the share any more (its index entries count as deleted).
+      const st = await fs.stat(top).catch(() => undefined);
+      if (!st || (top !== "" && isIgnored(top, st.type === "dir"))) continue;
+      await visit(top, st);
     }
-    // A failed flush (the hub is unreachable) fails the whole scan: its paths are retried, never dropped.
-    for (const entry of entries) {
-      await visitChild(dir, entry);
-      await maybeFlush();
+    while (stack.length > 0) {
+      const dir = stack.pop()!;
+      let entries: FsDirEntry[];
+      try {
+        entries = await fs.list(dir);
+      } catch (error) {
+        log.warn("cannot read directory; skipping it this scan", {
+          path: dir,
+          error: (error as Error).message,
+        });
+        markSubtreeSeen(dir);
+        continue;
+      }
+      // A failed flush (the hub is unreachable) fails the whole scan: its paths are retried, never dropped.
+      for (const entry of entries) {
+        await visitChild(dir, entry);
+        await maybeFlush();
+      }
     }
+  } catch (error) {
+    // Nothing of this scan may still be reporting once it has failed (the caller retries it as a whole).
+    await flushing?.catch(() => {});
+    throw error;
   }
-
+  await flushing;
   for (const path of indexPaths(index)) {
     if (!seen.has(path) && tops.some((top) => isSameOrBelow(path, top))) {
       result.updates.set(path, undefined);
