@@ -177,8 +177,8 @@ export class HubClient {
         body,
         signal: options.signal,
         // A stream body (block uploads): fetch then sends each buffer as it is instead of copying the whole body first.
-        ...(typeof body === "object" ? { duplex: "half" } : {}),
-      } as RequestInit);
+        ...(typeof body === "object" ? { duplex: "half" as const } : {}),
+      });
     } catch (error) {
       if (options.signal?.aborted)
         throw new FleetsyncError("unavailable", `${what}: cancelled`, { retryable: true });
