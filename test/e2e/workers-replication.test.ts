@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
-import { afterEach, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   type Fleet,
   type HubKind,
@@ -17,12 +17,6 @@ import {
   waitForConvergence,
   writeFiles,
 } from "../support/fleet.ts";
-
-let fleet: Fleet | undefined;
-afterEach(async () => {
-  await fleet?.stop();
-  fleet = undefined;
-});
 
 /** Share paths of the files in a replica's trash. */
 async function trashedFiles(root: string): Promise<string[]> {
@@ -90,11 +84,31 @@ async function expectCommitsWakeSockets(running: Fleet, count: number) {
 /** Workers tests start wrangler and workerd: minutes, not seconds, on a shared machine. */
 const TIMEOUT_MS = 300_000;
 
+/**
+ * One fleet per describe block, its tests run in order on it: a Workers hub start (D1 migrations through wrangler,
+ * workerd) costs a minute on CI's loaded 2 cores, and none of these scenarios needs an empty share to start from —
+ * each writes its own paths and waits for the whole trees to agree. A test that stops a replica comes last.
+ */
+function sharedFleet(options: Parameters<typeof startFleet>[0]) {
+  const holder: { fleet?: Fleet } = {};
+  beforeAll(async () => {
+    holder.fleet = await startFleet(options);
+  }, TIMEOUT_MS);
+  afterAll(async () => {
+    await holder.fleet?.stop();
+  }, 60_000);
+  return () => {
+    if (!holder.fleet) throw new Error("the shared fleet did not start (see beforeAll)");
+    return holder.fleet;
+  };
+}
+
 describe.each<HubKind>(["node", "workers"])("one-way replication through the %s hub", (hub) => {
+  const shared = sharedFleet({ replicas: 2, hub });
   test(
     "a tree with nested dirs, an empty dir, an executable, a symlink and a 3 MiB file arrives byte-identical",
     async () => {
-      fleet = await startFleet({ replicas: 2, hub });
+      const fleet = shared();
       const src = fleet.sourceRoot;
       await writeFiles(src, {
         "notes.txt": "hello fleet\n",
@@ -132,7 +146,7 @@ describe.each<HubKind>(["node", "workers"])("one-way replication through the %s 
   test(
     "modify, rename and delete are mirrored, and the replaced and deleted files wait in the replica's trash",
     async () => {
-      fleet = await startFleet({ replicas: 2, hub });
+      const fleet = shared();
       const src = fleet.sourceRoot;
       await writeFiles(src, {
         "a.txt": "version 1\n",
@@ -160,7 +174,7 @@ describe.each<HubKind>(["node", "workers"])("one-way replication through the %s 
   test(
     "a commit wakes the replicas at once (on Workers through their hibernating wake sockets to the share's Durable Object)",
     async () => {
-      fleet = await startFleet({ replicas: 2, hub });
+      const fleet = shared();
       await writeFiles(fleet.sourceRoot, { "first.txt": "1\n" });
       await waitForConvergence(fleet, 90_000);
       if (hub === "workers") {
@@ -180,7 +194,7 @@ describe.each<HubKind>(["node", "workers"])("one-way replication through the %s 
   test(
     "a replica that was offline during changes catches up when it returns",
     async () => {
-      fleet = await startFleet({ replicas: 2, hub });
+      const fleet = shared();
       await writeFiles(fleet.sourceRoot, { "one.txt": "1\n" });
       await waitForConvergence(fleet, 90_000);
       const offline = fleet.replicas[1]!;
@@ -190,8 +204,8 @@ describe.each<HubKind>(["node", "workers"])("one-way replication through the %s 
       await rm(join(fleet.sourceRoot, "one.txt"));
       await waitFor(
         async () =>
-          JSON.stringify(await snapshotTree(fleet!.replicas[0]!.root)) ===
-          JSON.stringify(await snapshotTree(fleet!.sourceRoot)),
+          JSON.stringify(await snapshotTree(fleet.replicas[0]!.root)) ===
+          JSON.stringify(await snapshotTree(fleet.sourceRoot)),
         { what: "the online replica", timeoutMs: 90_000 },
       );
       expect(await readdir(offline.root)).toContain("one.txt");
@@ -204,10 +218,11 @@ describe.each<HubKind>(["node", "workers"])("one-way replication through the %s 
 });
 
 describe("wake sockets on the Workers hub", () => {
+  const shared = sharedFleet({ replicas: 2, hub: "workers" });
   test(
     "a change committed while workerd restarts (every wake socket dropped) still reaches the replicas, which go back to their sockets",
     async () => {
-      fleet = await startFleet({ replicas: 2, hub: "workers" });
+      const fleet = shared();
       await writeFiles(fleet.sourceRoot, { "first.txt": "1\n" });
       await waitForConvergence(fleet, 90_000);
       await expectCommitsWakeSockets(fleet, 2);
@@ -232,24 +247,23 @@ describe("wake sockets on the Workers hub", () => {
   test(
     "a replica that comes back more than one instruction behind catches up at once, not at the next commit",
     async () => {
-      fleet = await startFleet({ replicas: 1, hub: "workers" });
+      const fleet = shared();
       const replica = fleet.replicas[0]!;
-      await writeFiles(fleet.sourceRoot, { "first.txt": "1\n" });
+      await writeFiles(fleet.sourceRoot, { "second.txt": "2\n" });
       await waitForConvergence(fleet, 90_000);
       await replica.agent.stop();
+      const before = await shareHead(fleet);
       // Empty files: more entries than one instruction holds (2,000 operations), and no blocks to move.
       const files: Record<string, string> = {};
       for (let i = 0; i < 2100; i++) files[`d${i % 20}/f${i}`] = "";
       await writeFiles(fleet.sourceRoot, files);
-      await waitFor(
-        async () => {
-          const shown = await runCliCaptured(["share", "show", fleet!.share, ...hubArgs(fleet!), "--json"]);
-          return shown.code === 0 && (JSON.parse(shown.stdout) as { head: number }).head >= 2121;
-        },
-        { timeoutMs: 120_000, intervalMs: 1000, what: "the source to report all 2,100 files" },
-      );
+      await waitFor(async () => (await shareHead(fleet).catch(() => 0)) >= before + 2120, {
+        timeoutMs: 120_000,
+        intervalMs: 1000,
+        what: "the source to report all 2,100 files and their 20 directories",
+      });
       // Nothing is committed from here on: the second instruction must come without a wake-up (the agent once
-      // waited for the 5-minute safety poll after each one).
+      // waited for the 5-minute safety poll after each one). The other replica stayed online throughout.
       replica.agent = startAgent(replica.stateDir);
       await waitForConvergence(fleet, 90_000);
       expect(replica.agent.output()).not.toContain("wake-up socket to the hub is down");
@@ -257,5 +271,12 @@ describe("wake sockets on the Workers hub", () => {
     TIMEOUT_MS,
   );
 });
+
+/** The share's head sequence, as `fleetsync share show --json` prints it. */
+async function shareHead(running: Fleet): Promise<number> {
+  const shown = await runCliCaptured(["share", "show", running.share, ...hubArgs(running), "--json"]);
+  if (shown.code !== 0) throw new Error(`share show failed: ${shown.stderr}`);
+  return (JSON.parse(shown.stdout) as { head: number }).head;
+}
 
 const hubArgs = (running: Fleet) => ["--hub", running.hub.url, "--admin-token", running.hub.adminToken];

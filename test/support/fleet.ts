@@ -177,9 +177,12 @@ export async function startHubProcess(
   env: NodeJS.ProcessEnv = {},
   port = 0,
   kind: HubKind = TEST_HUB_KIND,
+  /** `args`: more `fleetsync hub` flags (e.g. `--enrol-limit`). */
+  options: { args?: string[] } = {},
 ): Promise<TestHub> {
   const dir = dataDir ?? (await makeTempDir("fleetsync-hub-"));
   const args = ["hub", "--data", dir, "--port", String(port), ...(kind === "workers" ? ["--workers"] : [])];
+  args.push(...(options.args ?? []));
   const hubEnv = { ...env };
   if (kind === "workers" && TEST_HUB_KIND === "workers") {
     const template = await workersHubTemplate();
@@ -420,9 +423,15 @@ export async function startFleet(
     replica?: AgentSettings;
     deletes?: string;
     hub?: HubKind;
+    /**
+     * A hub already running (see startSharedHub): the fleet gets a share of its own there (name it with `share`)
+     * instead of a hub process of its own, and stop() leaves the hub running.
+     */
+    onHub?: TestHub;
   } = {},
 ): Promise<Fleet> {
-  const hub = await startHubProcess(undefined, {}, 0, options.hub ?? TEST_HUB_KIND);
+  const ownHub = options.onHub === undefined;
+  const hub = options.onHub ?? (await startHubProcess(undefined, {}, 0, options.hub ?? TEST_HUB_KIND));
   const share = options.share ?? "docs";
   const base = await makeTempDir("fleetsync-fleet-");
   const sourceRoot = join(base, "source");
@@ -438,7 +447,7 @@ export async function startFleet(
       replicas.push({ root, ...enrolled, agent: startAgent(enrolled.stateDir) });
     }
   } catch (error) {
-    await Promise.all([hub.kill(), ...replicas.map((r) => r.agent.kill())]);
+    await Promise.all([ownHub ? hub.kill() : undefined, ...replicas.map((r) => r.agent.kill())]);
     throw error;
   }
   const source = { ...src, agent: startAgent(src.stateDir) };
@@ -451,12 +460,28 @@ export async function startFleet(
     // Tests swap in restarted processes (fleet.hub = …, replica.agent = …): stop whatever runs now.
     async stop() {
       await Promise.all([fleet.source.agent.stop(), ...fleet.replicas.map((r) => r.agent.stop())]);
-      await fleet.hub.stop();
+      if (ownHub) await fleet.hub.stop();
       await rm(base, { recursive: true, force: true });
-      await rm(fleet.hub.dataDir, { recursive: true, force: true });
+      if (ownHub) await rm(fleet.hub.dataDir, { recursive: true, force: true });
     },
   };
   return fleet;
+}
+
+/**
+ * One hub for a whole test file, for fleets started with `onHub` (start it in beforeAll, removeHub in afterAll): a hub
+ * start is the slowest step of a fleet's start on a loaded machine, and a file's tests need a share of their own, not a
+ * hub of their own. Its enrolment limit is raised, since every test enrols its agents from the same address.
+ */
+export function startSharedHub(): Promise<TestHub> {
+  return startHubProcess(undefined, {}, 0, TEST_HUB_KIND, { args: ["--enrol-limit", "10000"] });
+}
+
+/** Stops a hub and removes its data directory. */
+export async function removeHub(hub: TestHub | undefined): Promise<void> {
+  if (!hub) return;
+  await hub.stop();
+  await rm(hub.dataDir, { recursive: true, force: true });
 }
 
 /** Points an enrolled agent at another URL for the same hub (a proxy, or the hub on a new port). */

@@ -135,10 +135,11 @@ describe.skipIf(unavailable !== undefined)("the Pi-hole kind against real Pi-hol
   let replicas: Node[];
 
   beforeAll(async () => {
+    // On tmpfs (see startFtl): FTL adds rows one transaction each, and this file adds tens of thousands of them.
     [primary, replicaA, replicaB] = await Promise.all([
-      startFtl({ password: "primary-pw" }),
-      startFtl({ password: "replica-a-pw" }),
-      startFtl(), // a replica whose owner never set a password
+      startFtl({ password: "primary-pw", memoryBacked: true }),
+      startFtl({ password: "replica-a-pw", memoryBacked: true }),
+      startFtl({ memoryBacked: true }), // a replica whose owner never set a password
     ]);
     // Replica A had groups of its own first, so its database ids differ from the primary's.
     await replicaA.call("POST", "/groups", {
