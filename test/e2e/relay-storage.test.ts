@@ -8,6 +8,7 @@ import {
   adminCall,
   enrollAgent,
   makeTempDir,
+  ON_WORKERS_HUB,
   type RunningProcess,
   runCliCaptured,
   snapshotTree,
@@ -17,8 +18,11 @@ import {
   waitFor,
   writeFiles,
 } from "../support/fleet.ts";
+import { hubBlockStats } from "../support/hub-secrets.ts";
 
-type BlockStoreKind = "file" | "db";
+type BlockStoreKind = "file" | "db" | "r2";
+/** The Node hub's two block stores; the Workers build (FLEETSYNC_TEST_HUB=workers) has one, R2. */
+const STORES: BlockStoreKind[] = ON_WORKERS_HUB ? ["r2"] : ["file", "db"];
 
 const running: RunningProcess[] = [];
 const dirs: string[] = [];
@@ -27,8 +31,9 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
-/** The blocks the hub holds: files under DATA/blocks (file store) or rows of the blocks table (db store). */
+/** The blocks the hub holds: files under DATA/blocks (file store), rows of the blocks table (db store), R2 objects. */
 async function storedBlocks(hub: TestHub, store: BlockStoreKind): Promise<number> {
+  if (store === "r2") return (await hubBlockStats(hub.dataDir)).n;
   if (store === "db") {
     const client = createClient({ url: `file:${join(hub.dataDir, "hub.db")}` });
     try {
@@ -93,7 +98,7 @@ async function waitForNoBlocks(hub: TestHub, store: BlockStoreKind) {
   });
 }
 
-describe.each(["file", "db"] as const)("a relay share on the Node hub (%s block store)", (store) => {
+describe.each(STORES)("a relay share on the hub's %s block store", (store) => {
   test("drops every block once the replica acknowledged, and has the source upload them again for a new replica that converges byte-identical", {
     timeout: 120_000,
   }, async () => {
@@ -120,8 +125,9 @@ describe.each(["file", "db"] as const)("a relay share on the Node hub (%s block 
 test("a new replica whose blocks only an offline source holds waits and says why, then converges once the source is back", {
   timeout: 120_000,
 }, async () => {
-  const { hub, base, sourceRoot, source, sourceAgent } = await relayFleet("file");
-  await waitForNoBlocks(hub, "file");
+  const store = STORES[0]!;
+  const { hub, base, sourceRoot, source, sourceAgent } = await relayFleet(store);
+  await waitForNoBlocks(hub, store);
   await sourceAgent.current.stop();
 
   const newcomerRoot = join(base, "newcomer");
@@ -151,5 +157,5 @@ test("a new replica whose blocks only an offline source holds waits and says why
   running.push(sourceAgent.current);
 
   await waitForSame(sourceRoot, newcomerRoot);
-  await waitForNoBlocks(hub, "file");
+  await waitForNoBlocks(hub, store);
 });
