@@ -31,7 +31,7 @@ import {
   WantedBlocksResponseSchema,
 } from "../../shared/protocol/wanted-blocks.ts";
 import { AGENT_USER_AGENT } from "./agent-user-agent.ts";
-import type { HubFetch, HubResponse } from "./hub-fetch.ts";
+import { type HubFetch, type HubResponse, isStaleConnection } from "./hub-fetch.ts";
 
 type RequestOptions = {
   headers?: Record<string, string>;
@@ -153,6 +153,28 @@ export class HubClient {
   ): Promise<HubResponse> {
     const url = new URL(path, this.options.hubUrl);
     for (const [key, value] of Object.entries(options.query ?? {})) url.searchParams.set(key, value);
+    let response: HubResponse;
+    try {
+      response = await this.send(method, url, options);
+    } catch (error) {
+      if (options.signal?.aborted)
+        throw new FleetsyncError("unavailable", `${what}: cancelled`, { retryable: true });
+      if (!isStaleConnection(error)) throw unreachable(this.options.hubUrl, error);
+      // A kept connection the hub had closed: once more on a fresh one (a new token: each is good for one request).
+      try {
+        response = await this.send(method, url, options);
+      } catch (again) {
+        if (options.signal?.aborted)
+          throw new FleetsyncError("unavailable", `${what}: cancelled`, { retryable: true });
+        throw unreachable(this.options.hubUrl, again);
+      }
+    }
+    if (!response.ok) throw await readHubError(response, what);
+    return response;
+  }
+
+  /** One attempt at a request: fresh signed headers and a fresh body stream. */
+  private async send(method: string, url: URL, options: RequestOptions): Promise<HubResponse> {
     const headers: Record<string, string> = {
       ...this.options.headers,
       ...options.headers,
@@ -167,25 +189,16 @@ export class HubClient {
       headers["content-length"] = String(options.body.reduce((sum, part) => sum + part.byteLength, 0));
       body = streamOf(options.body);
     }
-    let response: HubResponse;
     // The global fetch takes every HubRequestInit body (its types want ArrayBuffer-backed bytes).
-    const send = this.options.fetch ?? (fetch as HubFetch);
-    try {
-      response = await send(url, {
-        method,
-        headers,
-        body,
-        signal: options.signal,
-        // A stream body (block uploads): fetch then sends each buffer as it is instead of copying the whole body first.
-        ...(typeof body === "object" ? { duplex: "half" as const } : {}),
-      });
-    } catch (error) {
-      if (options.signal?.aborted)
-        throw new FleetsyncError("unavailable", `${what}: cancelled`, { retryable: true });
-      throw unreachable(this.options.hubUrl, error);
-    }
-    if (!response.ok) throw await readHubError(response, what);
-    return response;
+    const transport = this.options.fetch ?? (fetch as HubFetch);
+    return transport(url, {
+      method,
+      headers,
+      body,
+      signal: options.signal,
+      // A stream body (block uploads): fetch then sends each buffer as it is instead of copying the whole body first.
+      ...(typeof body === "object" ? { duplex: "half" as const } : {}),
+    });
   }
 
   /** The device's shares. `touchLastSeen: false` (agent status) leaves the hub's "last seen" as it was. */

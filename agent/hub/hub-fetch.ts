@@ -21,5 +21,15 @@ export type HubRequestInit = {
   signal?: AbortSignal;
 };
 
-/** Sends one request; rejects (with the network error as `cause`) only when no answer came. The global fetch is one. */
+/**
+ * Sends one request; rejects (with the network error as `cause`) only when no answer came. The global fetch is one.
+ * A transport that keeps connections alive marks a rejection `staleConnection: true` when the request went out on a
+ * kept connection the hub had already closed (reset or closed before any answer): the hub client then sends it once
+ * more, on a fresh connection, instead of backing off as from a hub that is down.
+ */
 export type HubFetch = (url: URL, init: HubRequestInit) => Promise<HubResponse>;
+
+/** Whether a HubFetch rejection says the request met a kept-alive connection the hub had closed (see HubFetch). */
+export function isStaleConnection(error: unknown): boolean {
+  return (error as { staleConnection?: unknown } | undefined)?.staleConnection === true;
+}

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { afterEach, expect, test } from "vitest";
 import { HubClient } from "./hub-client.ts";
+import { isStaleConnection } from "./hub-fetch.ts";
 import { nodeHttpFetch } from "./node-http-fetch.ts";
 
 let server: Server | undefined;
@@ -123,4 +124,49 @@ test("consecutive requests reuse one kept-alive connection", async () => {
   for (let i = 0; i < 3; i++)
     expect(await (await nodeHttpFetch(new URL("/", base), { method: "GET", headers: {} })).text()).toBe("ok");
   expect(ports.size).toBe(1);
+});
+
+/** Answers every request, except that the second request on each connection finds it closed (once per connection). */
+async function serveClosingKeptConnections() {
+  const perConnection = new Map<unknown, number>();
+  const tokens: (string | undefined)[] = [];
+  const served = await serve((req, res) => {
+    const count = (perConnection.get(req.socket) ?? 0) + 1;
+    perConnection.set(req.socket, count);
+    tokens.push(req.headers.authorization);
+    if (count === 2) return req.socket.destroy(); // as a hub closing a kept connection the client just reused
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(JSON.stringify({ deviceId: "d", hubId: "h", shares: [] }));
+  });
+  return { ...served, tokens, connections: () => perConnection.size };
+}
+
+test("a request on a kept connection the hub closed is marked stale; one that cannot connect is not", async () => {
+  const { base } = await serveClosingKeptConnections();
+  await (await nodeHttpFetch(new URL("/", base), { method: "GET", headers: {} })).text();
+  const stale = await nodeHttpFetch(new URL("/", base), { method: "GET", headers: {} }).catch((e) => e);
+  expect(isStaleConnection(stale)).toBe(true);
+  expect((stale as Error).message).toContain(`GET ${base}/`);
+  await new Promise((r) => server!.close(r));
+  const refused = await nodeHttpFetch(new URL("/", base), { method: "GET", headers: {} }).catch((e) => e);
+  expect(isStaleConnection(refused)).toBe(false);
+});
+
+test("the hub client sends a request once more, with a fresh token, when its kept connection was closed under it", async () => {
+  const { base, tokens, connections } = await serveClosingKeptConnections();
+  const { generateKeyPair } = await import("jose");
+  const { privateKey } = await generateKeyPair("EdDSA");
+  const client = new HubClient({
+    hubUrl: base,
+    hubId: "h",
+    deviceId: "d",
+    key: privateKey,
+    fetch: nodeHttpFetch,
+  });
+  await client.config();
+  // The second request goes out on the kept connection, which the server closes: the client resends it at once.
+  await expect(client.config()).resolves.toEqual({ deviceId: "d", hubId: "h", shares: [] });
+  expect(tokens).toHaveLength(3);
+  expect(new Set(tokens).size).toBe(3);
+  expect(connections()).toBe(2);
 });

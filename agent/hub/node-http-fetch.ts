@@ -19,6 +19,16 @@ const AGENT_OPTIONS = { keepAlive: true, scheduling: "lifo", timeout: 5000 } as 
 let httpAgent: Agent | undefined;
 let httpsAgent: Agent | undefined;
 
+/** What a kept connection the hub closed under a request looks like (the keep-alive race, or the hub dropping it). */
+const CLOSED_CONNECTION_CODES = new Set(["ECONNRESET", "EPIPE", "ECONNABORTED"]);
+
+/** Closes the agent's idle kept connections to the hub after one of them turned out closed: the rest likely are. */
+function dropIdleConnections(url: URL): void {
+  const agent = url.protocol === "https:" ? httpsAgent : httpAgent;
+  for (const sockets of Object.values(agent?.freeSockets ?? {}))
+    for (const socket of sockets ?? []) socket.destroy();
+}
+
 async function sendRequest(url: URL, options: Parameters<typeof httpRequest>[1]): Promise<ClientRequest> {
   if (url.protocol === "http:") {
     httpAgent ??= new Agent(AGENT_OPTIONS);
@@ -42,11 +52,18 @@ export const nodeHttpFetch: HubFetch = async (url, init) => {
   return new Promise<HubResponse>((resolve, reject) => {
     const fail = (error: Error) => {
       req.destroy();
-      reject(
-        init.signal?.aborted
-          ? init.signal.reason
-          : new Error(`${init.method} ${url.origin}${url.pathname}: ${error.message}`, { cause: error }),
-      );
+      if (init.signal?.aborted) return reject(init.signal.reason);
+      const failure = new Error(`${init.method} ${url.origin}${url.pathname}: ${error.message}`, {
+        cause: error,
+      });
+      // Only before any answer (this handler is removed once one comes) and only on a reused connection: a fresh
+      // connection that fails means the hub is really not answering.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (req.reusedSocket && code !== undefined && CLOSED_CONNECTION_CODES.has(code)) {
+        dropIdleConnections(url);
+        return reject(Object.assign(failure, { staleConnection: true }));
+      }
+      reject(failure);
     };
     const onTimeout = () =>
       fail(Object.assign(new Error(`no answer in ${ANSWER_TIMEOUT_MS / 1000} s`), { code: "ETIMEDOUT" }));
