@@ -3,40 +3,28 @@ import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { chmod, lstat, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
+import { afterEach, expect, test } from "vitest";
 import {
   enrollAgent,
   type Fleet,
   findTempFiles,
   listTrash,
   makeTempDir,
-  removeHub,
   runCliCaptured,
   setAgentHub,
   startAgent,
-  startFleet as startOwnFleet,
-  startSharedHub,
-  type TestHub,
   updateAgentConfig,
   waitFor,
   waitForConvergence,
   writeFiles,
 } from "../support/fleet.ts";
 import { queryHubDb } from "../support/hub-secrets.ts";
+import { useSharedHubFleets } from "../support/shared-hub-fleets.ts";
 import { startTamperProxy, type TamperProxy } from "../support/tamper-proxy.ts";
 import { canMountTmpfs, tryMount } from "../support/tmpfs.ts";
 
-/** One hub for this file's tests, each fleet on it with a share of its own (see startSharedHub). */
-let hub: TestHub | undefined;
-beforeAll(async () => {
-  hub = await startSharedHub();
-}, 300_000);
-afterAll(() => removeHub(hub), 60_000);
-let shares = 0;
-function startFleet(options: Parameters<typeof startOwnFleet>[0] = {}): Promise<Fleet> {
-  if (!hub) throw new Error("this file's hub did not start (see beforeAll)");
-  return startOwnFleet({ ...options, onHub: hub, share: `docs-${++shares}` });
-}
+/** One hub for this file's tests, each fleet on it with a share of its own. */
+const startFleet = useSharedHubFleets();
 
 let fleet: Fleet | undefined;
 let proxy: TamperProxy | undefined;

@@ -14,7 +14,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test } from "vitest";
 import { mtimeSeconds } from "../../agent/kinds/folder/fs/set-mtime.ts";
 import {
   type Fleet,
@@ -22,30 +22,18 @@ import {
   listTrash,
   makeTempDir,
   type RunningProcess,
-  removeHub,
   snapshotTree,
   startAgent,
-  startFleet as startOwnFleet,
-  startSharedHub,
-  type TestHub,
   waitFor,
   waitForConvergence,
   writeFiles,
 } from "../support/fleet.ts";
 import { queryHubDb } from "../support/hub-secrets.ts";
 import { setMtime } from "../support/set-mtime.ts";
+import { useSharedHubFleets } from "../support/shared-hub-fleets.ts";
 
-/** One hub for this file's tests, each fleet on it with a share of its own (see startSharedHub). */
-let hub: TestHub | undefined;
-beforeAll(async () => {
-  hub = await startSharedHub();
-}, 300_000);
-afterAll(() => removeHub(hub), 60_000);
-let shares = 0;
-function startFleet(options: Parameters<typeof startOwnFleet>[0] = {}): Promise<Fleet> {
-  if (!hub) throw new Error("this file's hub did not start (see beforeAll)");
-  return startOwnFleet({ ...options, onHub: hub, share: `docs-${++shares}` });
-}
+/** One hub for this file's tests, each fleet on it with a share of its own. */
+const startFleet = useSharedHubFleets();
 
 let fleet: Fleet | undefined;
 const cleanups: (() => Promise<unknown>)[] = [];
