@@ -29,6 +29,13 @@ async function serve(handle: (req: IncomingMessage, res: ServerResponse, seen: S
   return { base: `http://127.0.0.1:${port}`, requests };
 }
 
+/** A hub client with a fresh device key that sends through nodeHttpFetch, as the daemon's does. */
+async function hubClientOver(base: string): Promise<HubClient> {
+  const { generateKeyPair } = await import("jose");
+  const { privateKey } = await generateKeyPair("EdDSA");
+  return new HubClient({ hubUrl: base, hubId: "h", deviceId: "d", key: privateKey, fetch: nodeHttpFetch });
+}
+
 test("sends the method, headers and a byte body with its length, and reads status, headers and JSON", async () => {
   const { base, requests } = await serve((_req, res) => {
     res.writeHead(201, "Made", { "content-type": "application/json", "x-fleetsync-test": "yes" });
@@ -91,15 +98,7 @@ test("a hub that is not there rejects with the network error as cause, which the
   await new Promise((r) => server!.close(r));
   const failure = await nodeHttpFetch(new URL("/", base), { method: "GET", headers: {} }).catch((e) => e);
   expect((failure as Error & { cause?: { code?: string } }).cause?.code).toBe("ECONNREFUSED");
-  const { generateKeyPair } = await import("jose");
-  const { privateKey } = await generateKeyPair("EdDSA");
-  const client = new HubClient({
-    hubUrl: base,
-    hubId: "h",
-    deviceId: "d",
-    key: privateKey,
-    fetch: nodeHttpFetch,
-  });
+  const client = await hubClientOver(base);
   await expect(client.config()).rejects.toThrow(`hub ${base} is unreachable (ECONNREFUSED)`);
 });
 
@@ -154,15 +153,7 @@ test("a request on a kept connection the hub closed is marked stale; one that ca
 
 test("the hub client sends a request once more, with a fresh token, when its kept connection was closed under it", async () => {
   const { base, tokens, connections } = await serveClosingKeptConnections();
-  const { generateKeyPair } = await import("jose");
-  const { privateKey } = await generateKeyPair("EdDSA");
-  const client = new HubClient({
-    hubUrl: base,
-    hubId: "h",
-    deviceId: "d",
-    key: privateKey,
-    fetch: nodeHttpFetch,
-  });
+  const client = await hubClientOver(base);
   await client.config();
   // The second request goes out on the kept connection, which the server closes: the client resends it at once.
   await expect(client.config()).resolves.toEqual({ deviceId: "d", hubId: "h", shares: [] });
