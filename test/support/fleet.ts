@@ -247,6 +247,8 @@ async function descendantPids(pid: number | undefined): Promise<number[]> {
   return out;
 }
 
+const STALE_CONNECTION_CODES = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE"]);
+
 export async function adminCall(
   hub: { url: string; adminToken: string },
   method: string,
@@ -262,11 +264,12 @@ export async function adminCall(
       },
       body: body ? JSON.stringify(body) : undefined,
     });
-  // A kept-alive connection the hub has closed (workerd does this after a large request) fails the next request on
-  // it before it is sent; a GET is sent again once on a new connection, as HTTP clients do for idempotent requests.
+  // A kept-alive connection the hub has closed (workerd does this after a large request, and drops several at once
+  // under load) fails the next request on it, as UND_ERR_SOCKET or as a plain ECONNRESET; a GET is sent again once
+  // on a new connection, as HTTP clients do for idempotent requests.
   const response = await send().catch((error: unknown) => {
     const code = (error as { cause?: { code?: string } }).cause?.code;
-    if (method === "GET" && code === "UND_ERR_SOCKET") return send();
+    if (method === "GET" && code !== undefined && STALE_CONNECTION_CODES.has(code)) return send();
     throw error;
   });
   const json = (await response.json()) as Record<string, unknown>;
