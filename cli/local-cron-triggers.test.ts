@@ -18,6 +18,24 @@ describe("cronMatches", () => {
     expect(cronMatches("0 0 * * 4", new Date("2026-12-02T00:00:00Z"))).toBe(false);
   });
 
+  test("a step in the day and month fields counts from 1, as in cron; weekday 7 is Sunday", () => {
+    // "*/2" in day-of-month is the 1st, 3rd, 5th …; in month, January, March, May …
+    expect(cronMatches("0 0 */2 * *", new Date("2026-12-01T00:00:00Z"))).toBe(true);
+    expect(cronMatches("0 0 */2 * *", new Date("2026-12-02T00:00:00Z"))).toBe(false);
+    expect(cronMatches("0 0 1 */2 *", new Date("2026-01-01T00:00:00Z"))).toBe(true);
+    expect(cronMatches("0 0 1 */2 *", new Date("2026-02-01T00:00:00Z"))).toBe(false);
+    // 2026-12-06 is a Sunday.
+    expect(cronMatches("0 0 * * 7", new Date("2026-12-06T00:00:00Z"))).toBe(true);
+    expect(cronMatches("0 0 * * 7", new Date("2026-12-07T00:00:00Z"))).toBe(false);
+  });
+
+  test("with both day fields restricted, a day matching either is due (cron's rule)", () => {
+    // The 15th, or any Wednesday: 2026-12-02 is a Wednesday, 2026-12-15 a Tuesday, 2026-12-03 a Thursday.
+    expect(cronMatches("0 0 15 * 3", new Date("2026-12-02T00:00:00Z"))).toBe(true);
+    expect(cronMatches("0 0 15 * 3", new Date("2026-12-15T00:00:00Z"))).toBe(true);
+    expect(cronMatches("0 0 15 * 3", new Date("2026-12-03T00:00:00Z"))).toBe(false);
+  });
+
   test("syntax the local hub does not run is refused, naming the expression", () => {
     expect(() => cronMatches("0 9 * * MON-FRI", new Date())).toThrow(
       /the cron trigger "0 9 \* \* MON-FRI" in wrangler.toml uses syntax/,

@@ -1,12 +1,18 @@
 // wrangler.toml's cron triggers for the local Workers hub: Cloudflare fires them in production; locally this does, each minute.
 
-/** One cron field ("*", "*\/15", "5", "1,31") as a test of a value, or undefined when the syntax is not one of those. */
-function fieldTest(field: string): ((value: number) => boolean) | undefined {
+/** Each field's lowest value: a step counts from it, so "*\/2" in the day-of-month field means the 1st, 3rd, 5th … */
+const FIELD_MIN = [0, 0, 1, 1, 0] as const;
+
+/**
+ * One cron field ("*", "*\/15", "5", "1,31") as a test of a value, or undefined when the syntax is not one of those.
+ * `min` is the field's lowest value (0 for minutes, hours and weekdays; 1 for days and months).
+ */
+function fieldTest(field: string, min: number): ((value: number) => boolean) | undefined {
   if (field === "*") return () => true;
   const step = /^\*\/(\d+)$/.exec(field);
   if (step) {
     const every = Number(step[1]);
-    return every > 0 ? (value) => value % every === 0 : undefined;
+    return every > 0 ? (value) => (value - min) % every === 0 : undefined;
   }
   if (/^\d+(,\d+)*$/.test(field)) {
     const values = new Set(field.split(",").map(Number));
@@ -18,23 +24,23 @@ function fieldTest(field: string): ((value: number) => boolean) | undefined {
 /**
  * Whether a five-field cron expression (minute hour day-of-month month day-of-week, UTC as on Cloudflare) is due in
  * the minute of `at`. Throws, naming the expression, on syntax beyond "*", "*\/N", numbers and comma lists.
+ * As in cron: weekday 7 is Sunday like 0, and when both day fields are restricted a day matching either is due.
  */
 export function cronMatches(expression: string, at: Date): boolean {
   const fields = expression.trim().split(/\s+/);
-  const tests = fields.map(fieldTest);
+  const tests = fields.map((field, i) => fieldTest(field, FIELD_MIN[i] ?? 0));
   if (fields.length !== 5 || tests.some((test) => test === undefined)) {
     throw new Error(
       `the cron trigger "${expression}" in wrangler.toml uses syntax the local Workers hub does not run (five fields of *, */N, numbers or comma lists); simplify it or trigger it by hand`,
     );
   }
-  const values = [
-    at.getUTCMinutes(),
-    at.getUTCHours(),
-    at.getUTCDate(),
-    at.getUTCMonth() + 1,
-    at.getUTCDay(),
-  ];
-  return tests.every((test, i) => test!(values[i]!));
+  const [minute, hour, dayOfMonth, month, dayOfWeek] = tests as ((value: number) => boolean)[];
+  const weekday = at.getUTCDay();
+  const monthDayDue = dayOfMonth!(at.getUTCDate());
+  const weekdayDue = dayOfWeek!(weekday) || (weekday === 0 && dayOfWeek!(7));
+  const bothDaysRestricted = !fields[2]!.startsWith("*") && !fields[4]!.startsWith("*");
+  const dayDue = bothDaysRestricted ? monthDayDue || weekdayDue : monthDayDue && weekdayDue;
+  return minute!(at.getUTCMinutes()) && hour!(at.getUTCHours()) && month!(at.getUTCMonth() + 1) && dayDue;
 }
 
 export type LocalCronOptions = {
