@@ -18,6 +18,18 @@ const UPLOAD_BATCH_BYTES = 16 * 1024 * 1024;
 /** Hubs that refused `blocksFrom` as an unknown field (older than deltas): reports to them carry whole lists. */
 const hubsWithoutDeltas = new WeakSet<HubClient>();
 
+/**
+ * Why a report with block-list deltas was refused, when a delta was the reason: "base" when the hub holds another
+ * base version (409: send this chunk whole); "older-hub" when the hub predates deltas and refuses the field as
+ * unknown (send whole lists to it from now on); "this-delta" when a current hub found one of this report's deltas
+ * malformed (send this chunk whole, keep deltas for the next). Undefined: the refusal is about something else.
+ */
+export function deltaRefusal(error: FleetsyncError): "base" | "older-hub" | "this-delta" | undefined {
+  if (error.code === "conflict") return "base";
+  if (!error.message.includes("blocksFrom")) return undefined;
+  return /Unrecognized keys?: [^\n]*"blocksFrom"/.test(error.message) ? "older-hub" : "this-delta";
+}
+
 type BlockLocation = { path: string; offset: number; length: number };
 
 /** A file changed between hashing and upload: its blocks no longer match, so it must be scanned again. */
@@ -105,13 +117,13 @@ export async function reportChanges(
       } catch (error) {
         if (whole || !(error instanceof FleetsyncError) || !chunk.some((e) => asDelta(e, state) !== e))
           throw error;
-        // The hub holds another base (409), or is a hub from before deltas that refuses the field.
-        const olderHub = error.code !== "conflict" && error.message.includes("blocksFrom");
-        if (error.code !== "conflict" && !olderHub) throw error;
-        if (olderHub) hubsWithoutDeltas.add(client);
-        log.debug("the hub did not take a block-list delta; sending whole block lists", {
-          error: error.message,
-        });
+        const refusal = deltaRefusal(error);
+        if (refusal === undefined) throw error;
+        if (refusal === "older-hub") hubsWithoutDeltas.add(client);
+        const fields = { error: error.message };
+        const message = "the hub did not take a block-list delta; sending whole block lists";
+        if (refusal === "this-delta") log.warn(message, fields);
+        else log.debug(message, fields);
         whole = true;
         continue;
       }
