@@ -115,6 +115,27 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
     if (waiting > 1) log.warn("files waiting for dropped blocks to be uploaded again", { files: waiting });
     return waiting > 0 && waiting === failing;
   };
+  /**
+   * An operation of an earlier instruction that still fails, as a result for the ack of a later one that applied
+   * cleanly: the hub sets a member's last error from each ack, so without it a clean ack would show the member
+   * healthy (and a relay share drop blocks it still needs) until the next retry says otherwise.
+   */
+  const stillFailing = (st: ShareState): OperationResult | undefined => {
+    const ops = Object.values(st.failed).sort((a, b) => a.seq - b.seq);
+    const named = ops.find((op) => st.lastError?.startsWith(`${op.path}: `)) ?? ops[0];
+    if (!named) return undefined;
+    const error = st.lastError?.startsWith(`${named.path}: `)
+      ? st.lastError.slice(named.path.length + 2)
+      : "failed earlier; a retry is pending";
+    return {
+      seq: named.seq,
+      path: named.path,
+      action: "retry",
+      ok: false,
+      bytes: 0,
+      error: error.slice(0, 2000),
+    };
+  };
   const failedCount = () => Object.keys(state?.failed ?? {}).length;
   const deferredCount = () => Object.keys(state?.deferred ?? {}).length;
   const scheduleRetry = () => {
@@ -241,10 +262,11 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
       await persist();
     }
     const hook = share.dryRun ? undefined : await runOnApply(outcome.results, outcome.reachedSeq);
+    const pending = failed.length === 0 && !share.dryRun ? stillFailing(st) : undefined;
     const ack = await client.ack(instructionId, {
       reachedSeq: outcome.reachedSeq,
       dryRun: share.dryRun,
-      results: hook ? [...outcome.results, hook] : outcome.results,
+      results: [...outcome.results, ...(hook ? [hook] : []), ...(pending ? [pending] : [])],
     });
     log.info(share.dryRun ? "dry run finished" : "instruction applied", {
       from: instruction.fromSeq,

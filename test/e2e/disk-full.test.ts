@@ -60,6 +60,28 @@ test.skipIf(!canMount)(
     expect(String(member[0]?.last_error)).toMatch(/^big\.bin: disk full/);
     expect(await findTempFiles(root)).toEqual([]);
 
+    // Later changes that fit apply cleanly; the member is still not whole (big.bin keeps failing), so their acks
+    // must not clear the hub's last error, which the dashboard, alerts and the relay drop rule all read.
+    await writeFiles(fleet.sourceRoot, { "after.txt": "a later change\n" });
+    await waitFor(
+      async () => {
+        const rows = await queryHubDb(
+          fleet!.hub.dataDir,
+          `select 1 from sync_ops o join sync_runs r on r.id = o.run_id
+             where r.device_id = ? and o.path = 'after.txt' and o.ok = 1`,
+          [enrolled.deviceId],
+        );
+        return rows.length > 0 || undefined;
+      },
+      { timeoutMs: 30_000, what: "the replica to acknowledge after.txt" },
+    );
+    const afterClean = await queryHubDb(
+      fleet.hub.dataDir,
+      "select last_error from members where device_id = ?",
+      [enrolled.deviceId],
+    );
+    expect(String(afterClean[0]?.last_error)).toMatch(/^big\.bin: disk full/);
+
     execFileSync("mount", ["-o", "remount,size=32m", root]);
     await waitForConvergence(fleet, 60_000);
     expect(await findTempFiles(root)).toEqual([]);
