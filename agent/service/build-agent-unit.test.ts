@@ -28,7 +28,7 @@ describe("buildAgentUnit", () => {
   test("runs the agent with glibc's mmap threshold fixed, so buffers it freed go back to the system", () => {
     const unit = buildAgentUnit(base);
     expect(unit.split("\n").filter((line) => line.startsWith("Environment="))).toEqual([
-      "Environment=MALLOC_MMAP_THRESHOLD_=131072",
+      "Environment=MALLOC_MMAP_THRESHOLD_=8192",
     ]);
     // In [Service], where systemd reads it.
     expect(unit.indexOf("Environment=")).toBeGreaterThan(unit.indexOf("[Service]"));
