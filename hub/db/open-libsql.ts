@@ -15,7 +15,7 @@ const BUSY_TIMEOUT_MS = 10_000;
 export async function openLibsql(url: string, authToken?: string): Promise<OpenedDatabase> {
   const isFile = url.startsWith("file:");
   // A file database gets one connection: the client's pool would otherwise open more while a call awaits, and
-  // those would miss the PRAGMAs below (WAL, synchronous = NORMAL; no busy timeout between hub
+  // those would miss the PRAGMAs below (WAL, synchronous = FULL; no busy timeout between hub
   // processes). Statements run synchronously in this thread anyway, so a second connection adds no parallelism.
   const client = createClient({
     url,
@@ -25,7 +25,11 @@ export async function openLibsql(url: string, authToken?: string): Promise<Opene
   if (isFile) {
     await client.execute(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     await client.execute("PRAGMA journal_mode = WAL");
-    await client.execute("PRAGMA synchronous = NORMAL");
+    // FULL: every commit is on disk before the hub answers. Agents act on the answer (a source marks its changes
+    // reported, a replica's cursor moves past an ack), so a commit a power cut could take back would leave the hub
+    // behind its agents: changes nobody reports again, a head below a replica's cursor. NORMAL saved nothing
+    // measurable here (quick bench, 1,000 files and one 100 MiB file, 2 runs each: within the noise).
+    await client.execute("PRAGMA synchronous = FULL");
   }
   const db = drizzle(client, { schema });
   await migrateWithRetry(db);
