@@ -33,6 +33,28 @@ describe("compileIgnoreRules", () => {
     expect(none(path, isDir)).toBe(false);
   });
 
+  test("answers the same over a long life as a fresh matcher does (the matcher is replaced every few thousand paths)", () => {
+    const patterns = ["build/", "*.log", "!keep.log", "media/**/*.raw"];
+    const longLived = compileIgnoreRules(patterns);
+    for (let i = 0; i < 20_000; i++) {
+      const paths: [string, boolean][] = [
+        [`dir${i}/build`, true],
+        [`dir${i}/build/out.o`, false],
+        [`dir${i}/a.log`, false],
+        [`dir${i}/keep.log`, false],
+        [`media/${i}/x.raw`, false],
+        [`media/${i}/x.jpg`, false],
+      ];
+      for (const [path, isDir] of paths) {
+        if (i % 997 !== 0) longLived(path, isDir);
+        else expect(longLived(path, isDir), path).toBe(compileIgnoreRules(patterns)(path, isDir));
+      }
+    }
+    expect(longLived("dir1/build", true)).toBe(true);
+    expect(longLived("dir1/keep.log", false)).toBe(false);
+    expect(longLived("media/5/x.raw", false)).toBe(true);
+  });
+
   test("ignores gitignore-style globs anywhere in the tree", () => {
     const rules = compileIgnoreRules(["*.log", "cache"]);
     expect(rules("a.log", false)).toBe(true);
