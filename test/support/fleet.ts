@@ -92,18 +92,25 @@ export async function waitFor<T>(
 ): Promise<T> {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
   let lastError: unknown;
+  let hasLastCheckThrown = false;
   while (Date.now() < deadline) {
     try {
       const value = await check();
       if (value !== undefined && value !== false) return value as T;
+      hasLastCheckThrown = false;
     } catch (error) {
       lastError = error;
+      hasLastCheckThrown = true;
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 50));
   }
-  throw new Error(
-    `timed out waiting for ${options.what ?? "a condition"}${lastError ? `: ${String(lastError)}` : ""}`,
-  );
+  // An error from an earlier check is not why the last one failed: say which it was.
+  const why = !lastError
+    ? ""
+    : hasLastCheckThrown
+      ? `: ${String(lastError)}`
+      : ` (the last check found it not yet so; an earlier one threw ${String(lastError)})`;
+  throw new Error(`timed out waiting for ${options.what ?? "a condition"}${why}`);
 }
 
 export type TestHub = RunningProcess & { url: string; dataDir: string; adminToken: string };

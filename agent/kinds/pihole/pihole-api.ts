@@ -186,24 +186,32 @@ export async function openPiholeApi(options: {
     async request<T>(request: PiholeRequest): Promise<T> {
       // FTL closes gravity.db for a moment whenever it reloads it (after every list or domain write, after gravity):
       // a request refused with database_error was not carried out, so it is sent again until the database is back.
+      // FTL may restart meanwhile (our restartdns below, its own restart after a config change, another client's):
+      // once waiting for the database, connection failures are part of that wait, not a failure of the request.
       let deadline = Date.now() + DATABASE_WAIT_MS;
       let hasRestartedDns = false;
+      let isWaitingForDatabase = false;
       for (;;) {
         try {
           return await requestOnce<T>(request);
         } catch (error) {
+          if (error instanceof DatabaseBusyError) isWaitingForDatabase = true;
           const isRestarting =
-            hasRestartedDns && error instanceof FleetsyncError && error.code === "unavailable";
+            isWaitingForDatabase && error instanceof FleetsyncError && error.code === "unavailable";
           if (!(error instanceof DatabaseBusyError) && !isRestarting) throw error;
           if (Date.now() > deadline) {
-            // A DNS query that lands while gravity rebuilds its tables ("no such table: main.gravity") leaves FTL
-            // without its gravity database until something reloads it — blocking is broken meanwhile. Restarting
-            // FTL's DNS is the one reload the API offers; done once, and only after the database stayed away.
+            // A DNS query that lands while gravity rebuilds its tables ("no such table: main.gravity"), or a reload
+            // that meets another connection's write lock (FTL gives gravity.db no busy timeout), leaves FTL without
+            // its gravity database until something reloads it — blocking is broken meanwhile. Restarting FTL's DNS
+            // is the one reload the API offers; done once, and only after the database stayed away. FTL may go
+            // down before its answer leaves: no answer is the restart, not a refusal.
             if (hasRestartedDns) throw error;
             hasRestartedDns = true;
-            await requestOnce({ method: "POST", path: "/action/restartdns", timeoutMs: 10_000 }).catch(() => {
-              throw error;
-            });
+            await requestOnce({ method: "POST", path: "/action/restartdns", timeoutMs: 10_000 }).catch(
+              (refusal) => {
+                if (!(refusal instanceof FleetsyncError && refusal.code === "unavailable")) throw error;
+              },
+            );
             deadline = Date.now() + DATABASE_WAIT_MS;
           }
           await new Promise((resolve) => setTimeout(resolve, hasRestartedDns ? 300 : 100));
