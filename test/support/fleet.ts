@@ -132,6 +132,11 @@ export const TEST_HUB_KIND: HubKind = parseHubKind(process.env.FLEETSYNC_TEST_HU
 export const ON_WORKERS_HUB = TEST_HUB_KIND === "workers";
 
 let workersTemplate: Promise<string> | undefined;
+/**
+ * Where the built template is, for the processes a test starts that import this file too (the demo): they start
+ * their Workers hubs from the test file's template instead of bundling and migrating again.
+ */
+const WORKERS_TEMPLATE_ENV = "FLEETSYNC_TEST_WORKERS_TEMPLATE";
 
 /**
  * One Worker bundle and one migrated, empty local D1 per test file, built the way `hub --workers` builds them: each
@@ -140,6 +145,8 @@ let workersTemplate: Promise<string> | undefined;
  * the default run keep the whole start path.
  */
 function workersHubTemplate(): Promise<string> {
+  const inherited = process.env[WORKERS_TEMPLATE_ENV];
+  if (inherited) workersTemplate ??= Promise.resolve(inherited);
   workersTemplate ??= (async () => {
     const dir = await makeTempDir("fleetsync-workers-template-");
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
@@ -161,13 +168,15 @@ function workersHubTemplate(): Promise<string> {
       ],
       { cwd: REPO_ROOT, env, timeout: 300_000 },
     );
+    process.env[WORKERS_TEMPLATE_ENV] = dir;
     return dir;
   })();
   return workersTemplate;
 }
 
-// The template is built before a file's first test, so no test's own timeout pays for it.
-if (process.env.VITEST && TEST_HUB_KIND === "workers") {
+// The template is built before a file's first test, so no test's own timeout pays for it. Only in a Vitest worker
+// itself: a script a test runs (the demo) inherits VITEST from it, but has no suite to register a hook in.
+if ("__vitest_worker__" in globalThis && TEST_HUB_KIND === "workers") {
   const { beforeAll } = await import("vitest");
   beforeAll(() => workersHubTemplate().then(() => undefined), 600_000);
 }
