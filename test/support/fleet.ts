@@ -258,28 +258,34 @@ async function descendantPids(pid: number | undefined): Promise<number[]> {
 
 const STALE_CONNECTION_CODES = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE"]);
 
+/**
+ * fetch from the test process to a hub. A kept-alive connection the hub has closed (workerd does this after a large
+ * request, and drops several at once under load) fails the next request on it, as UND_ERR_SOCKET or as a plain
+ * ECONNRESET; a GET is sent again once on a new connection, as HTTP clients do for idempotent requests.
+ */
+export async function fetchFromHub(url: string | URL, init: RequestInit = {}): Promise<Response> {
+  const send = () => fetch(url, init);
+  return send().catch((error: unknown) => {
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    const isGet = (init.method ?? "GET").toUpperCase() === "GET";
+    if (isGet && code !== undefined && STALE_CONNECTION_CODES.has(code)) return send();
+    throw error;
+  });
+}
+
 export async function adminCall(
   hub: { url: string; adminToken: string },
   method: string,
   path: string,
   body?: unknown,
 ) {
-  const send = () =>
-    fetch(new URL(path, hub.url), {
-      method,
-      headers: {
-        authorization: `Bearer ${hub.adminToken}`,
-        ...(body ? { "content-type": "application/json" } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-  // A kept-alive connection the hub has closed (workerd does this after a large request, and drops several at once
-  // under load) fails the next request on it, as UND_ERR_SOCKET or as a plain ECONNRESET; a GET is sent again once
-  // on a new connection, as HTTP clients do for idempotent requests.
-  const response = await send().catch((error: unknown) => {
-    const code = (error as { cause?: { code?: string } }).cause?.code;
-    if (method === "GET" && code !== undefined && STALE_CONNECTION_CODES.has(code)) return send();
-    throw error;
+  const response = await fetchFromHub(new URL(path, hub.url), {
+    method,
+    headers: {
+      authorization: `Bearer ${hub.adminToken}`,
+      ...(body ? { "content-type": "application/json" } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
   });
   const json = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${JSON.stringify(json)}`);
