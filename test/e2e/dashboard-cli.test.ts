@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { enrollDevice } from "../../agent/enroll-device.ts";
 import {
   type CliResult,
+  fetchFromHub,
   makeTempDir,
   runCliCaptured,
   startHubProcess,
@@ -78,11 +79,13 @@ describe("metrics tokens", () => {
     const token = ok(await cli("token", "create", "--metrics", "--label", "prometheus")).trim();
     expect(token).toMatch(/^fsm_[0-9a-f]{48}$/);
 
-    const metrics = await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    const metrics = await fetchFromHub(`${hub.url}/metrics`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(metrics.status).toBe(200);
     expect(await metrics.text()).toContain("# TYPE fleetsync_share_head_sequence gauge");
-    expect((await fetch(`${hub.url}/metrics`)).status).toBe(401);
-    const admin = await fetch(`${hub.url}/v1/admin/shares`, {
+    expect((await fetchFromHub(`${hub.url}/metrics`)).status).toBe(401);
+    const admin = await fetchFromHub(`${hub.url}/v1/admin/shares`, {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(admin.status).toBe(401);
@@ -91,7 +94,7 @@ describe("metrics tokens", () => {
     const id = /^(mt_\w+)\s+prometheus\s+metrics\s+active/m.exec(listed)?.[1];
     expect(id, listed).toBeDefined();
     expect(ok(await cli("token", "revoke", id!))).toBe(`token ${id} revoked\n`);
-    const after = await fetch(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    const after = await fetchFromHub(`${hub.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     expect(after.status).toBe(401);
   });
 });

@@ -139,6 +139,11 @@ export const TEST_HUB_KIND: HubKind = parseHubKind(process.env.FLEETSYNC_TEST_HU
 export const ON_WORKERS_HUB = TEST_HUB_KIND === "workers";
 
 let workersTemplate: Promise<string> | undefined;
+/**
+ * Where the built template is, for the processes a test starts that import this file too (the demo): they start
+ * their Workers hubs from the test file's template instead of bundling and migrating again.
+ */
+const WORKERS_TEMPLATE_ENV = "FLEETSYNC_TEST_WORKERS_TEMPLATE";
 
 /**
  * One Worker bundle and one migrated, empty local D1 per test file, built the way `hub --workers` builds them: each
@@ -147,6 +152,8 @@ let workersTemplate: Promise<string> | undefined;
  * the default run keep the whole start path.
  */
 function workersHubTemplate(): Promise<string> {
+  const inherited = process.env[WORKERS_TEMPLATE_ENV];
+  if (inherited) workersTemplate ??= Promise.resolve(inherited);
   workersTemplate ??= (async () => {
     const dir = await makeTempDir("fleetsync-workers-template-");
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
@@ -168,13 +175,15 @@ function workersHubTemplate(): Promise<string> {
       ],
       { cwd: REPO_ROOT, env, timeout: 300_000 },
     );
+    process.env[WORKERS_TEMPLATE_ENV] = dir;
     return dir;
   })();
   return workersTemplate;
 }
 
-// The template is built before a file's first test, so no test's own timeout pays for it.
-if (process.env.VITEST && TEST_HUB_KIND === "workers") {
+// The template is built before a file's first test, so no test's own timeout pays for it. Only in a Vitest worker
+// itself: a script a test runs (the demo) inherits VITEST from it, but has no suite to register a hook in.
+if ("__vitest_worker__" in globalThis && TEST_HUB_KIND === "workers") {
   const { beforeAll } = await import("vitest");
   beforeAll(() => workersHubTemplate().then(() => undefined), 600_000);
 }
@@ -256,28 +265,34 @@ async function descendantPids(pid: number | undefined): Promise<number[]> {
 
 const STALE_CONNECTION_CODES = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE"]);
 
+/**
+ * fetch from the test process to a hub. A kept-alive connection the hub has closed (workerd does this after a large
+ * request, and drops several at once under load) fails the next request on it, as UND_ERR_SOCKET or as a plain
+ * ECONNRESET; a GET is sent again once on a new connection, as HTTP clients do for idempotent requests.
+ */
+export async function fetchFromHub(url: string | URL, init: RequestInit = {}): Promise<Response> {
+  const send = () => fetch(url, init);
+  return send().catch((error: unknown) => {
+    const code = (error as { cause?: { code?: string } }).cause?.code;
+    const isGet = (init.method ?? "GET").toUpperCase() === "GET";
+    if (isGet && code !== undefined && STALE_CONNECTION_CODES.has(code)) return send();
+    throw error;
+  });
+}
+
 export async function adminCall(
   hub: { url: string; adminToken: string },
   method: string,
   path: string,
   body?: unknown,
 ) {
-  const send = () =>
-    fetch(new URL(path, hub.url), {
-      method,
-      headers: {
-        authorization: `Bearer ${hub.adminToken}`,
-        ...(body ? { "content-type": "application/json" } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-  // A kept-alive connection the hub has closed (workerd does this after a large request, and drops several at once
-  // under load) fails the next request on it, as UND_ERR_SOCKET or as a plain ECONNRESET; a GET is sent again once
-  // on a new connection, as HTTP clients do for idempotent requests.
-  const response = await send().catch((error: unknown) => {
-    const code = (error as { cause?: { code?: string } }).cause?.code;
-    if (method === "GET" && code !== undefined && STALE_CONNECTION_CODES.has(code)) return send();
-    throw error;
+  const response = await fetchFromHub(new URL(path, hub.url), {
+    method,
+    headers: {
+      authorization: `Bearer ${hub.adminToken}`,
+      ...(body ? { "content-type": "application/json" } : {}),
+    },
+    body: body ? JSON.stringify(body) : undefined,
   });
   const json = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${JSON.stringify(json)}`);
@@ -360,6 +375,8 @@ export type TreeItem = {
   mode: number;
   mtimeMs?: number;
   sha256?: string;
+  /** Only in a snapshot taken without hashes. */
+  size?: number;
   target?: string;
 };
 
@@ -369,8 +386,15 @@ async function hashFileStreaming(path: string): Promise<string> {
   return hash.digest("hex");
 }
 
-/** Everything under `root` except `.fleetsync/`, with streamed content hashes, for byte-for-byte comparison. */
-export async function snapshotTree(root: string): Promise<Record<string, TreeItem>> {
+/**
+ * Everything under `root` except `.fleetsync/`, with streamed content hashes, for byte-for-byte comparison.
+ * `hashes: false` gives each file its size in place of its hash: a cheap look that tells trees apart but never
+ * proves them equal.
+ */
+export async function snapshotTree(
+  root: string,
+  options: { hashes?: boolean } = {},
+): Promise<Record<string, TreeItem>> {
   const out: Record<string, TreeItem> = {};
   const walk = async (dir: string, rel: string) => {
     for (const name of (await readdir(dir)).sort()) {
@@ -388,7 +412,7 @@ export async function snapshotTree(root: string): Promise<Record<string, TreeIte
           type: "file",
           mode: st.mode & 0o7777,
           mtimeMs: Math.floor(st.mtimeMs),
-          sha256: await hashFileStreaming(abs),
+          ...(options.hashes === false ? { size: st.size } : { sha256: await hashFileStreaming(abs) }),
         };
       }
     }
@@ -512,16 +536,19 @@ export async function writeFiles(root: string, files: Record<string, string | Bu
 
 /** Waits until every replica's tree equals the source's (modes, mtimes, bytes, links). */
 export async function waitForConvergence(fleet: Fleet, timeoutMs = 90_000): Promise<void> {
+  const allMatch = async (hashes: boolean) => {
+    const want = JSON.stringify(await snapshotTree(fleet.sourceRoot, { hashes }));
+    for (const replica of fleet.replicas) {
+      // A walk that fails (a file vanished under it while the replica applies) is "not yet", never "empty".
+      const got = await snapshotTree(replica.root, { hashes }).catch(() => undefined);
+      if (got === undefined || JSON.stringify(got) !== want) return false;
+    }
+    return true;
+  };
   await waitFor(
-    async () => {
-      const want = JSON.stringify(await snapshotTree(fleet.sourceRoot));
-      for (const replica of fleet.replicas) {
-        // A walk that fails (a file vanished under it while the replica applies) is "not yet", never "empty".
-        const got = await snapshotTree(replica.root).catch(() => undefined);
-        if (got === undefined || JSON.stringify(got) !== want) return false;
-      }
-      return true;
-    },
+    // Sizes and times first, contents only once those match: hashing every tree on every poll (150 MB a poll in
+    // the 50 MB test) kept a third of a core busy on a 2-core machine, slowing the very agents and hub it waits for.
+    async () => (await allMatch(false)) && allMatch(true),
     { timeoutMs, intervalMs: 100, what: "replicas to converge with the source" },
   );
 }
