@@ -8,15 +8,15 @@ const run = promisify(execFile);
 const MODULE = fileURLToPath(new URL("./tune-v8-for-idle.ts", import.meta.url));
 
 /** Young-generation capacity (MiB) of a fresh Node process before and after it allocates ~100 MiB of short-lived objects. */
-async function youngGeneration(tune: boolean): Promise<{ before: number; after: number }> {
+async function youngGeneration(tune: boolean, busy = false): Promise<{ before: number; after: number }> {
   const script = `
 import { getHeapSpaceStatistics } from "node:v8";
-import { tuneV8ForIdleAgent } from ${JSON.stringify(MODULE)};
+import { tuneV8ForIdleAgent, whileBusy } from ${JSON.stringify(MODULE)};
 const young = () => getHeapSpaceStatistics().find((s) => s.space_name === "new_space").space_size / 2 ** 20;
 if (${tune}) tuneV8ForIdleAgent();
 const before = young();
-let keep = [];
-for (let i = 0; i < 400_000; i++) { keep.push({ i, s: "x".repeat(64), a: [i, i] }); if (keep.length > 20_000) keep = []; }
+const churn = () => { let keep = []; for (let i = 0; i < 400_000; i++) { keep.push({ i, s: "x".repeat(64), a: [i, i] }); if (keep.length > 20_000) keep = []; } };
+if (${busy}) await whileBusy(async () => churn()); else churn();
 console.log(JSON.stringify({ before, after: young() }));`;
   const { stdout } = await run(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script]);
   return JSON.parse(stdout) as { before: number; after: number };
@@ -28,5 +28,10 @@ describe("tuneV8ForIdleAgent", () => {
     expect(untuned.after).toBeGreaterThan(untuned.before);
     expect(tuned.after).toBeLessThanOrEqual(tuned.before);
     expect(tuned.after).toBeLessThan(untuned.after);
+  });
+
+  test("the young generation grows again during a burst of work (whileBusy) in a tuned process", async () => {
+    const busy = await youngGeneration(true, true);
+    expect(busy.after).toBeGreaterThan(busy.before);
   });
 });

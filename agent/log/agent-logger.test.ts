@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, test } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import { createAgentLogger } from "./agent-logger.ts";
 
 let dir: string | undefined;
@@ -66,5 +66,25 @@ describe("createAgentLogger", () => {
     const file = await logFile();
     createAgentLogger({ level: "info", destination: file, env: { JOURNAL_STREAM: "1:1" } }).info("x");
     expect((await readFile(file, "utf8")).startsWith("{")).toBe(true);
+  });
+
+  test("writes the stdout lines of one turn of the event loop in one write, in order", async () => {
+    const write = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      const log = createAgentLogger({ level: "info", destination: "stdout", format: "json", now });
+      log.info("create a.txt");
+      log.info("create b.txt");
+      log.warn("operation failed; will retry", { path: "c.txt" });
+      expect(write).not.toHaveBeenCalled();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(write).toHaveBeenCalledTimes(1);
+      const lines = String(write.mock.calls[0]?.[0])
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).msg);
+      expect(lines).toEqual(["create a.txt", "create b.txt", "operation failed; will retry"]);
+    } finally {
+      write.mockRestore();
+    }
   });
 });

@@ -1,4 +1,5 @@
 // The receiving side of a session (replica, peer): checks at start (local drift), then applying verified instructions.
+
 import { FleetsyncError } from "../../shared/errors/fleetsync-error.ts";
 import type { Instruction } from "../../shared/instructions/instruction.ts";
 import type { SequencedEntry } from "../../shared/protocol/entry.ts";
@@ -10,6 +11,7 @@ import { runHook } from "../hooks/run-hook.ts";
 import { backoffMs } from "../hub/backoff.ts";
 import { indexSize } from "../state/index-record.ts";
 import type { ShareState } from "../state/share-state.ts";
+import { whileBusy } from "../tune-v8-for-idle.ts";
 import { ApplyProgress, PROGRESS_MIN_OPS } from "./apply-progress.ts";
 import { deferredOps, recordDeferred } from "./deferred-ops.ts";
 import { expandInstructionOps } from "./expand-instruction-ops.ts";
@@ -64,16 +66,18 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
     range: { fromSeq: number; toSeq: number },
   ): Promise<AppliedOps> => {
     const awaited = new Set<string>();
-    const results = await kind.apply({
-      ops,
-      index: st.index,
-      fetchBlocks: (hashes, s) => fetchNoting(hashes, s, awaited),
-      onDone: (_op, bytes) => progress?.done(bytes),
-      deletes: share.deletes,
-      localChange: session.policy.unreportedLocalChange,
-      dryRun: share.dryRun,
-      signal,
-    });
+    const results = await whileBusy(() =>
+      kind.apply({
+        ops,
+        index: st.index,
+        fetchBlocks: (hashes, s) => fetchNoting(hashes, s, awaited),
+        onDone: (_op, bytes) => progress?.done(bytes),
+        deletes: share.deletes,
+        localChange: session.policy.unreportedLocalChange,
+        dryRun: share.dryRun,
+        signal,
+      }),
+    );
     waitingForReupload = explainAwaitedBlocks(ops, results, awaited);
     const failedPaths = new Set(results.filter((r) => !r.ok).map((r) => r.path));
     // A kind may add results of its own (a Pi-hole's gravity run); the run is whole when every operation has one.

@@ -5,6 +5,7 @@ import { UploadAhead } from "../blocks/upload-ahead.ts";
 import { backoffMs, sleep } from "../hub/backoff.ts";
 import type { KindScanResult, KindWatcher } from "../kinds/share-kind.ts";
 import { indexSize, localBlockFinder } from "../state/index-record.ts";
+import { whileBusy } from "../tune-v8-for-idle.ts";
 import { ApplyProgress, clearProgress, PROGRESS_MIN_OPS } from "./apply-progress.ts";
 import { ChangeBatcher, systemClock } from "./change-batcher.ts";
 import { reportChanges } from "./report-changes.ts";
@@ -175,14 +176,16 @@ export async function runSendingSide(session: SessionCore): Promise<void> {
           started = Date.now();
         };
         const scanStarted = Date.now();
-        await session.exclusive(async () =>
-          report(
-            await kind.scan({
-              dirty: batch,
-              index: state.index,
-              flush: report,
-              onBlock: (hash, bytes) => ahead.offer(hash, bytes),
-            }),
+        await session.exclusive(() =>
+          whileBusy(async () =>
+            report(
+              await kind.scan({
+                dirty: batch,
+                index: state.index,
+                flush: report,
+                onBlock: (hash, bytes) => ahead.offer(hash, bytes),
+              }),
+            ),
           ),
         );
         // The start-up scan (and each periodic rescan) ends here: the bench's restart figure waits for this line.

@@ -72,9 +72,18 @@ function block(bytes: Uint8Array = randomBytes(1000)) {
 describe.each(STORES)("BlockStore contract: %s", (_name, make) => {
   test("stores a batch and gives every block back byte for byte", async () => {
     const store = await make();
-    const blocks = [block(), block(randomBytes(128 * 1024)), block(new Uint8Array(0))];
+    const blocks = [
+      block(),
+      block(randomBytes(128 * 1024)),
+      block(new Uint8Array(0)),
+      // At and past the file store's first read (256 KiB), which reads on to a larger block's end.
+      block(randomBytes(256 * 1024)),
+      block(randomBytes(600 * 1024)),
+    ];
     await store.put(blocks, 1000);
     for (const b of blocks) expect(Buffer.from((await store.get(b.hash))!)).toEqual(Buffer.from(b.bytes));
+    const many = await store.getMany(blocks.map((b) => b.hash));
+    for (const b of blocks) expect(Buffer.from(many.get(b.hash)!)).toEqual(Buffer.from(b.bytes));
   });
 
   test("has() names exactly the stored hashes, and a missing block is simply absent", async () => {

@@ -1,7 +1,7 @@
 // The Node hub's default BlockStore: one content-addressed file per block under DATA/blocks, fsynced in batches.
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from "node:fs/promises";
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import type { BlockStore } from "../ports/block-store.ts";
 
@@ -106,7 +106,7 @@ export async function createFileBlockStore(options: FileBlockStoreOptions): Prom
 
     async get(hash) {
       try {
-        return await readFile(pathOf(hash));
+        return await readBlockFile(pathOf(hash));
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
         return previous?.get(hash);
@@ -118,7 +118,7 @@ export async function createFileBlockStore(options: FileBlockStoreOptions): Prom
       const unique = [...new Set(hashes)];
       await inBatches(unique, async (hash) => {
         try {
-          found.set(hash, await readFile(pathOf(hash)));
+          found.set(hash, await readBlockFile(pathOf(hash)));
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
         }
@@ -163,6 +163,35 @@ export async function createFileBlockStore(options: FileBlockStoreOptions): Prom
       return deleted;
     },
   };
+}
+
+/** Most blocks fit this (fixed blocks are 128 KiB): one read answers, with no fstat first. */
+const FIRST_READ_BYTES = 256 * 1024;
+
+/**
+ * A block file's bytes: open, one read (a larger block reads on to its end), close. readFile() also fstat()s first;
+ * serving a tree of small files, that is a quarter of the store's thread-pool round trips.
+ */
+async function readBlockFile(path: string): Promise<Uint8Array> {
+  const handle = await open(path, "r");
+  try {
+    let buffer = Buffer.allocUnsafe(FIRST_READ_BYTES);
+    let filled = 0;
+    while (true) {
+      const wanted = buffer.length - filled;
+      const { bytesRead } = await handle.read(buffer, filled, wanted, filled);
+      filled += bytesRead;
+      // A regular file reads short only at its end.
+      if (bytesRead < wanted) break;
+      const grown = Buffer.allocUnsafe(buffer.length * 2);
+      buffer.copy(grown, 0, 0, filled);
+      buffer = grown;
+    }
+    // A copy of exactly the block, so a small block does not hold the whole read buffer while it is sent.
+    return new Uint8Array(buffer.subarray(0, filled));
+  } finally {
+    await handle.close();
+  }
 }
 
 async function syncDir(path: string): Promise<void> {

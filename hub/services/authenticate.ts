@@ -13,6 +13,26 @@ const LAST_SEEN_RESOLUTION_MS = 15_000;
 /** Expired jtis are pruned at most this often per hub process. */
 const JTI_PRUNE_INTERVAL_MS = 60_000;
 const lastJtiPrune = new WeakMap<HubContext, number>();
+/** Device public keys already imported, by their JWK text (a changed key is another entry); bounded per hub. */
+const importedKeys = new WeakMap<HubContext, Map<string, Promise<CryptoKey | Uint8Array>>>();
+const MAX_IMPORTED_KEYS = 10_000;
+
+/**
+ * The device's key, imported once per hub process instead of once per request (importing an Ed25519 key was ~3 %
+ * of a busy hub's CPU). Keyed by the stored JWK itself, so a re-enrolled device's new key is imported afresh; the
+ * device row (revocation, approval) is still read on every request.
+ */
+function importDeviceKey(ctx: HubContext, publicJwk: string): Promise<CryptoKey | Uint8Array> {
+  const keys = importedKeys.get(ctx) ?? new Map<string, Promise<CryptoKey | Uint8Array>>();
+  importedKeys.set(ctx, keys);
+  const known = keys.get(publicJwk);
+  if (known) return known;
+  if (keys.size >= MAX_IMPORTED_KEYS) keys.clear();
+  const importing = importJWK(JSON.parse(publicJwk) as JWK, "EdDSA");
+  keys.set(publicJwk, importing);
+  importing.catch(() => keys.delete(publicJwk));
+  return importing;
+}
 
 export function bearerToken(header: string | undefined): string {
   if (!header)
@@ -69,7 +89,7 @@ export async function authenticateDevice(
   let jti: string;
   let expiresAtSeconds: number;
   try {
-    const key = await importJWK(JSON.parse(device.publicJwk) as JWK, "EdDSA");
+    const key = await importDeviceKey(ctx, device.publicJwk);
     const { payload } = await jwtVerify(token, key, {
       algorithms: ["EdDSA"],
       audience: ctx.identity.hubId,

@@ -11,7 +11,7 @@ import { devices, entries, members, shares, syncOps, syncRuns } from "../db/sche
 import { shareBlockStatements } from "./block-access.ts";
 import { checkTree } from "./check-tree.ts";
 import { blocksDeltaColumn, entryToRow, rowToEntry } from "./entry-rows.ts";
-import type { HubContext } from "./hub-context.ts";
+import type { BlockHasher, HubContext } from "./hub-context.ts";
 import { guardMassDelete } from "./mass-delete-guard.ts";
 import { resolveConcurrent } from "./resolve-concurrent.ts";
 import { requireMembership } from "./shares.ts";
@@ -106,7 +106,7 @@ async function commitOnce(
   // Block lists sent as deltas are expanded against the current versions first: all that follows sees whole entries.
   for (const [path, entry] of latest) {
     const whole = await expandReportedBlocks(entry, current.get(path));
-    await validateReported(whole);
+    await validateReported(whole, ctx.hashBlock);
     latest.set(path, whole);
   }
   const settled = await settleConcurrent(ctx, {
@@ -347,7 +347,7 @@ async function expandReportedBlocks(
 }
 
 /** Throws for an entry no replica could apply: a file whose blocks do not make up its size or hash, a bare symlink. */
-async function validateReported(entry: ReportedEntry): Promise<void> {
+async function validateReported(entry: ReportedEntry, hash: BlockHasher): Promise<void> {
   const problem = entry.type === "file" ? blockLayoutProblem(entry) : undefined;
   if (problem) {
     throw new FleetsyncError(
@@ -356,7 +356,7 @@ async function validateReported(entry: ReportedEntry): Promise<void> {
     );
   }
   if (entry.type === "file") {
-    const expected = await contentHash(entry.size, entry.blockSize, entry.blocks, entry.blockLengths);
+    const expected = await contentHash(entry.size, entry.blockSize, entry.blocks, entry.blockLengths, hash);
     if (entry.hash !== expected) {
       throw new FleetsyncError(
         "invalid",

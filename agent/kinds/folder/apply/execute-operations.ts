@@ -1,9 +1,9 @@
 // The doing half of applying: gathers what is on disk, asks the planner, and carries the plan out through the port.
 import { blockLayoutProblem } from "../../../../shared/blocks/block-spans.ts";
-import { contentHash } from "../../../../shared/blocks/content-hash.ts";
 import { FleetsyncError } from "../../../../shared/errors/fleetsync-error.ts";
 import type { SequencedEntry } from "../../../../shared/protocol/entry.ts";
 import type { OperationResult } from "../../../../shared/protocol/messages.ts";
+import { contentHashSync } from "../../../blocks/hash-blocks.ts";
 import type { AgentLogger } from "../../../log/agent-logger.ts";
 import { forgetAtOrBelow, localBlockFinder } from "../../../state/index-record.ts";
 import type { IndexEntry } from "../../../state/share-state.ts";
@@ -179,7 +179,7 @@ async function applyOperation(
   if (op.type === "file") {
     const problem = blockLayoutProblem(op);
     if (problem) throw new FleetsyncError("invalid", `instruction for ${op.path}: ${problem}`);
-    expected = await contentHash(op.size, op.blockSize, op.blocks, op.blockLengths);
+    expected = contentHashSync(op.size, op.blockSize, op.blocks, op.blockLengths);
   }
   let facts = await gatherFacts(ctx.fs, op, ctx.index[op.path]);
   let plan = planOperation(op, facts, ctx.index[op.path], ctx, expected);

@@ -1,6 +1,6 @@
 // The Node adapter of the filesystem port: every path reached through handles on its real parent directories.
 import { lstatSync, readdirSync, type Stats } from "node:fs";
-import { type FileHandle, link, lstat, mkdir, readlink, rename, rm, symlink } from "node:fs/promises";
+import { type FileHandle, link, mkdir, readlink, rename, rm, symlink } from "node:fs/promises";
 import { type DirLease, KeptDirHandles, NotADirectoryError, openShareDir } from "./confined-path.ts";
 import { createExclusive, openNoFollow } from "./open-no-follow.ts";
 import { mtimeSeconds } from "./set-mtime.ts";
@@ -20,6 +20,9 @@ export function toFsStat(st: Stats): FsStat {
   const type = st.isFile() ? "file" : st.isDirectory() ? "dir" : st.isSymbolicLink() ? "symlink" : "other";
   return { type, size: st.size, mtimeMs: Math.floor(st.mtimeMs), ino: st.ino, mode: st.mode & 0o7777 };
 }
+
+const parentPath = (path: string) => path.slice(0, Math.max(path.lastIndexOf("/"), 0));
+const baseNameOf = (path: string) => path.slice(path.lastIndexOf("/") + 1);
 
 /** lstat, or undefined where the name went away (or became unreadable) since the directory was read. */
 function lstatQuietly(abs: string): Stats | undefined {
@@ -78,10 +81,9 @@ export function createNodeShareFs(root: string, kept?: KeptDirHandles): ShareFs 
     stat: (path) =>
       wrap("stat", path, () =>
         at(path, async (abs) => {
-          const st = await lstat(abs).catch((error: NodeJS.ErrnoException) => {
-            if (error.code === "ENOENT") return undefined;
-            throw error;
-          });
+          // Synchronously, as list() does: one name looked up in an open directory, where a round trip through the
+          // thread pool cost more than the call (an apply stats each file twice; this was ~8 % of a replica's CPU).
+          const st = lstatSync(abs, { throwIfNoEntry: false });
           return st && toFsStat(st);
         }),
       ),
@@ -132,7 +134,14 @@ export function createNodeShareFs(root: string, kept?: KeptDirHandles): ShareFs 
       ),
     symlink: (target, path) => wrap("symlink", path, () => at(path, (abs) => symlink(target, abs))),
     rename: (from, to) =>
-      wrap("rename", from, () => at(from, (fromAbs) => at(to, (toAbs) => rename(fromAbs, toAbs)))),
+      wrap("rename", from, () =>
+        from !== "" && to !== "" && parentPath(from) === parentPath(to)
+          ? // Within one directory (a temp file into place): one handle on it serves both names.
+            at(from, (fromAbs) =>
+              rename(fromAbs, `${fromAbs.slice(0, fromAbs.lastIndexOf("/"))}/${baseNameOf(to)}`),
+            )
+          : at(from, (fromAbs) => at(to, (toAbs) => rename(fromAbs, toAbs))),
+      ),
     copyFile: (from, to) =>
       wrap("copy", from, () =>
         at(from, (fromAbs) =>
