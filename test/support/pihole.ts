@@ -170,7 +170,16 @@ export async function startFtl(
     },
     async runGravity() {
       const summary = () => instance.call<{ gravity: { last_update: number } }>("GET", "/stats/summary");
-      const before = (await summary()).gravity.last_update;
+      // FTL reloads only when its once-a-second check finds a newer `info.updated` than it last read, and reports 0
+      // until its first check after a start: wait for that first reading and for the next second, or a run that
+      // ends before either would be taken as FTL's starting point and never reloaded.
+      let before = (await summary()).gravity.last_update;
+      const settled = Date.now() + 10_000;
+      while (before <= 0 && Date.now() < settled) {
+        await new Promise((ok) => setTimeout(ok, 100));
+        before = (await summary()).gravity.last_update;
+      }
+      await new Promise((ok) => setTimeout(ok, Math.max(0, (before + 1) * 1000 - Date.now())));
       const transcript = await instance.call<string>("POST", "/action/gravity");
       const deadline = Date.now() + 60_000;
       while ((await summary()).gravity.last_update <= before) {

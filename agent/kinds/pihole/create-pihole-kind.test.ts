@@ -224,6 +224,19 @@ describe.skipIf(unavailable !== undefined)("the Pi-hole kind against real Pi-hol
     expect(backup.subarray(0, 4)).toEqual(Buffer.from("PK\x03\x04", "latin1"));
   }, 120_000);
 
+  test("gravity run by the first apply right after FTL's config restart is reloaded by FTL, so DNS queries leave its database open", async () => {
+    // The first apply restarted each replica's FTL (a CNAME change) and then ran gravity. Had FTL not reloaded
+    // gravity.db after that run, it would still read the replaced file, whose gravity table gravity dropped, and
+    // the first DNS query would close its database ("Database not available" on every list read after it).
+    for (const ftl of [replicaA, replicaB]) {
+      expect(await queryDns(ftl.dnsPort, "nas.lan")).toBe(1);
+      expect(await queryDns(ftl.dnsPort, "printer.lan")).toBe(1);
+      // call() rides out a database that opens a moment late (10 s), not one that stays closed.
+      const { groups } = await ftl.call<{ groups: unknown[] }>("GET", "/groups");
+      expect(groups.length).toBeGreaterThan(0);
+    }
+  });
+
   test("a second apply of the same documents changes nothing, runs no gravity and restarts no FTL", async () => {
     const starts = await Promise.all([replicaA, replicaB].map((f) => f.startCount()));
     const gravity = await Promise.all([replicaA, replicaB].map(lastGravity));

@@ -73,14 +73,33 @@ async function lastGravityRun(api: PiholeApi): Promise<number | undefined> {
   }
 }
 
-/** FTL's last gravity run (Unix seconds), asked a few times: a busy FTL may miss one answer. */
-async function lastGravityRunSettled(api: PiholeApi): Promise<number | undefined> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const seconds = await lastGravityRun(api);
-    if (seconds !== undefined) return seconds;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+/**
+ * FTL's last gravity run (Unix seconds) once FTL has read it since it started, so that a run started now is one it
+ * notices. FTL reloads gravity.db only when its once-a-second check finds `info.updated` newer than what it read
+ * last, and the first check after a start only records the value (the API reports 0 until then). A gravity run
+ * that ends before that first check, as a small one right after a config change that restarts FTL does, becomes
+ * FTL's starting point: it is never reloaded, FTL keeps the replaced file whose gravity table gravity dropped, and
+ * the next DNS query closes the database ("no such table: main.gravity"). The timestamp has one-second steps, so
+ * a run in the same second as the last one would look unchanged too: this also waits for the next second.
+ */
+async function lastGravityRunNoticeable(
+  api: PiholeApi,
+  log: AgentLogger,
+  timeoutMs = 10_000,
+): Promise<number | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let seconds = await lastGravityRun(api);
+  while (!(seconds !== undefined && seconds > 0) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    seconds = await lastGravityRun(api);
   }
-  return undefined;
+  if (!(seconds !== undefined && seconds > 0)) {
+    log.warn("FTL reported no gravity run of its gravity.db yet; running gravity anyway", { url: api.url });
+    return seconds;
+  }
+  const waitMs = (seconds + 1) * 1000 - Date.now();
+  if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  return seconds;
 }
 
 /**
@@ -192,7 +211,7 @@ export async function executePiholePlan(options: {
       log.info("dry run: would call the Pi-hole API", { method: "POST", path: "/api/action/gravity" });
     } else {
       try {
-        const before = await lastGravityRunSettled(api);
+        const before = await lastGravityRunNoticeable(api, log);
         const startedAtMs = Date.now();
         const transcript = await api.request<string>({
           method: "POST",
