@@ -299,8 +299,10 @@ describe("two-way model", () => {
       ),
       { numRuns: 300 },
     );
-    // The property saw the cases that matter, not only quiet histories.
-    expect(withConflicts).toBeGreaterThan(20);
-    expect(withReplaced).toBeGreaterThan(20);
+    // The property saw the cases that matter, not only quiet histories. Of 300 random histories 19–48 end with a
+    // conflict copy and 28–48 replace something (seen over CI and local runs): 10 is a floor that says "enough of
+    // them", not a figure a lucky seed misses (CI once saw 19 against the old floor of 20).
+    expect(withConflicts).toBeGreaterThan(10);
+    expect(withReplaced).toBeGreaterThan(10);
   }, 120_000);
 });
