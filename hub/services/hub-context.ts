@@ -1,5 +1,6 @@
 // Everything a hub service needs, built once by each runtime's composition root.
 import type { CryptoKey, JSONWebKeySet } from "jose";
+import type { Sha256Hex } from "../../shared/blocks/content-hash.ts";
 import type { Database } from "../db/database.ts";
 import type { BlockStore } from "../ports/block-store.ts";
 import type { HealthPort } from "../ports/health.ts";
@@ -38,7 +39,7 @@ export const DEFAULT_LIMITS: HubLimits = {
 };
 
 /** SHA-256 of a block as lowercase hex: node:crypto on Node (injected by main.node.ts), Web Crypto elsewhere. */
-export type BlockHasher = (bytes: Uint8Array) => string | Promise<string>;
+export type BlockHasher = Sha256Hex;
 
 export type HubContext = {
   db: Database;
