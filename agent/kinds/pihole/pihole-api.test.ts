@@ -1,7 +1,9 @@
 // The Pi-hole API client against real Pi-hole FTL v6.4.1, in a state FTL gets into by itself and does not leave.
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import Database from "libsql";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { waitFor } from "../../../test/support/fleet.ts";
 import { type FtlInstance, piholeUnavailable, startFtl } from "../../../test/support/pihole.ts";
 import { withPiholeApi } from "./pihole-api.ts";
 
@@ -42,11 +44,24 @@ describe.skipIf(unavailable !== undefined)("Pi-hole API client against real FTL"
   test("a read that waits for gravity.db which a reload lost to a write lock rides out an FTL restart meanwhile", async () => {
     // FTL reloads gravity.db after every list write, with no busy timeout: while another connection holds a write
     // lock, the reload's last query fails and FTL closes the handle. No read opens it again; the next reload does.
+    // The lock is held until FTL's log shows the reload failing on it: a fixed wait lost the race on a busy machine
+    // (FTL reloaded after the lock was gone, and the database stayed open).
+    // Only the reload's own failure counts (e.g. check_restored_gravity … database is locked): the API's read of
+    // the new group fails on the lock too, earlier, and is logged as well.
+    const lockedLines = async () =>
+      (await readFile(join(ftl.dir, "log", "FTL.log"), "utf8"))
+        .split("\n")
+        .filter((line) => line.includes("database is locked") && !/readTableGetRow|API:/.test(line)).length;
     const lock = new Database(join(ftl.dir, "etc", "gravity.db"));
     try {
       lock.exec("BEGIN EXCLUSIVE");
+      const before = await lockedLines();
       await sendOnce(ftl, "POST", "/groups", { name: "reload-trigger", enabled: true });
-      await new Promise((ok) => setTimeout(ok, 1000));
+      await waitFor(async () => (await lockedLines()) > before, {
+        timeoutMs: 30_000,
+        intervalMs: 100,
+        what: "FTL's reload of gravity.db to fail on the held lock (FTL.log: database is locked)",
+      });
     } finally {
       lock.exec("ROLLBACK");
       lock.close();
