@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, readdir, readFile, readlink, rm } from "node:fs/promise
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
+import { type CountingRelay, startCountingRelay } from "./counting-relay.ts";
 import { findSyncthing } from "./peers.ts";
 import { syncthingConfigXml } from "./syncthing-config.ts";
 import { prepareSyncthingPair, type SyncthingPair } from "./syncthing-pair.ts";
@@ -72,6 +73,22 @@ describe("syncthingConfigXml", () => {
     expect(new Set(hosts)).toEqual(new Set(["127.0.0.1"]));
   });
 
+  test("dials a device at its dial port (a relay in front of it) and still listens on its own port", () => {
+    const xml = syncthingConfigXml({
+      self: SELF,
+      peer: { ...PEER, dialPort: 23002 },
+      guiPort: 8385,
+      apiKey: "key-123",
+      folder: { id: "bench", path: "/data/share", type: "sendonly", watcherDelayS: 1 },
+    });
+    expect(values(xml, "listenAddress")).toEqual(["tcp://127.0.0.1:22001"]);
+    expect(values(xml, "address")).toEqual([
+      "tcp://127.0.0.1:22001",
+      "tcp://127.0.0.1:23002",
+      "127.0.0.1:8385",
+    ]);
+  });
+
   test("shares one folder with both devices, watcher delay 1 s, and escapes what it writes", () => {
     const xml = config('/data/a "b" & <c>');
     expect(xml).toContain('path="/data/a &quot;b&quot; &amp; &lt;c&gt;"');
@@ -83,8 +100,11 @@ describe("syncthingConfigXml", () => {
 const syncthing = findSyncthing();
 let pair: SyncthingPair | undefined;
 let base: string | undefined;
+const relays: CountingRelay[] = [];
 afterEach(async () => {
   await pair?.stop();
+  pair = undefined;
+  await Promise.all(relays.splice(0).map((r) => r.close()));
   if (base) await rm(base, { recursive: true, force: true });
 });
 
@@ -149,5 +169,45 @@ describe.skipIf(!syncthing.available)("real Syncthing with the bench config", ()
       return !local!.startsWith(LOOPBACK) || !/^(0100007F|00000000):/.test(remote!);
     });
     expect(elsewhere).toEqual([]);
+  });
+});
+
+/** The remote ports of a process's TCP connections (decimal). */
+async function remotePortsOf(pid: number): Promise<number[]> {
+  return (await socketsOf(pid))
+    .filter((s) => s.startsWith("tcp"))
+    .map((s) => Number.parseInt(s.split(" ")[2]?.split(":")[1] ?? "0", 16))
+    .filter((port) => port !== 0);
+}
+
+describe.skipIf(!syncthing.available)("real Syncthing pair behind counting relays", () => {
+  test("each instance reaches the other only through the relay in front of it", {
+    timeout: 60_000,
+  }, async () => {
+    if (!syncthing.available) return;
+    base = await mkdtemp(join(tmpdir(), "fleetsync-syncthing-relay-"));
+    await mkdir(join(base, "a"));
+    await mkdir(join(base, "b"));
+    pair = await prepareSyncthingPair({
+      binary: syncthing.path,
+      base,
+      sourceRoot: join(base, "a"),
+      receiverRoot: join(base, "b"),
+      watcherDelayS: 1,
+      dialPortFor: async (_which, listenPort) => {
+        const relay = await startCountingRelay(`http://127.0.0.1:${listenPort}`);
+        relays.push(relay);
+        return relay.port;
+      },
+    });
+    const receiver = await pair.start("receiver");
+    const source = await pair.start("source");
+    await pair.waitSettled(45_000);
+
+    // The BEP connection (TLS handshake, cluster config) went through the relays...
+    expect(relays.reduce((sum, r) => sum + r.up + r.down, 0)).toBeGreaterThan(1000);
+    // ...and neither instance holds a connection to the other's own listen port.
+    expect(await remotePortsOf(source.worker)).not.toContain(pair.receiver.device.listenPort);
+    expect(await remotePortsOf(receiver.worker)).not.toContain(pair.source.device.listenPort);
   });
 });

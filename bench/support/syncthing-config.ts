@@ -1,6 +1,12 @@
 // Writes a Syncthing config.xml for the bench: loopback only, one folder shared with one peer, nothing that dials out.
 
-export type SyncthingDevice = { id: string; name: string; listenPort: number };
+export type SyncthingDevice = {
+  id: string;
+  name: string;
+  listenPort: number;
+  /** The port others dial to reach this device (a relay in front of listenPort, to count the wire); default listenPort. */
+  dialPort?: number;
+};
 
 export type SyncthingConfigOptions = {
   self: SyncthingDevice;
@@ -32,7 +38,7 @@ const loopback = (port: number) => `tcp://127.0.0.1:${port}`;
 function deviceXml(device: SyncthingDevice): string {
   return [
     `  <device id="${escapeXml(device.id)}" name="${escapeXml(device.name)}" compression="metadata" introducer="false" skipIntroductionRemovals="false" introducedBy="">`,
-    `    ${element("address", loopback(device.listenPort))}`,
+    `    ${element("address", loopback(device.dialPort ?? device.listenPort))}`,
     `    ${element("paused", false)}`,
     `    ${element("autoAcceptFolders", false)}`,
     "  </device>",

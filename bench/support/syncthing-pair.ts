@@ -26,6 +26,11 @@ export type SyncthingPairOptions = {
   sourceRoot: string;
   receiverRoot: string;
   watcherDelayS: number;
+  /**
+   * Called once per instance with the port it will listen on; the port it returns is the one its peer dials
+   * instead (a counting relay in front of it). Unset: each dials the other's listen port directly.
+   */
+  dialPortFor?: (which: "source" | "receiver", listenPort: number) => Promise<number>;
 };
 
 export type SyncthingPair = {
@@ -92,11 +97,13 @@ export async function prepareSyncthingPair(options: SyncthingPairOptions): Promi
     const home = join(options.base, `syncthing-${name}-home`);
     await mkdir(home, { recursive: true });
     const id = generateDevice(options.binary, home, name);
+    const listenPort = await freePort();
+    const dialPort = await options.dialPortFor?.(name, listenPort);
     return {
       name,
       home,
       root,
-      device: { id, name, listenPort: await freePort() },
+      device: { id, name, listenPort, ...(dialPort === undefined ? {} : { dialPort }) },
       guiPort: await freePort(),
       apiKey: randomBytes(16).toString("hex"),
     };
