@@ -6,7 +6,7 @@
 //   npm run bench -- --only piholeLatency   3 real Pi-holes: domain change on the primary → both replicas (20 changes, --quick 5; --changes N)
 //   npm run bench -- --only restartUnchanged   restart on an unchanged synced tree of 100,000 files (--quick 10,000; --files N)
 //   npm run bench -- --only hubStorage   hub storage of a synced share under --storage full and relay (--quick: 20 MiB in 200 files)
-//   npm run bench -- --only delta      bytes on the wire for a 4 KiB overwrite / insertion in a 1 GiB file (--quick: 64 MiB), beside rsync
+//   npm run bench -- --only delta      bytes on the wire for a 4 KiB overwrite / insertion in a 1 GiB file (--quick: 64 MiB), beside rsync and Syncthing
 //   npm run bench -- --profile DIR     hub and agents run under the V8 CPU profiler; summaries land in the JSON
 //   npm run bench -- --out FILE        also write the JSON to FILE
 //   npm run bench -- --skip-rsync      no rsync runs (for profiling runs; no target verdicts on throughput)
@@ -217,6 +217,7 @@ const delta = await attempt("delta", () =>
     debounceMs: settings.debounceMs,
     timeoutMs: settings.syncTimeoutMs,
     rsync,
+    syncthing,
   }),
 );
 // Three real Pi-holes; reports { skipped } where ../shared/pihole (Pi-hole FTL) is absent.
@@ -344,13 +345,22 @@ if (delta) {
       ratioToRsync: number | null;
       targetMet: boolean | null;
       rsync: { bytes?: number };
+      syncthing: { bytes?: number; skipped?: string; error?: string };
+      ratioToSyncthing: number | null;
+      syncthingTargetMet: boolean | null;
     };
     targets[`delta${edit === "overwrite" ? "Overwrite" : "Insertion"}`] = {
-      target: `4 KiB ${edit === "overwrite" ? "overwrite inside" : "insertion at the start of"} a ${round(settings.deltaFileBytes / MIB, 0)} MiB file: bytes on the wire ≤ 2× rsync's (--no-whole-file)`,
+      target: `4 KiB ${edit === "overwrite" ? "overwrite inside" : "insertion at the start of"} a ${round(settings.deltaFileBytes / MIB, 0)} MiB file: bytes on the wire ≤ 2× rsync's (--no-whole-file); Syncthing's beside it (ahead of Syncthing: ≤ its bytes)`,
       fleetsyncBytes: figures.fleetsync.bytes,
       rsyncBytes: figures.rsync.bytes ?? null,
       ratio: figures.ratioToRsync,
       pass: figures.targetMet,
+      syncthingBytes: figures.syncthing.bytes ?? null,
+      ratioToSyncthing: figures.ratioToSyncthing,
+      aheadOfSyncthing: figures.syncthingTargetMet,
+      ...(figures.syncthing.bytes === undefined
+        ? { syncthingNotMeasured: figures.syncthing.skipped ?? figures.syncthing.error ?? "no figure" }
+        : {}),
     };
   }
 }

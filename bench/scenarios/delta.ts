@@ -1,7 +1,5 @@
-// Bytes on the wire for a small edit in a large file (4 KiB overwrite inside, 4 KiB insertion at the start), beside rsync's delta.
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { copyFile, mkdir, mkdtemp, open, rename, rm, stat } from "node:fs/promises";
+// Bytes on the wire for a small edit in a large file (4 KiB overwrite inside, 4 KiB insertion at the start), beside rsync's delta and Syncthing's.
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { join } from "node:path";
 import {
   createShare,
@@ -11,13 +9,20 @@ import {
   startAgent,
   startHubProcess,
   type TestHub,
-  waitFor,
 } from "../../test/support/fleet.ts";
-import { startTcpRelay } from "../../test/support/tcp-relay.ts";
 import { onInterrupt } from "../support/cleanup.ts";
+import { type CountingRelay, startCountingRelay, waitForQuietWire } from "../support/counting-relay.ts";
+import {
+  digest,
+  EDIT_BYTES,
+  insertAtStart,
+  overwriteInMiddle,
+  waitForSizeAndMtime,
+} from "../support/delta-edits.ts";
 import { syncDisks, type ToolInfo, timeCommand } from "../support/peers.ts";
 import { log, round } from "../support/stats.ts";
 import { writeOneLargeFile } from "../support/tree.ts";
+import { runSyncthingDelta, type SyncthingEditFigures } from "./syncthing-delta.ts";
 
 export type DeltaOptions = {
   tmpRoot: string;
@@ -25,49 +30,11 @@ export type DeltaOptions = {
   debounceMs: number;
   timeoutMs: number;
   rsync: ToolInfo;
+  syncthing: ToolInfo;
 };
 
-const EDIT_BYTES = 4096;
 /** The bytes must stay still this long before an edit's figures are read (long-polls idle, uploads done). */
 const QUIET_MS = 1500;
-
-/** A TCP relay in front of the hub that counts every byte each way (headers, bodies, long-polls: the wire). */
-type CountingRelay = { url: string; up: number; down: number; reset: () => void; close: () => Promise<void> };
-
-async function startCountingRelay(hubUrl: string): Promise<CountingRelay> {
-  const relay = { up: 0, down: 0 };
-  const tcp = await startTcpRelay({
-    pickUpstream: () => hubUrl,
-    onSockets: (client, upstream) => {
-      client.on("data", (chunk: Buffer) => {
-        relay.up += chunk.length;
-      });
-      upstream.on("data", (chunk: Buffer) => {
-        relay.down += chunk.length;
-      });
-    },
-  });
-  return {
-    url: tcp.url,
-    get up() {
-      return relay.up;
-    },
-    get down() {
-      return relay.down;
-    },
-    reset() {
-      relay.up = 0;
-      relay.down = 0;
-    },
-    close: tcp.close,
-  };
-}
-
-async function digest(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  for await (const chunk of createReadStream(path, { highWaterMark: 4 * 1024 * 1024 })) hash.update(chunk);
-  return hash.digest("hex");
-}
 
 /** Waits until the replica's copy has the source's size and mtime, then until the relays' counters stand still. */
 async function waitForEdit(options: {
@@ -76,27 +43,8 @@ async function waitForEdit(options: {
   relays: CountingRelay[];
   timeoutMs: number;
 }): Promise<void> {
-  const want = await stat(options.sourceFile);
-  await waitFor(
-    async () => {
-      const got = await stat(options.replicaFile).catch(() => undefined);
-      return got && got.size === want.size && Math.trunc(got.mtimeMs) === Math.trunc(want.mtimeMs);
-    },
-    { timeoutMs: options.timeoutMs, intervalMs: 100, what: "the edit on the replica" },
-  );
-  let last = -1;
-  let stillSince = performance.now();
-  await waitFor(
-    () => {
-      const now = options.relays.reduce((sum, r) => sum + r.up + r.down, 0);
-      if (now !== last) {
-        last = now;
-        stillSince = performance.now();
-      }
-      return performance.now() - stillSince >= QUIET_MS;
-    },
-    { timeoutMs: options.timeoutMs, intervalMs: 100, what: "the wire to go quiet" },
-  );
+  await waitForSizeAndMtime(options.sourceFile, options.replicaFile, options.timeoutMs);
+  await waitForQuietWire({ relays: options.relays, quietMs: QUIET_MS, timeoutMs: options.timeoutMs });
 }
 
 /** rsync's delta of the edited source onto its copy of the previous version: bytes sent + received (--stats). */
@@ -110,9 +58,20 @@ async function rsyncDelta(bin: string, sourceDir: string, copyDir: string) {
     return { error: `rsync exit ${run.code}: ${run.output.slice(-300)}` };
   return {
     command: "rsync -a --no-whole-file --stats",
+    seconds: round(run.seconds, 2),
     sentBytes: sent,
     receivedBytes: received,
     bytes: sent + received,
+  };
+}
+
+/** fleetsync's bytes against a peer's: the ratio and the verdict, `factor` being the most fleetsync may send. */
+function verdict(ours: number, peerBytes: number | null, factor: number) {
+  const ratio = peerBytes ? round(ours / peerBytes, 2) : null;
+  return {
+    ratio,
+    targetMet: ratio === null ? null : ratio <= factor,
+    missedBy: ratio !== null && ratio > factor ? `${round(ratio / factor, 2)}× over the target` : undefined,
   };
 }
 
@@ -124,13 +83,25 @@ export async function runDelta(options: DeltaOptions) {
   const rsyncCopy = join(base, "rsync-copy");
   const sourceFile = join(sourceDir, "large.bin");
   const replicaFile = join(replicaDir, "large.bin");
+  /** The file before any edit, for Syncthing's run after fleetsync's. */
+  const originalFile = join(base, "original.bin");
   const processes: RunningProcess[] = [];
   const relays: CountingRelay[] = [];
   const stateDirs: string[] = [];
   let hub: TestHub | undefined;
+  const stopFleetsync = async () => {
+    await Promise.all(processes.map((p) => p.stop()));
+    await Promise.all(relays.map((r) => r.close()));
+    if (hub) {
+      await hub.stop();
+      await rm(hub.dataDir, { recursive: true, force: true });
+      hub = undefined;
+    }
+  };
   try {
     log(`delta: writing one ${round(options.fileBytes / 1048576, 0)} MiB file`);
     await writeOneLargeFile(sourceDir, options.fileBytes);
+    if (options.syncthing.available) await copyFile(sourceFile, originalFile);
     await mkdir(replicaDir);
     hub = await startHubProcess();
     await createShare(hub, "bench");
@@ -159,8 +130,11 @@ export async function runDelta(options: DeltaOptions) {
       sourceRelay.reset();
       replicaRelay.reset();
       log(`delta: ${label}`);
+      const t0 = performance.now();
       await edit();
-      await waitForEdit({ sourceFile, replicaFile, relays, timeoutMs: options.timeoutMs });
+      await waitForSizeAndMtime(sourceFile, replicaFile, options.timeoutMs);
+      const seconds = (performance.now() - t0) / 1000;
+      await waitForQuietWire({ relays, quietMs: QUIET_MS, timeoutMs: options.timeoutMs });
       const source = { upBytes: sourceRelay.up, downBytes: sourceRelay.down };
       const replica = { upBytes: replicaRelay.up, downBytes: replicaRelay.down };
       const identical = (await digest(replicaFile)) === (await digest(sourceFile));
@@ -168,65 +142,83 @@ export async function runDelta(options: DeltaOptions) {
         ? await rsyncDelta(options.rsync.path, sourceDir, rsyncCopy)
         : { skipped: "rsync unavailable" };
       const sourceBytes = source.upBytes + source.downBytes;
-      const rsyncBytes = "bytes" in rsync ? rsync.bytes : null;
-      const ratio = rsyncBytes ? round(sourceBytes / rsyncBytes, 2) : null;
       return {
         fleetsync: {
           bytes: sourceBytes,
+          seconds: round(seconds, 2),
           source,
           replica,
           sourcePlusReplicaBytes: sourceBytes + replica.upBytes + replica.downBytes,
           identical,
         },
         rsync,
-        ratioToRsync: ratio,
-        target: "fleetsync.bytes ≤ 2× rsync's bytes (delta algorithm forced)",
-        targetMet: ratio === null ? null : ratio <= 2,
-        ...(ratio !== null && ratio > 2 ? { missedBy: `${round(ratio / 2, 2)}× over the target` } : {}),
       };
     };
 
-    const overwrite = await measure("4 KiB overwrite in the middle", async () => {
-      const handle = await open(sourceFile, "r+");
-      try {
-        const bytes = Buffer.alloc(EDIT_BYTES, 0x5a);
-        await handle.write(bytes, 0, EDIT_BYTES, Math.floor(options.fileBytes / 2));
-      } finally {
-        await handle.close();
-      }
-    });
-    const insertion = await measure("4 KiB insertion at the start", async () => {
-      // Built outside the share and renamed in, so the agent never sees (and syncs) a half-written copy.
-      const next = join(base, "large.bin.next");
-      const out = await open(next, "w");
-      try {
-        await out.write(Buffer.alloc(EDIT_BYTES, 0xa5), 0, EDIT_BYTES, 0);
-        let position = EDIT_BYTES;
-        for await (const chunk of createReadStream(sourceFile, { highWaterMark: 4 * 1024 * 1024 })) {
-          await out.write(chunk as Buffer, 0, (chunk as Buffer).length, position);
-          position += (chunk as Buffer).length;
-        }
-      } finally {
-        await out.close();
-      }
-      await rename(next, sourceFile);
-    });
+    const overwrite = await measure("4 KiB overwrite in the middle", () =>
+      overwriteInMiddle(sourceFile, options.fileBytes),
+    );
+    const insertion = await measure("4 KiB insertion at the start", () =>
+      insertAtStart(sourceFile, join(base, "large.bin.next")),
+    );
+
+    // Syncthing alone on the machine, as fleetsync was: fleetsync's processes and copies go first.
+    await stopFleetsync();
+    await rm(replicaDir, { recursive: true, force: true });
+    await rm(rsyncCopy, { recursive: true, force: true });
+    let syncthing: Awaited<ReturnType<typeof runSyncthingDelta>> | { skipped: string } | { error: string };
+    if (options.syncthing.available) {
+      await syncDisks();
+      syncthing = await runSyncthingDelta({
+        binary: options.syncthing.path,
+        version: options.syncthing.version,
+        base,
+        originalFile,
+        fileBytes: options.fileBytes,
+        timeoutMs: options.timeoutMs,
+      }).catch((error: unknown) => ({ error: String(error) }));
+    } else syncthing = { skipped: options.syncthing.reason };
+
+    const figures = (edit: "overwrite" | "insertion", ours: Awaited<ReturnType<typeof measure>>) => {
+      const peer: SyncthingEditFigures | { skipped: string } | { error: string } =
+        "overwrite" in syncthing ? syncthing[edit] : syncthing;
+      const rsyncBytes = "bytes" in ours.rsync ? (ours.rsync.bytes ?? null) : null;
+      const syncthingBytes = "bytes" in peer ? peer.bytes : null;
+      const vsRsync = verdict(ours.fleetsync.bytes, rsyncBytes, 2);
+      const vsSyncthing = verdict(ours.fleetsync.bytes, syncthingBytes, 1);
+      log(
+        `delta: ${edit}: fleetsync ${ours.fleetsync.bytes} B; rsync ${rsyncBytes ?? "-"} B (×${vsRsync.ratio ?? "-"}); syncthing ${syncthingBytes ?? "-"} B (×${vsSyncthing.ratio ?? "-"})`,
+      );
+      return {
+        ...ours,
+        syncthing: peer,
+        ratioToRsync: vsRsync.ratio,
+        target: "fleetsync.bytes ≤ 2× rsync's bytes (delta algorithm forced)",
+        targetMet: vsRsync.targetMet,
+        ...(vsRsync.missedBy ? { missedBy: vsRsync.missedBy } : {}),
+        ratioToSyncthing: vsSyncthing.ratio,
+        syncthingTarget: "fleetsync.bytes ≤ Syncthing's bytes (issue 10: ahead of Syncthing on every figure)",
+        syncthingTargetMet: vsSyncthing.targetMet,
+        ...(vsSyncthing.missedBy ? { syncthingMissedBy: vsSyncthing.missedBy } : {}),
+      };
+    };
+    // The run's setup and facts once, its per-edit figures under each edit.
+    const syncthingRun =
+      "overwrite" in syncthing
+        ? (({ overwrite: _overwrite, insertion: _insertion, ...run }) => run)(syncthing)
+        : syncthing;
     return {
       description:
-        "One large file synced source → hub → replica; then a 4 KiB overwrite in the middle, then 4 KiB inserted at the start. fleetsync's bytes: everything on the source's TCP connections to the hub, both ways (HTTP headers and bodies, reports, uploads, long-polls), counted by a relay in front of the hub; the replica's connections are shown beside. rsync: `rsync -a --no-whole-file --stats` of the same edit onto a copy of the previous version, total bytes sent + received.",
+        "One large file synced source → hub → replica; then a 4 KiB overwrite in the middle, then 4 KiB inserted at the start. fleetsync's bytes: everything on the source's TCP connections to the hub, both ways (HTTP headers and bodies, reports, uploads, long-polls), counted by a relay in front of the hub; the replica's connections are shown beside; seconds from the edit until the replica had the source's size and mtime. rsync: `rsync -a --no-whole-file --stats` of the same edit onto a copy of the previous version, total bytes sent + received. Syncthing: afterwards, with fleetsync stopped, the same original file synced between two instances (not counted), then the same two edits, each counted alone (see syncthingRun.counted).",
       fileBytes: options.fileBytes,
       editBytes: EDIT_BYTES,
       initialIdentical,
-      overwrite,
-      insertion,
+      syncthingRun,
+      overwrite: figures("overwrite", overwrite),
+      insertion: figures("insertion", insertion),
     };
   } finally {
-    await Promise.all(processes.map((p) => p.stop()));
-    await Promise.all(relays.map((r) => r.close()));
-    if (hub) {
-      await hub.stop();
-      await rm(hub.dataDir, { recursive: true, force: true });
-    }
+    await stopFleetsync();
     for (const dir of [base, ...stateDirs]) await rm(dir, { recursive: true, force: true });
     forgetBase();
   }
