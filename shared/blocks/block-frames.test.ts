@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
@@ -142,5 +143,33 @@ describe("block frames", () => {
     })();
     await expect(decoding).rejects.toBeInstanceOf(BlockFrameError);
     expect(seen).toEqual([good]);
+  });
+  test("decode a Node stream as it is, however it is chunked, and destroy it when the reader stops early", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(frameArb, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat({ max: 2000 }), { maxLength: 30 }),
+        async (frames, cuts) => {
+          const encoded = encodeBlockFrames(frames);
+          const points = [...new Set(cuts.filter((c) => c > 0 && c < encoded.length))].sort((a, b) => a - b);
+          const chunks = [...points, encoded.length].map((point, i, all) =>
+            Buffer.from(encoded.subarray(i === 0 ? 0 : all[i - 1], point)),
+          );
+          const decoded: BlockFrame[] = [];
+          for await (const frame of decodeBlockFrames(Readable.from(chunks, { objectMode: false })))
+            decoded.push({ hash: frame.hash, bytes: new Uint8Array(frame.bytes) });
+          expect(decoded).toEqual(frames.map((f) => ({ hash: f.hash, bytes: new Uint8Array(f.bytes) })));
+        },
+      ),
+    );
+    const stream = Readable.from([
+      Buffer.from(encodeBlockFrames([{ hash: ABC, bytes: new Uint8Array(5) }])),
+      Buffer.alloc(10),
+    ]);
+    for await (const frame of decodeBlockFrames(stream)) {
+      expect(frame.hash).toBe(ABC);
+      break;
+    }
+    expect(stream.destroyed).toBe(true);
   });
 });
