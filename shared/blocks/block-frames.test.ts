@@ -172,4 +172,22 @@ describe("block frames", () => {
     }
     expect(stream.destroyed).toBe(true);
   });
+  test("a Node stream that fails or closes before its end fails the decoding, after the frames that came whole", async () => {
+    const frame = { hash: ABC, bytes: new Uint8Array([4, 5, 6]) };
+    const whole = Buffer.from(encodeBlockFrames([frame]));
+    for (const cut of ["error", "close"] as const) {
+      const stream = new Readable({ read() {} });
+      const seen: BlockFrame[] = [];
+      const decoding = (async () => {
+        for await (const f of decodeBlockFrames(stream))
+          seen.push({ hash: f.hash, bytes: new Uint8Array(f.bytes) });
+      })();
+      stream.push(whole);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (cut === "error") stream.destroy(new Error("socket hang up"));
+      else stream.destroy();
+      await expect(decoding).rejects.toThrow(cut === "error" ? "socket hang up" : "closed before its end");
+      expect(seen).toEqual([frame]);
+    }
+  });
 });

@@ -44,12 +44,87 @@ function chunkReader(source: BlockFrameSource): {
       release: async () => reader.releaseLock(),
     };
   }
+  if (isNodeReadable(source)) return nodeStreamReader(source);
   const iterator = source[Symbol.asyncIterator]();
   return {
     read: () => iterator.next(),
     // Left early (an error, a consumer that stopped): the stream is destroyed, not left half read.
     release: async () => {
       await iterator.return?.();
+    },
+  };
+}
+
+/** What of a Node stream (node:http's answer) the reader uses; typed here so shared/ needs no Node types. */
+type NodeReadableLike = AsyncIterable<Uint8Array> & {
+  on(event: string, listener: (...args: never[]) => void): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  destroy(): unknown;
+  readableEnded: boolean;
+};
+
+function isNodeReadable(source: AsyncIterable<Uint8Array>): source is NodeReadableLike {
+  const s = source as Partial<NodeReadableLike>;
+  return typeof s.on === "function" && typeof s.pause === "function" && typeof s.resume === "function";
+}
+
+/** Chunks queued before the stream is paused: a few socket reads (64 KiB each), read ahead of the frames. */
+const QUEUED_CHUNKS = 8;
+
+/**
+ * A Node stream's chunks as they come ("data" events, paused while a few wait): its async iterator reads the whole
+ * buffer at once, which concatenates the waiting chunks, a copy of every byte before the frames are cut out.
+ */
+function nodeStreamReader(stream: NodeReadableLike): {
+  read: () => Promise<IteratorResult<Uint8Array>>;
+  release: () => Promise<void>;
+} {
+  const queue: Uint8Array[] = [];
+  let ended = false;
+  let failure: Error | undefined;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  stream.on("data", (chunk: Uint8Array) => {
+    queue.push(chunk);
+    if (queue.length >= QUEUED_CHUNKS) stream.pause();
+    notify();
+  });
+  stream.on("end", () => {
+    ended = true;
+    notify();
+  });
+  stream.on("error", (error: Error) => {
+    failure ??= error;
+    notify();
+  });
+  stream.on("close", () => {
+    // Closed without its end (the connection dropped): the body is cut short, not complete.
+    if (!stream.readableEnded) failure ??= new Error("the stream closed before its end");
+    notify();
+  });
+  return {
+    async read() {
+      while (true) {
+        const chunk = queue.shift();
+        if (chunk) {
+          if (queue.length < QUEUED_CHUNKS / 2) stream.resume();
+          return { done: false, value: chunk };
+        }
+        if (failure) throw failure;
+        if (ended) return { done: true, value: undefined };
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+    },
+    // Left early (an error, a consumer that stopped): the stream is destroyed, not left half read.
+    release: async () => {
+      if (!ended) stream.destroy();
     },
   };
 }
