@@ -190,4 +190,22 @@ describe("block frames", () => {
       expect(seen).toEqual([frame]);
     }
   });
+  test("transient: frames cut across chunks come in one reused buffer, each right when it comes", async () => {
+    const frames = [1, 2, 3].map((n) => ({ hash: ABC, bytes: new Uint8Array(5000).fill(n) }));
+    const encoded = encodeBlockFrames(frames);
+    const cuts = Array.from({ length: Math.ceil(encoded.length / 1000) }, (_, i) => i * 1000);
+    const seen: { first: number; last: number; buffer: ArrayBufferLike }[] = [];
+    for await (const frame of decodeBlockFrames(streamOf(encoded, cuts), { transient: true }))
+      seen.push({ first: frame.bytes[0]!, last: frame.bytes[4999]!, buffer: frame.bytes.buffer });
+    expect(seen.map((f) => [f.first, f.last])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    expect(new Set(seen.map((f) => f.buffer)).size).toBe(1);
+    // Without it, each frame keeps its own bytes.
+    const kept: Uint8Array[] = [];
+    for await (const frame of decodeBlockFrames(streamOf(encoded, cuts))) kept.push(frame.bytes);
+    expect(kept.map((b) => b[0])).toEqual([1, 2, 3]);
+  });
 });

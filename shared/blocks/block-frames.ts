@@ -133,7 +133,20 @@ function nodeStreamReader(stream: NodeReadableLike): {
  * Reads frames one by one from a byte stream, holding at most one block in memory and copying each byte once. A
  * Node stream is read as it is: going through a web ReadableStream adapter cost a receiving agent ~9 % of its CPU.
  */
-export async function* decodeBlockFrames(source: BlockFrameSource): AsyncGenerator<BlockFrame> {
+export type DecodeOptions = {
+  /**
+   * A frame's bytes are valid only until the next frame is asked for: a frame cut across chunks is copied into one
+   * buffer reused for the whole body, so receiving a large file allocates no buffer per block (each was garbage the
+   * moment it was written). For a consumer that writes each block before it asks for the next.
+   */
+  transient?: boolean;
+};
+
+export async function* decodeBlockFrames(
+  source: BlockFrameSource,
+  options: DecodeOptions = {},
+): AsyncGenerator<BlockFrame> {
+  let scratch: Uint8Array | undefined;
   const reader = chunkReader(source);
   const chunks: Uint8Array[] = [];
   let buffered = 0;
@@ -160,7 +173,12 @@ export async function* decodeBlockFrames(source: BlockFrameSource): AsyncGenerat
       buffered -= length;
       return out;
     }
-    const out = new Uint8Array(length);
+    let out: Uint8Array;
+    if (options.transient) {
+      if (!scratch || scratch.length < length)
+        scratch = new Uint8Array(Math.max(length, scratch?.length ?? 0));
+      out = scratch.subarray(0, length);
+    } else out = new Uint8Array(length);
     let offset = 0;
     while (offset < length) {
       const head = chunks[0]!;
