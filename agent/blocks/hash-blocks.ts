@@ -1,5 +1,5 @@
 // SHA-256 of bytes, and a content's block list: fixed blocks when small, content-defined chunks above that.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { type CdcParams, chunkingFor } from "../../shared/blocks/chunking-for.ts";
 import { contentHashInput } from "../../shared/blocks/content-hash.ts";
 import { findCutPoint } from "../../shared/blocks/find-cut-point.ts";
@@ -32,8 +32,9 @@ export type HashContentOptions = {
   onBlock?: (hash: string, bytes: Uint8Array) => void | Promise<void>;
 };
 
+/** One-shot (node:crypto's hash()): no Hash object per block for the GC to collect, and its OpenSSL context freed at once. */
 export function sha256(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
+  return hash("sha256", bytes, "hex");
 }
 
 /**
