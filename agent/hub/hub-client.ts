@@ -235,7 +235,7 @@ export class HubClient {
   async *fetchBlocks(
     hashes: string[],
     signal?: AbortSignal,
-    options: { onReuploadRequested?: () => void } = {},
+    options: { onReuploadRequested?: () => void; transient?: boolean } = {},
   ): AsyncGenerator<BlockFrame> {
     const response = await this.request("GET", "/v1/blocks", "fetching blocks", {
       query: { hashes: hashes.join(",") },
@@ -243,7 +243,7 @@ export class HubClient {
     });
     if (response.headers.get(REUPLOAD_HEADER) === REUPLOAD_REQUESTED) options.onReuploadRequested?.();
     if (!response.body) return;
-    yield* decodeBlockFrames(response.body);
+    yield* decodeBlockFrames(response.body, { transient: options.transient });
   }
 
   /** Blocks of a relay share the hub dropped and other members need: read them from the files and upload again. */

@@ -8,8 +8,11 @@ export type HubResponse = {
   headers: { get(name: string): string | null };
   text(): Promise<string>;
   json(): Promise<unknown>;
-  /** The body as a byte stream (read once, instead of text() or json()). */
-  body: ReadableStream<Uint8Array> | null;
+  /**
+   * The body as a byte stream (read once, instead of text() or json()): fetch's web stream, or a transport's own
+   * async iterable of chunks (node:http's answer, read without a web stream adapter).
+   */
+  body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array> | null;
 };
 
 export type HubRequestInit = {

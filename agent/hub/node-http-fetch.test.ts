@@ -76,9 +76,8 @@ test("a large answer streams through body in order, and a body is read only once
   for (let i = 0; i < payload.length; i++) payload[i] = i % 251;
   const { base } = await serve((_req, res) => res.end(payload));
   const response = await nodeHttpFetch(new URL("/blocks", base), { method: "GET", headers: {} });
-  const reader = response.body!.getReader();
   const chunks: Uint8Array[] = [];
-  for (let next = await reader.read(); !next.done; next = await reader.read()) chunks.push(next.value);
+  for await (const chunk of response.body as AsyncIterable<Uint8Array>) chunks.push(chunk);
   expect(Buffer.concat(chunks).equals(payload)).toBe(true);
   await expect(response.text()).rejects.toThrow("already read");
 });

@@ -33,7 +33,19 @@ export type ScanRequest = {
  * Streams block contents from the hub, at most MAX_HASHES_PER_FETCH hashes per call. Blocks are NOT verified here:
  * the kind checks each block's SHA-256 before using it. A hash the hub lacks is simply not in the stream.
  */
-export type FetchBlocks = (hashes: string[], signal?: AbortSignal) => AsyncIterable<BlockFrame>;
+export type FetchBlocks = (
+  hashes: string[],
+  signal?: AbortSignal,
+  options?: FetchBlocksOptions,
+) => AsyncIterable<BlockFrame>;
+
+export type FetchBlocksOptions = {
+  /**
+   * Each frame's bytes are valid only until the next frame is asked for (one buffer reused, no allocation per
+   * block): for a caller that writes each block before it asks for the next.
+   */
+  transient?: boolean;
+};
 
 export type ApplyRequest = {
   /** The operations to bring about, in sequence order. */

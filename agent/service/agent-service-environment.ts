@@ -12,6 +12,9 @@
  */
 export const AGENT_SERVICE_ENVIRONMENT: Readonly<Record<string, string>> = {
   MALLOC_MMAP_THRESHOLD_: "8192",
+  // The heap grows by what is asked, no more: with glibc's default padding, an idle replica kept 21–23 MiB of
+  // freed `[heap]` after receiving one 100 MiB file (smaps, 30 s idle); with none, 3.4 MiB.
+  MALLOC_TOP_PAD_: "0",
 };
 
 /**

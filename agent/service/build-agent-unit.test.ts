@@ -25,10 +25,11 @@ describe("buildAgentUnit", () => {
     expect(setting(unit, "WantedBy")).toBe("multi-user.target");
   });
 
-  test("runs the agent with glibc's mmap threshold fixed, so buffers it freed go back to the system", () => {
+  test("runs the agent with glibc's mmap threshold fixed and no heap padding, so memory it freed goes back to the system", () => {
     const unit = buildAgentUnit(base);
     expect(unit.split("\n").filter((line) => line.startsWith("Environment="))).toEqual([
       "Environment=MALLOC_MMAP_THRESHOLD_=8192",
+      "Environment=MALLOC_TOP_PAD_=0",
     ]);
     // In [Service], where systemd reads it.
     expect(unit.indexOf("Environment=")).toBeGreaterThan(unit.indexOf("[Service]"));

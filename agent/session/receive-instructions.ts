@@ -9,6 +9,7 @@ import { describeHookResult } from "../hooks/describe-hook-result.ts";
 import { resolveOnApply } from "../hooks/on-apply-setting.ts";
 import { runHook } from "../hooks/run-hook.ts";
 import { backoffMs } from "../hub/backoff.ts";
+import type { FetchBlocksOptions } from "../kinds/share-kind.ts";
 import { indexSize } from "../state/index-record.ts";
 import type { ShareState } from "../state/share-state.ts";
 import { whileBusy } from "../tune-v8-for-idle.ts";
@@ -70,7 +71,7 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
       kind.apply({
         ops,
         index: st.index,
-        fetchBlocks: (hashes, s) => fetchNoting(hashes, s, awaited),
+        fetchBlocks: (hashes, s, options) => fetchNoting(hashes, s, awaited, options),
         onDone: (_op, bytes) => progress?.done(bytes),
         deletes: share.deletes,
         localChange: session.policy.unreportedLocalChange,
@@ -91,10 +92,18 @@ export function createReceivingSide(session: SessionCore): ReceivingSide {
   /** Whether the last run's failures all wait for blocks a relay share's hub asked a holder to upload again. */
   let waitingForReupload = false;
   /** Fetches blocks, noting in `awaited` the ones the hub left out because it asked a holder to re-upload them. */
-  async function* fetchNoting(hashes: string[], s: AbortSignal | undefined, awaited: Set<string>) {
+  async function* fetchNoting(
+    hashes: string[],
+    s: AbortSignal | undefined,
+    awaited: Set<string>,
+    options: FetchBlocksOptions = {},
+  ) {
     let requested = false;
     const got = new Set<string>();
-    const frames = client.fetchBlocks(hashes, s, { onReuploadRequested: () => (requested = true) });
+    const frames = client.fetchBlocks(hashes, s, {
+      onReuploadRequested: () => (requested = true),
+      transient: options.transient,
+    });
     for await (const frame of frames) {
       got.add(frame.hash);
       yield frame;

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
@@ -142,5 +143,69 @@ describe("block frames", () => {
     })();
     await expect(decoding).rejects.toBeInstanceOf(BlockFrameError);
     expect(seen).toEqual([good]);
+  });
+  test("decode a Node stream as it is, however it is chunked, and destroy it when the reader stops early", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(frameArb, { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat({ max: 2000 }), { maxLength: 30 }),
+        async (frames, cuts) => {
+          const encoded = encodeBlockFrames(frames);
+          const points = [...new Set(cuts.filter((c) => c > 0 && c < encoded.length))].sort((a, b) => a - b);
+          const chunks = [...points, encoded.length].map((point, i, all) =>
+            Buffer.from(encoded.subarray(i === 0 ? 0 : all[i - 1], point)),
+          );
+          const decoded: BlockFrame[] = [];
+          for await (const frame of decodeBlockFrames(Readable.from(chunks, { objectMode: false })))
+            decoded.push({ hash: frame.hash, bytes: new Uint8Array(frame.bytes) });
+          expect(decoded).toEqual(frames.map((f) => ({ hash: f.hash, bytes: new Uint8Array(f.bytes) })));
+        },
+      ),
+    );
+    const stream = Readable.from([
+      Buffer.from(encodeBlockFrames([{ hash: ABC, bytes: new Uint8Array(5) }])),
+      Buffer.alloc(10),
+    ]);
+    for await (const frame of decodeBlockFrames(stream)) {
+      expect(frame.hash).toBe(ABC);
+      break;
+    }
+    expect(stream.destroyed).toBe(true);
+  });
+  test("a Node stream that fails or closes before its end fails the decoding, after the frames that came whole", async () => {
+    const frame = { hash: ABC, bytes: new Uint8Array([4, 5, 6]) };
+    const whole = Buffer.from(encodeBlockFrames([frame]));
+    for (const cut of ["error", "close"] as const) {
+      const stream = new Readable({ read() {} });
+      const seen: BlockFrame[] = [];
+      const decoding = (async () => {
+        for await (const f of decodeBlockFrames(stream))
+          seen.push({ hash: f.hash, bytes: new Uint8Array(f.bytes) });
+      })();
+      stream.push(whole);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (cut === "error") stream.destroy(new Error("socket hang up"));
+      else stream.destroy();
+      await expect(decoding).rejects.toThrow(cut === "error" ? "socket hang up" : "closed before its end");
+      expect(seen).toEqual([frame]);
+    }
+  });
+  test("transient: frames cut across chunks come in one reused buffer, each right when it comes", async () => {
+    const frames = [1, 2, 3].map((n) => ({ hash: ABC, bytes: new Uint8Array(5000).fill(n) }));
+    const encoded = encodeBlockFrames(frames);
+    const cuts = Array.from({ length: Math.ceil(encoded.length / 1000) }, (_, i) => i * 1000);
+    const seen: { first: number; last: number; buffer: ArrayBufferLike }[] = [];
+    for await (const frame of decodeBlockFrames(streamOf(encoded, cuts), { transient: true }))
+      seen.push({ first: frame.bytes[0]!, last: frame.bytes[4999]!, buffer: frame.bytes.buffer });
+    expect(seen.map((f) => [f.first, f.last])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    expect(new Set(seen.map((f) => f.buffer)).size).toBe(1);
+    // Without it, each frame keeps its own bytes.
+    const kept: Uint8Array[] = [];
+    for await (const frame of decodeBlockFrames(streamOf(encoded, cuts))) kept.push(frame.bytes);
+    expect(kept.map((b) => b[0])).toEqual([1, 2, 3]);
   });
 });

@@ -122,9 +122,11 @@ async function send(
 
 async function readBytes(response: HubResponse): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  const reader = response.body?.getReader();
-  for (let part = await reader?.read(); part && !part.done; part = await reader?.read())
-    chunks.push(part.value);
+  const body = response.body;
+  if (body && "getReader" in body) {
+    const reader = body.getReader();
+    for (let part = await reader.read(); !part.done; part = await reader.read()) chunks.push(part.value);
+  } else if (body) for await (const part of body) chunks.push(part);
   return Buffer.concat(chunks);
 }
 

@@ -84,7 +84,8 @@ export async function writeTempFile(
       Math.min(MAX_HASHES_PER_FETCH, Math.floor(FETCH_BATCH_BYTES / op.blockSize)),
     );
     const fetchBatch = async (batch: Set<string>) => {
-      for await (const frame of fetchBlocks([...batch], signal)) {
+      // Each block is verified and written before the next is read: one receive buffer serves them all.
+      for await (const frame of fetchBlocks([...batch], signal, { transient: true })) {
         if (!batch.has(frame.hash))
           throw new FleetsyncError("invalid", `hub sent block ${frame.hash}, which was not asked for`);
         if (sha256(frame.bytes) !== frame.hash) {
