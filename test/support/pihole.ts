@@ -23,15 +23,23 @@ export function piholeUnavailable(): string | undefined {
   return reason;
 }
 
+/**
+ * A port free on 127.0.0.1 below the kernel's ephemeral range (32768–60999 by default), picked at random. A port the
+ * kernel handed out (listen on 0) is free only until the next outgoing connection of any test process takes it as its
+ * local port, before FTL binds it; ports below the range are never handed out that way, and a random pick keeps
+ * test files running in parallel off each other's.
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => ok(typeof address === "object" && address ? address.port : 0));
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((ok) => {
+      const server = createServer();
+      server.once("error", () => ok(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => ok(true)));
     });
-  });
+    if (free) return port;
+  }
+  throw new Error("no free port found on 127.0.0.1 between 20000 and 32000");
 }
 
 export type FtlInstance = {
