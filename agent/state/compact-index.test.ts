@@ -120,16 +120,18 @@ describe("CompactIndex", () => {
     expect(index.overlaySize).toBe(3);
     expect(index.get("f3")?.size).toBe(99);
     expect(index.get("f10")).toEqual(entry(10));
-    expect(index.hasSameStat("f10", { type: "file", size: 10, mtimeMs: 1_700_000_000_010, ino: 1010 })).toBe(
-      true,
-    );
-    expect(index.hasSameStat("f10", { type: "file", size: 10, mtimeMs: 1_700_000_000_011, ino: 1010 })).toBe(
-      false,
-    );
-    expect(index.hasSameStat("f4", { type: "file", size: 4, mtimeMs: 1_700_000_000_004, ino: 1004 })).toBe(
-      false,
-    );
-    expect(index.modeOf("f10")).toBe(0o644);
+    const same = (path: string, size: number, mtimeMs: number, ino: number, mode = 0o644) =>
+      index.isUnchanged(path, "file", size, mtimeMs, ino, mode);
+    expect(same("f10", 10, 1_700_000_000_010, 1010)).toBe(true);
+    expect(same("f10", 10, 1_700_000_000_011, 1010)).toBe(false);
+    expect(same("f10", 11, 1_700_000_000_010, 1010)).toBe(false);
+    expect(same("f10", 10, 1_700_000_000_010, 1011)).toBe(false);
+    expect(same("f10", 10, 1_700_000_000_010, 1010, 0o600)).toBe(false);
+    expect(index.isUnchanged("f10", "dir", 10, 1_700_000_000_010, 1010, 0o644)).toBe(false);
+    expect(same("f4", 4, 1_700_000_000_004, 1004)).toBe(false);
+    expect(same("f3", 3, 1_700_000_000_003, 1003)).toBe(false);
+    expect(same("f3", 99, 1_700_000_000_003, 1003)).toBe(true);
+    expect(same("new", 5000, 1_700_000_005_000, 6000)).toBe(true);
     index.pack();
     expect(index.overlaySize).toBe(0);
     expect(index.size).toBe(1000);

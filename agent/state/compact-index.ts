@@ -291,35 +291,32 @@ export class CompactIndex {
   }
 
   /**
-   * Whether the entry at `path` is of this type with this size, mtime and inode (and so, for a file, needs no
-   * re-hash), read straight from the columns without building the entry.
+   * Whether the entry at `path` is of this type with this size, mtime, inode and mode, read straight from the columns:
+   * the whole check of an unchanged file in a scan (directories and links are recorded with size and mtime 0).
    */
-  hasSameStat(path: string, stat: { type: IndexEntry["type"]; size: number; mtimeMs: number; ino: number }) {
-    const over = this.#overlay.get(path);
+  isUnchanged(
+    path: string,
+    type: IndexEntry["type"],
+    size: number,
+    mtimeMs: number,
+    ino: number,
+    mode: number,
+  ) {
+    const over = this.#overlay.size === 0 ? undefined : this.#overlay.get(path);
     if (over !== undefined)
       return (
         over !== null &&
-        over.type === stat.type &&
-        over.size === stat.size &&
-        over.mtimeMs === stat.mtimeMs &&
-        over.ino === stat.ino
+        over.type === type &&
+        over.size === size &&
+        over.mtimeMs === mtimeMs &&
+        over.ino === ino &&
+        over.mode === mode
       );
     const row = this.#rowOf.get(path);
-    if (row === undefined || KIND_OF[this.#kind[row]!] !== stat.type) return false;
+    if (row === undefined || this.#kind[row] !== KIND_CODE[type]) return false;
     const n = this.#numbers;
-    return (
-      n[row * FIELDS] === stat.size &&
-      n[row * FIELDS + 1] === stat.mtimeMs &&
-      n[row * FIELDS + 2] === stat.ino
-    );
-  }
-
-  /** The mode recorded for `path` (undefined: no entry). */
-  modeOf(path: string): number | undefined {
-    const over = this.#overlay.get(path);
-    if (over !== undefined) return over?.mode;
-    const row = this.#rowOf.get(path);
-    return row === undefined ? undefined : this.#numbers[row * FIELDS + 3];
+    const at = row * FIELDS;
+    return n[at] === size && n[at + 1] === mtimeMs && n[at + 2] === ino && n[at + 3] === mode;
   }
 
   #decode(row: number): IndexEntry {

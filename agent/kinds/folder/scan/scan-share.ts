@@ -6,6 +6,7 @@ import type { IndexEntry } from "../../../state/share-state.ts";
 import { type FsDirEntry, type FsStat, joinSharePath, type ShareFs } from "../fs/share-fs.ts";
 import { hashFile } from "./hash-file.ts";
 import type { IgnoreRules } from "./ignore-rules.ts";
+import { isPlainChildPath } from "./is-plain-child-path.ts";
 
 export type ScanOptions = {
   /**
@@ -23,6 +24,9 @@ const DEFAULT_FLUSH_BYTES = 64 * 1024 * 1024;
 const DEFAULT_FLUSH_ENTRIES = 2000;
 /** The first part's size: each part after it doubles, up to the full size. */
 const FIRST_FLUSH_BYTES = 4 * 1024 * 1024;
+/** A scan of unchanged entries runs synchronously this long (in entries) before it lets timers and I/O run. */
+const ENTRIES_PER_YIELD = 2000;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export type ScanResult = {
   /** New index state per path (undefined: gone). Includes refreshes that need no report. */
@@ -131,11 +135,30 @@ async function scanWith(
     if (next.type === "file") changedBytes += next.size;
   };
 
-  // A packed index answers "same size, mtime and inode?" from its columns: an unchanged file costs no object at all.
+  // A packed index answers "same type, size, mtime, inode and mode?" from its columns: no entry object is built.
   const compact = compactIndexBehind(index);
+  const isUnchanged = (path: string, st: FsStat): boolean => {
+    const size = st.type === "file" ? st.size : 0;
+    const mtimeMs = st.type === "file" ? st.mtimeMs : 0;
+    if (compact)
+      return compact.isUnchanged(path, st.type as IndexEntry["type"], size, mtimeMs, st.ino, st.mode);
+    const previous = index[path];
+    return (
+      previous !== undefined &&
+      previous.type === st.type &&
+      previous.size === size &&
+      previous.mtimeMs === mtimeMs &&
+      previous.ino === st.ino &&
+      previous.mode === st.mode
+    );
+  };
+  const isChildIgnored =
+    isIgnored.isChildIgnored ??
+    ((dir: string, name: string, isDir: boolean) => isIgnored(joinSharePath(dir, name), isDir));
+
   const visitFile = async (path: string, st: FsStat) => {
     const stat = statEntry(st);
-    if (compact?.hasSameStat(path, { type: "file", ...stat }) && compact.modeOf(path) === stat.mode) {
+    if (isUnchanged(path, st)) {
       seen.add(path);
       return;
     }
@@ -170,6 +193,7 @@ async function scanWith(
   // Every path is reached through the confined filesystem (never by name through an ancestor that may have been
   // swapped for a symlink meanwhile), so nothing outside the share is ever read and reported.
   const stack: string[] = [];
+  let sinceYield = 0;
   try {
     for (const top of tops) {
       // Under a symlinked ancestor the path is not in the share any more (its index entries count as deleted).
@@ -192,8 +216,25 @@ async function scanWith(
       }
       // A failed flush (the hub is unreachable) fails the whole scan: its paths are retried, never dropped.
       for (const entry of entries) {
-        await visitChild(dir, entry);
-        await maybeFlush();
+        const { name, stat: st } = entry;
+        const path = dir === "" ? name : `${dir}/${name}`;
+        // The common case, decided here without a promise: a plain name, not ignored, its entry as the index has it.
+        // A directory is still recorded and walked (visit); anything else takes the full path (visitChild).
+        if (
+          st.type === "file" &&
+          isPlainChildPath(dir, name, path) &&
+          !isChildIgnored(dir, name, false) &&
+          isUnchanged(path, st)
+        ) {
+          seen.add(path);
+        } else {
+          await visitChild(dir, entry);
+          await maybeFlush();
+        }
+        if (++sinceYield >= ENTRIES_PER_YIELD) {
+          sinceYield = 0;
+          await yieldToEventLoop();
+        }
       }
     }
   } catch (error) {
@@ -217,8 +258,10 @@ async function scanWith(
   async function visitChild(dir: string, entry: FsDirEntry) {
     let st = entry.stat;
     const rawPath = joinSharePath(dir, entry.name);
-    if (isIgnored(rawPath, st.type === "dir")) return;
-    const check = normalizeSharePath(rawPath);
+    if (isChildIgnored(dir, entry.name, st.type === "dir")) return;
+    const check = isPlainChildPath(dir, entry.name, rawPath)
+      ? ({ ok: true, path: rawPath } as const)
+      : normalizeSharePath(rawPath);
     if (!check.ok) {
       log.warn("skipping a name that cannot be synced", { path: rawPath, reason: check.reason });
       return;
@@ -242,7 +285,8 @@ async function scanWith(
 
   async function visit(path: string, st: FsStat) {
     if (st.type === "dir") {
-      if (path !== "") {
+      if (path !== "" && isUnchanged(path, st)) seen.add(path);
+      else if (path !== "") {
         const previous = index[path];
         record(path, {
           type: "dir",
