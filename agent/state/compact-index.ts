@@ -7,6 +7,9 @@ const HEX64 = /^[0-9a-f]{64}$/;
 const KIND_CODE = { file: 0, dir: 1, symlink: 2 } as const;
 const KIND_OF = ["file", "dir", "symlink"] as const;
 const KIND_LETTER = [0x66, 0x64, 0x6c]; // f, d, l
+/** What CompactIndex.unchangedRow answers besides a row: unchanged but held as an object; not the same. */
+export const IN_OVERLAY = -1;
+export const CHANGED = -2;
 const PACKED_KEYS = new Set([
   "type",
   "size",
@@ -290,11 +293,18 @@ export class CompactIndex {
     this.#size = size;
   }
 
+  /** How many packed rows there are (a scan marks the rows it saw in an array this long). */
+  get rowCount(): number {
+    return this.#paths.length;
+  }
+
   /**
-   * Whether the entry at `path` is of this type with this size, mtime, inode and mode, read straight from the columns:
-   * the whole check of an unchanged file in a scan (directories and links are recorded with size and mtime 0).
+   * Whether the entry at `path` is of this type with this size, mtime, inode and mode, read straight from the
+   * columns: the whole check of an unchanged file in a scan (directories and links are recorded with size and
+   * mtime 0). The answer says where the unchanged entry is: its packed row (≥ 0), or IN_OVERLAY for an entry held
+   * as an object; CHANGED when it is not the same (or absent).
    */
-  isUnchanged(
+  unchangedRow(
     path: string,
     type: IndexEntry["type"],
     size: number,
@@ -304,19 +314,32 @@ export class CompactIndex {
   ) {
     const over = this.#overlay.size === 0 ? undefined : this.#overlay.get(path);
     if (over !== undefined)
-      return (
-        over !== null &&
+      return over !== null &&
         over.type === type &&
         over.size === size &&
         over.mtimeMs === mtimeMs &&
         over.ino === ino &&
         over.mode === mode
-      );
+        ? IN_OVERLAY
+        : CHANGED;
     const row = this.#rowOf.get(path);
-    if (row === undefined || this.#kind[row] !== KIND_CODE[type]) return false;
+    if (row === undefined || this.#kind[row] !== KIND_CODE[type]) return CHANGED;
     const n = this.#numbers;
     const at = row * FIELDS;
-    return n[at] === size && n[at + 1] === mtimeMs && n[at + 2] === ino && n[at + 3] === mode;
+    return n[at] === size && n[at + 1] === mtimeMs && n[at + 2] === ino && n[at + 3] === mode ? row : CHANGED;
+  }
+
+  /** Every path in the index but those of the packed rows marked in `rows` (as unchangedRow answered them). */
+  pathsExceptRows(rows: Uint8Array): string[] {
+    const out: string[] = [];
+    const paths = this.#paths;
+    for (let row = 0; row < paths.length; row++) {
+      if (rows[row] === 1) continue;
+      const path = paths[row]!;
+      if (this.#overlay.get(path) !== null) out.push(path);
+    }
+    for (const [path, entry] of this.#overlay) if (entry !== null && !this.#rowOf.has(path)) out.push(path);
+    return out;
   }
 
   #decode(row: number): IndexEntry {

@@ -1,6 +1,7 @@
 // Finds what changed under some paths of a share: stat cache first, hashing only what moved, re-stat after hashing.
 import { isSameOrBelow, normalizeSharePath } from "../../../../shared/paths/normalize-share-path.ts";
 import type { AgentLogger } from "../../../log/agent-logger.ts";
+import { CHANGED, IN_OVERLAY } from "../../../state/compact-index.ts";
 import { compactIndexBehind, indexPaths } from "../../../state/index-record.ts";
 import type { IndexEntry } from "../../../state/share-state.ts";
 import { type FsDirEntry, type FsStat, joinSharePath, type ShareFs } from "../fs/share-fs.ts";
@@ -135,22 +136,32 @@ async function scanWith(
     if (next.type === "file") changedBytes += next.size;
   };
 
-  // A packed index answers "same type, size, mtime, inode and mode?" from its columns: no entry object is built.
+  // A packed index answers "same type, size, mtime, inode and mode?" from its columns: no entry object is built,
+  // and an unchanged packed entry is marked seen by its row, so its path string dies young (not kept in `seen`).
   const compact = compactIndexBehind(index);
-  const isUnchanged = (path: string, st: FsStat): boolean => {
+  const seenRows = compact && new Uint8Array(compact.rowCount);
+  /** Marks `path` seen (and returns true) when its entry is as `st` says; false: it changed, or is new. */
+  const seenUnchanged = (path: string, st: FsStat): boolean => {
     const size = st.type === "file" ? st.size : 0;
     const mtimeMs = st.type === "file" ? st.mtimeMs : 0;
-    if (compact)
-      return compact.isUnchanged(path, st.type as IndexEntry["type"], size, mtimeMs, st.ino, st.mode);
+    if (compact) {
+      const row = compact.unchangedRow(path, st.type as IndexEntry["type"], size, mtimeMs, st.ino, st.mode);
+      if (row >= 0) seenRows![row] = 1;
+      else if (row === IN_OVERLAY) seen.add(path);
+      return row !== CHANGED;
+    }
     const previous = index[path];
-    return (
-      previous !== undefined &&
-      previous.type === st.type &&
-      previous.size === size &&
-      previous.mtimeMs === mtimeMs &&
-      previous.ino === st.ino &&
-      previous.mode === st.mode
-    );
+    if (
+      previous === undefined ||
+      previous.type !== st.type ||
+      previous.size !== size ||
+      previous.mtimeMs !== mtimeMs ||
+      previous.ino !== st.ino ||
+      previous.mode !== st.mode
+    )
+      return false;
+    seen.add(path);
+    return true;
   };
   const isChildIgnored =
     isIgnored.isChildIgnored ??
@@ -158,10 +169,7 @@ async function scanWith(
 
   const visitFile = async (path: string, st: FsStat) => {
     const stat = statEntry(st);
-    if (isUnchanged(path, st)) {
-      seen.add(path);
-      return;
-    }
+    if (seenUnchanged(path, st)) return;
     const previous = index[path];
     if (
       previous?.type === "file" &&
@@ -220,14 +228,12 @@ async function scanWith(
         const path = dir === "" ? name : `${dir}/${name}`;
         // The common case, decided here without a promise: a plain name, not ignored, its entry as the index has it.
         // A directory is still recorded and walked (visit); anything else takes the full path (visitChild).
-        if (
+        const isSeenFile =
           st.type === "file" &&
           isPlainChildPath(dir, name, path) &&
           !isChildIgnored(dir, name, false) &&
-          isUnchanged(path, st)
-        ) {
-          seen.add(path);
-        } else {
+          seenUnchanged(path, st);
+        if (!isSeenFile) {
           await visitChild(dir, entry);
           await maybeFlush();
         }
@@ -243,7 +249,7 @@ async function scanWith(
     throw error;
   }
   await flushing;
-  for (const path of indexPaths(index)) {
+  for (const path of seenRows ? compact!.pathsExceptRows(seenRows) : indexPaths(index)) {
     if (!seen.has(path) && tops.some((top) => isSameOrBelow(path, top))) {
       result.updates.set(path, undefined);
       result.changed.add(path);
@@ -285,8 +291,7 @@ async function scanWith(
 
   async function visit(path: string, st: FsStat) {
     if (st.type === "dir") {
-      if (path !== "" && isUnchanged(path, st)) seen.add(path);
-      else if (path !== "") {
+      if (path !== "" && !seenUnchanged(path, st)) {
         const previous = index[path];
         record(path, {
           type: "dir",
