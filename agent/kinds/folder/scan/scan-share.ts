@@ -20,6 +20,11 @@ export type ScanOptions = {
   flushEntries?: number;
   /** Each block of each file hashed, as it is hashed (see HashContentOptions.onBlock). */
   onBlock?: (hash: string, bytes: Uint8Array) => void | Promise<void>;
+  /**
+   * Called with each directory just before it is listed: the watcher watches it there (ShareWatcher.add), so a
+   * change made after that is an event and one made before is in the listing, with no walk of its own.
+   */
+  onDirectory?: (dir: string) => void;
 };
 const DEFAULT_FLUSH_BYTES = 64 * 1024 * 1024;
 const DEFAULT_FLUSH_ENTRIES = 2000;
@@ -212,6 +217,7 @@ async function scanWith(
     while (stack.length > 0) {
       const dir = stack.pop()!;
       let entries: FsDirEntry[];
+      options.onDirectory?.(dir);
       try {
         entries = await fs.list(dir);
       } catch (error) {
