@@ -1,6 +1,7 @@
 // A share's index packed into columns (typed arrays, binary hashes) plus an overlay of what changed since it was packed.
 import { z } from "zod";
 import { type IndexEntry, IndexEntrySchema } from "./index-entry.ts";
+import { PathTable } from "./path-table.ts";
 
 const HASH_BYTES = 32;
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -64,8 +65,7 @@ function isPackable(entry: IndexEntry): boolean {
  * becomes an object only while someone holds it or once it changes (the overlay), until the next pack.
  */
 export class CompactIndex {
-  #paths: string[] = [];
-  #rowOf = new Map<string, number>();
+  #paths = new PathTable("");
   #kind = new Uint8Array(0);
   #numbers = new Float64Array(0);
   #blockStart = new Uint32Array(1);
@@ -102,14 +102,14 @@ export class CompactIndex {
   has(path: string): boolean {
     const over = this.#overlay.get(path);
     if (over !== undefined) return over !== null;
-    return this.#rowOf.has(path);
+    return this.#paths.rowOf(path) >= 0;
   }
 
   get(path: string): IndexEntry | undefined {
     const over = this.#overlay.get(path);
     if (over !== undefined) return over ?? undefined;
-    const row = this.#rowOf.get(path);
-    return row === undefined ? undefined : this.#decode(row);
+    const row = this.#paths.rowOf(path);
+    return row < 0 ? undefined : this.#decode(row);
   }
 
   set(path: string, entry: IndexEntry): void {
@@ -120,7 +120,7 @@ export class CompactIndex {
   delete(path: string): boolean {
     if (!this.has(path)) return false;
     this.#size--;
-    if (this.#rowOf.has(path)) this.#overlay.set(path, null);
+    if (this.#paths.rowOf(path) >= 0) this.#overlay.set(path, null);
     else this.#overlay.delete(path);
     return true;
   }
@@ -135,8 +135,12 @@ export class CompactIndex {
   /** Packed rows first (in their order), then entries added since. */
   keys(): string[] {
     const out: string[] = [];
-    for (const path of this.#paths) if (this.#overlay.get(path) !== null) out.push(path);
-    for (const [path, entry] of this.#overlay) if (entry !== null && !this.#rowOf.has(path)) out.push(path);
+    for (let row = 0; row < this.#paths.size; row++) {
+      const path = this.#paths.pathOf(row);
+      if (this.#overlay.get(path) !== null) out.push(path);
+    }
+    for (const [path, entry] of this.#overlay)
+      if (entry !== null && this.#paths.rowOf(path) < 0) out.push(path);
     return out;
   }
 
@@ -149,8 +153,8 @@ export class CompactIndex {
     let fileRows = 0;
     let blockCount = 0;
     for (const path of this.keys()) {
-      const row = this.#overlay.has(path) ? undefined : this.#rowOf.get(path);
-      if (row !== undefined) {
+      const row = this.#overlay.has(path) ? -1 : this.#paths.rowOf(path);
+      if (row >= 0) {
         items.push(row);
         if (this.#hashRow[row]! >= 0) fileRows++;
         blockCount += this.#blockStart[row + 1]! - this.#blockStart[row]!;
@@ -178,7 +182,7 @@ export class CompactIndex {
     for (let out = 0; out < rows; out++) {
       const item = items[out]!;
       if (typeof item === "number") {
-        paths[out] = this.#paths[item]!;
+        paths[out] = this.#paths.pathOf(item);
         kinds[out] = KIND_LETTER[this.#kind[item]!]!;
         for (let f = 0; f < FIELDS; f++) numbers[out * FIELDS + f] = this.#numbers[item * FIELDS + f]!;
         const from = this.#blockStart[item]!;
@@ -216,7 +220,7 @@ export class CompactIndex {
 
   /** The packed form of the rows as they are (nothing changed since the last pack): bulk copies only. */
   #columns(): PackedIndex {
-    const rows = this.#paths.length;
+    const rows = this.#paths.size;
     const counts = new Uint32Array(rows);
     for (let row = 0; row < rows; row++) counts[row] = this.#blockStart[row + 1]! - this.#blockStart[row]!;
     const kinds = Buffer.alloc(rows);
@@ -227,7 +231,7 @@ export class CompactIndex {
       if (target !== undefined) targets.push(target);
     }
     return {
-      paths: this.#paths.join("\0"),
+      paths: this.#paths.text,
       kinds: kinds.toString("latin1"),
       numbers: Buffer.from(this.#numbers.buffer, this.#numbers.byteOffset, this.#numbers.byteLength).toString(
         "base64",
@@ -241,14 +245,13 @@ export class CompactIndex {
   }
 
   #load(packed: PackedIndex): void {
-    const paths = packed.paths === "" ? [] : packed.paths.split("\0");
-    const rows = paths.length;
+    const paths = new PathTable(packed.paths);
+    const rows = paths.size;
     const numbers = Buffer.from(packed.numbers, "base64");
     const counts = Buffer.from(packed.blockCounts, "base64");
     if (packed.kinds.length !== rows || numbers.length !== rows * FIELDS * 8 || counts.length !== rows * 4)
       throw new Error(`the packed index's columns differ in length (${rows} paths)`);
     this.#paths = paths;
-    this.#rowOf = new Map();
     this.#kind = new Uint8Array(rows);
     // Copied into fresh arrays: a decoded Buffer may sit at any offset of a shared pool.
     this.#numbers = new Float64Array(rows * FIELDS);
@@ -263,16 +266,14 @@ export class CompactIndex {
     let hashRows = 0;
     let targets = 0;
     for (let row = 0; row < rows; row++) {
-      const path = paths[row]!;
-      if (this.#rowOf.has(path)) throw new Error(`the packed index holds ${path} twice`);
-      this.#rowOf.set(path, row);
       const kind = "fdl".indexOf(packed.kinds[row]!);
       this.#kind[row] = kind;
       this.#blockStart[row + 1] = this.#blockStart[row]! + blockCounts[row]!;
       this.#hashRow[row] = kind === KIND_CODE.file ? hashRows++ : -1;
       if (kind === KIND_CODE.symlink) {
         const target = packed.targets[targets++];
-        if (target === undefined) throw new Error(`the packed index has no target for the symlink ${path}`);
+        if (target === undefined)
+          throw new Error(`the packed index has no target for the symlink ${paths.pathOf(row)}`);
         this.#targets.set(row, target);
       }
     }
@@ -285,7 +286,7 @@ export class CompactIndex {
     this.#overlay = new Map();
     let size = rows;
     for (const [path, entry] of packed.others) {
-      if (this.#rowOf.has(path) || this.#overlay.has(path))
+      if (paths.rowOf(path) >= 0 || this.#overlay.has(path))
         throw new Error(`the packed index holds ${path} twice`);
       this.#overlay.set(path, entry);
       size++;
@@ -295,7 +296,7 @@ export class CompactIndex {
 
   /** How many packed rows there are (a scan marks the rows it saw in an array this long). */
   get rowCount(): number {
-    return this.#paths.length;
+    return this.#paths.size;
   }
 
   /**
@@ -322,8 +323,37 @@ export class CompactIndex {
         over.mode === mode
         ? IN_OVERLAY
         : CHANGED;
-    const row = this.#rowOf.get(path);
-    if (row === undefined || this.#kind[row] !== KIND_CODE[type]) return CHANGED;
+    return this.#unchangedAt(this.#paths.rowOf(path), type, size, mtimeMs, ino, mode);
+  }
+
+  /**
+   * unchangedRow for the children of `dir` by name, without building their paths while nothing is held as an
+   * object (as on a restart); call it once per directory listed.
+   */
+  childRows(dir: string) {
+    const rowOf = this.#paths.childRows(dir);
+    return (
+      name: string,
+      type: IndexEntry["type"],
+      size: number,
+      mtimeMs: number,
+      ino: number,
+      mode: number,
+    ) =>
+      this.#overlay.size === 0
+        ? this.#unchangedAt(rowOf(name), type, size, mtimeMs, ino, mode)
+        : this.unchangedRow(dir === "" ? name : `${dir}/${name}`, type, size, mtimeMs, ino, mode);
+  }
+
+  #unchangedAt(
+    row: number,
+    type: IndexEntry["type"],
+    size: number,
+    mtimeMs: number,
+    ino: number,
+    mode: number,
+  ) {
+    if (row < 0 || this.#kind[row] !== KIND_CODE[type]) return CHANGED;
     const n = this.#numbers;
     const at = row * FIELDS;
     return n[at] === size && n[at + 1] === mtimeMs && n[at + 2] === ino && n[at + 3] === mode ? row : CHANGED;
@@ -333,12 +363,12 @@ export class CompactIndex {
   pathsExceptRows(rows: Uint8Array): string[] {
     const out: string[] = [];
     const paths = this.#paths;
-    for (let row = 0; row < paths.length; row++) {
+    for (let row = 0; row < paths.size; row++) {
       if (rows[row] === 1) continue;
-      const path = paths[row]!;
+      const path = paths.pathOf(row);
       if (this.#overlay.get(path) !== null) out.push(path);
     }
-    for (const [path, entry] of this.#overlay) if (entry !== null && !this.#rowOf.has(path)) out.push(path);
+    for (const [path, entry] of this.#overlay) if (entry !== null && paths.rowOf(path) < 0) out.push(path);
     return out;
   }
 

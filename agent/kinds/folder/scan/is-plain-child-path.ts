@@ -11,15 +11,15 @@ const PLAIN_NAME = /^[\x20-\x5b\x5d-\x7e]+$/;
 const SURELY_SHORT = Math.floor(MAX_PATH_BYTES / 3);
 
 /**
- * True when `path` (`dir/name`, or `name` at the root) is what normalizeSharePath would accept and return unchanged,
+ * True when `dir/name` (`name` at the root) is a path normalizeSharePath would accept and return unchanged,
  * given that `dir` is itself a normalized share path and `name` came from reading it (one component, never "/").
  * False means "not known": ask normalizeSharePath, which also says why a name cannot be synced.
  */
-export function isPlainChildPath(dir: string, name: string, path: string): boolean {
+export function isPlainChildPath(dir: string, name: string): boolean {
   return (
     PLAIN_NAME.test(name) &&
     name.length <= MAX_SEGMENT_BYTES &&
-    path.length <= SURELY_SHORT &&
+    (dir === "" ? 0 : dir.length + 1) + name.length <= SURELY_SHORT &&
     name !== "." &&
     name !== ".." &&
     !name.startsWith(RESERVED_SEGMENT_PREFIX) &&

@@ -229,16 +229,19 @@ async function scanWith(
         continue;
       }
       // A failed flush (the hub is unreachable) fails the whole scan: its paths are retried, never dropped.
+      const childRow = compact?.childRows(dir);
       for (const entry of entries) {
         const { name, stat: st } = entry;
-        const path = dir === "" ? name : `${dir}/${name}`;
-        // The common case, decided here without a promise: a plain name, not ignored, its entry as the index has it.
-        // A directory is still recorded and walked (visit); anything else takes the full path (visitChild).
-        const isSeenFile =
-          st.type === "file" &&
-          isPlainChildPath(dir, name, path) &&
-          !isChildIgnored(dir, name, false) &&
-          seenUnchanged(path, st);
+        // The common case, decided here without a promise or a joined path: a plain name, not ignored, its entry
+        // as the index has it. A directory is still recorded and walked (visit); anything else takes visitChild.
+        let isSeenFile =
+          st.type === "file" && isPlainChildPath(dir, name) && !isChildIgnored(dir, name, false);
+        if (isSeenFile && childRow) {
+          const row = childRow(name, "file", st.size, st.mtimeMs, st.ino, st.mode);
+          if (row >= 0) seenRows![row] = 1;
+          else if (row === IN_OVERLAY) seen.add(joinSharePath(dir, name));
+          else isSeenFile = false;
+        } else if (isSeenFile) isSeenFile = seenUnchanged(joinSharePath(dir, name), st);
         if (!isSeenFile) {
           await visitChild(dir, entry);
           await maybeFlush();
@@ -271,7 +274,7 @@ async function scanWith(
     let st = entry.stat;
     const rawPath = joinSharePath(dir, entry.name);
     if (isChildIgnored(dir, entry.name, st.type === "dir")) return;
-    const check = isPlainChildPath(dir, entry.name, rawPath)
+    const check = isPlainChildPath(dir, entry.name)
       ? ({ ok: true, path: rawPath } as const)
       : normalizeSharePath(rawPath);
     if (!check.ok) {
