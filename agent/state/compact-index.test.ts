@@ -133,13 +133,26 @@ describe("CompactIndex", () => {
     expect(row("f3", 99, 1_700_000_000_003, 1003)).toBe(IN_OVERLAY);
     expect(row("new", 5000, 1_700_000_005_000, 6000)).toBe(IN_OVERLAY);
     // Left over after a scan that saw every packed row but f10: f10 and the entry that has no row.
-    const seen = new Uint8Array(index.rowCount).fill(1);
-    seen[10] = 0;
-    expect(index.pathsExceptRows(seen).sort()).toEqual(["f10", "new"]);
+    const marks = index.markRows();
+    marks.rows.fill(1);
+    marks.rows[10] = 0;
+    expect(index.pathsExceptMarked(marks).sort()).toEqual(["f10", "new"]);
     // The rows of a changed entry (f3) and of a deleted one (f4) not seen: the changed one is left, not the deleted.
-    seen[3] = 0;
-    seen[4] = 0;
-    expect(index.pathsExceptRows(seen).sort()).toEqual(["f10", "f3", "new"]);
+    marks.rows[3] = 0;
+    marks.rows[4] = 0;
+    expect(index.pathsExceptMarked(marks).sort()).toEqual(["f10", "f3", "new"]);
+    // A save re-packs the index (f4's row goes, rows renumber): the marks follow their paths.
+    marks.rows.fill(0);
+    marks.rows[999] = 1;
+    marks.rows[5] = 1;
+    index.pack();
+    expect(index.unchangedRow("f999", "file", 999, 1_700_000_000_999, 1999, 0o644)).toBe(998);
+    expect(marks.rows[998]).toBe(1);
+    expect(marks.rows[4]).toBe(1);
+    expect(index.pathsExceptMarked(marks)).not.toContain("f999");
+    expect(index.pathsExceptMarked(marks)).not.toContain("f5");
+    expect(index.pathsExceptMarked(marks)).toContain("f6");
+    index.releaseRows(marks);
     index.pack();
     expect(index.overlaySize).toBe(0);
     expect(index.size).toBe(1000);

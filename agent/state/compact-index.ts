@@ -11,6 +11,12 @@ const KIND_LETTER = [0x66, 0x64, 0x6c]; // f, d, l
 /** What CompactIndex.unchangedRow answers besides a row: unchanged but held as an object; not the same. */
 export const IN_OVERLAY = -1;
 export const CHANGED = -2;
+
+/**
+ * The packed rows a scan saw unchanged (CompactIndex.markRows). A save during the scan re-packs the index, which
+ * renumbers its rows: the index carries the marks over to the new rows (`paths` holds any that no longer have one).
+ */
+export type RowMarks = { rows: Uint8Array; paths: Set<string> };
 const PACKED_KEYS = new Set([
   "type",
   "size",
@@ -76,6 +82,8 @@ export class CompactIndex {
   /** Changes since the last pack: an entry, or null for a path removed from the packed rows. */
   #overlay = new Map<string, IndexEntry | null>();
   #size = 0;
+  /** The marks of scans under way, carried over whenever the rows are renumbered. */
+  #marks = new Set<RowMarks>();
 
   static fromPacked(packed: PackedIndex): CompactIndex {
     const index = new CompactIndex();
@@ -245,6 +253,7 @@ export class CompactIndex {
   }
 
   #load(packed: PackedIndex): void {
+    const before = this.#paths;
     const paths = new PathTable(packed.paths);
     const rows = paths.size;
     const numbers = Buffer.from(packed.numbers, "base64");
@@ -283,6 +292,7 @@ export class CompactIndex {
       throw new Error(
         `the packed index has ${this.#blocks.length} block bytes for ${this.#blockStart[rows]} blocks`,
       );
+    this.#carryMarks(before);
     this.#overlay = new Map();
     let size = rows;
     for (const [path, entry] of packed.others) {
@@ -294,9 +304,15 @@ export class CompactIndex {
     this.#size = size;
   }
 
-  /** How many packed rows there are (a scan marks the rows it saw in an array this long). */
-  get rowCount(): number {
-    return this.#paths.size;
+  /** Row marks for one scan, kept right by this index until releaseRows. */
+  markRows(): RowMarks {
+    const marks: RowMarks = { rows: new Uint8Array(this.#paths.size), paths: new Set() };
+    this.#marks.add(marks);
+    return marks;
+  }
+
+  releaseRows(marks: RowMarks): void {
+    this.#marks.delete(marks);
   }
 
   /**
@@ -331,7 +347,8 @@ export class CompactIndex {
    * object (as on a restart); call it once per directory listed.
    */
   childRows(dir: string) {
-    const rowOf = this.#paths.childRows(dir);
+    let table = this.#paths;
+    let rowOf = table.childRows(dir);
     return (
       name: string,
       type: IndexEntry["type"],
@@ -339,10 +356,16 @@ export class CompactIndex {
       mtimeMs: number,
       ino: number,
       mode: number,
-    ) =>
-      this.#overlay.size === 0
-        ? this.#unchangedAt(rowOf(name), type, size, mtimeMs, ino, mode)
-        : this.unchangedRow(dir === "" ? name : `${dir}/${name}`, type, size, mtimeMs, ino, mode);
+    ) => {
+      if (this.#overlay.size !== 0)
+        return this.unchangedRow(dir === "" ? name : `${dir}/${name}`, type, size, mtimeMs, ino, mode);
+      if (table !== this.#paths) {
+        // Re-packed meanwhile (a save): rows were renumbered.
+        table = this.#paths;
+        rowOf = table.childRows(dir);
+      }
+      return this.#unchangedAt(rowOf(name), type, size, mtimeMs, ino, mode);
+    };
   }
 
   #unchangedAt(
@@ -359,17 +382,33 @@ export class CompactIndex {
     return n[at] === size && n[at + 1] === mtimeMs && n[at + 2] === ino && n[at + 3] === mode ? row : CHANGED;
   }
 
-  /** Every path in the index but those of the packed rows marked in `rows` (as unchangedRow answered them). */
-  pathsExceptRows(rows: Uint8Array): string[] {
+  /** Every path in the index but those marked (rows as unchangedRow answered them, set to 1 in `marks.rows`). */
+  pathsExceptMarked(marks: RowMarks): string[] {
     const out: string[] = [];
     const paths = this.#paths;
     for (let row = 0; row < paths.size; row++) {
-      if (rows[row] === 1) continue;
+      if (marks.rows[row] === 1) continue;
       const path = paths.pathOf(row);
-      if (this.#overlay.get(path) !== null) out.push(path);
+      if (this.#overlay.get(path) !== null && !marks.paths.has(path)) out.push(path);
     }
-    for (const [path, entry] of this.#overlay) if (entry !== null && paths.rowOf(path) < 0) out.push(path);
+    for (const [path, entry] of this.#overlay)
+      if (entry !== null && paths.rowOf(path) < 0 && !marks.paths.has(path)) out.push(path);
     return out;
+  }
+
+  /** Moves every scan's marks from the rows of `before` to the same paths' rows now. */
+  #carryMarks(before: PathTable): void {
+    for (const marks of this.#marks) {
+      const rows = new Uint8Array(this.#paths.size);
+      for (let row = 0; row < marks.rows.length; row++) {
+        if (marks.rows[row] !== 1) continue;
+        const path = before.pathOf(row);
+        const now = this.#paths.rowOf(path);
+        if (now >= 0) rows[now] = 1;
+        else marks.paths.add(path);
+      }
+      marks.rows = rows;
+    }
   }
 
   #decode(row: number): IndexEntry {

@@ -307,4 +307,62 @@ describe("scanShare over a packed index", () => {
       await rm(outside, { recursive: true, force: true });
     }
   });
+
+  test("keeps what it saw right when a report's save re-packs the index mid-scan (rows renumber)", async () => {
+    const { mkdtemp, mkdir, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { scanShare } = await import("./scan-share.ts");
+    const { compileIgnoreRules } = await import("./ignore-rules.ts");
+    const { createAgentLogger } = await import("../../../log/agent-logger.ts");
+    const { CompactIndex } = await import("../../../state/compact-index.ts");
+    const { indexRecord, compactIndexBehind } = await import("../../../state/index-record.ts");
+    const root = await mkdtemp(join(tmpdir(), "fleetsync-scan-repack-"));
+    const fs = createNodeShareFs(root);
+    const rules = compileIgnoreRules([]);
+    const log = createAgentLogger("error", "stdout");
+    try {
+      for (const d of ["a", "b", "c", "d"]) {
+        await mkdir(join(root, d));
+        for (let f = 0; f < 20; f++) await writeFile(join(root, d, `f${f}.txt`), `${d}${f}`);
+      }
+      const first = await scanShare(fs, {}, [""], rules, log);
+      const entries = [...first.updates].filter(([, e]) => e !== undefined) as [
+        string,
+        NonNullable<ReturnType<typeof first.updates.get>>,
+      ][];
+      const packed = indexRecord(CompactIndex.fromEntries(entries));
+      // Walked in the same order as the first scan: the first directory's rows come first.
+      const files = entries.filter(([, e]) => e.type === "file").map(([path]) => path);
+      const [firstDir, ...laterDirs] = [...new Set(files.map((path) => path.split("/")[0]!))];
+      // Reported deletions of the first rows, not saved yet: the next save drops those rows, and every later row
+      // (those the scan marks seen before the first part is reported) moves.
+      for (const path of files.filter((p) => p.startsWith(`${firstDir}/`)).slice(0, 3)) {
+        await rm(join(root, path));
+        delete packed[path];
+      }
+      // Changes in the later directories only, so parts are reported (and saved) once the first one was seen.
+      for (const d of laterDirs) await writeFile(join(root, d, "f10.txt"), `${d} changed`);
+      const gone = `${laterDirs.at(-1)}/f19.txt`;
+      await rm(join(root, gone)); // gone since the last scan: the one deletion this scan finds
+      const changed: string[] = [];
+      const scan = await scanShare(fs, packed, [""], rules, log, {
+        flushEntries: 1,
+        flush: async (part) => {
+          for (const path of part.changed) {
+            changed.push(path);
+            const next = part.updates.get(path);
+            if (next) packed[path] = next;
+            else delete packed[path];
+          }
+          compactIndexBehind(packed)!.pack(); // what a save of a packed index does
+        },
+      });
+      changed.push(...scan.changed);
+      expect(changed.sort()).toEqual([...laterDirs.map((d) => `${d}/f10.txt`), gone].sort());
+      expect(scan.updates.has(gone) && scan.updates.get(gone) === undefined).toBe(true);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
 });

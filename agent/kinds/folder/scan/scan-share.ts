@@ -1,7 +1,7 @@
 // Finds what changed under some paths of a share: stat cache first, hashing only what moved, re-stat after hashing.
 import { isSameOrBelow, normalizeSharePath } from "../../../../shared/paths/normalize-share-path.ts";
 import type { AgentLogger } from "../../../log/agent-logger.ts";
-import { CHANGED, IN_OVERLAY } from "../../../state/compact-index.ts";
+import { CHANGED, IN_OVERLAY, type RowMarks } from "../../../state/compact-index.ts";
 import { compactIndexBehind, indexPaths } from "../../../state/index-record.ts";
 import type { IndexEntry } from "../../../state/share-state.ts";
 import { type FsDirEntry, type FsStat, joinSharePath, type ShareFs } from "../fs/share-fs.ts";
@@ -91,9 +91,13 @@ export async function scanShare(
   // One scan keeps the directory handles it opens (each checked before use), as an apply does: a file's open and
   // re-stat then cost a check of its ancestors, not an open and close of every one (~20 % of a source's CPU).
   const kept = given.forRun?.();
+  // Over a packed index, unchanged entries are marked seen by their row (kept right if a save re-packs it meanwhile).
+  const compact = compactIndexBehind(index);
+  const marks = compact?.markRows();
   try {
-    return await scanWith(kept?.fs ?? given, index, dirty, isIgnored, log, options);
+    return await scanWith(kept?.fs ?? given, index, dirty, isIgnored, log, options, marks);
   } finally {
+    if (marks) compact!.releaseRows(marks);
     await kept?.close();
   }
 }
@@ -105,6 +109,7 @@ async function scanWith(
   isIgnored: IgnoreRules,
   log: AgentLogger,
   options: ScanOptions,
+  marks: RowMarks | undefined,
 ): Promise<ScanResult> {
   const result: ScanResult = { updates: new Map(), changed: new Set(), unstable: new Set(), hashedBytes: 0 };
   const seen = new Set<string>();
@@ -143,15 +148,14 @@ async function scanWith(
 
   // A packed index answers "same type, size, mtime, inode and mode?" from its columns: no entry object is built,
   // and an unchanged packed entry is marked seen by its row, so its path string dies young (not kept in `seen`).
-  const compact = compactIndexBehind(index);
-  const seenRows = compact && new Uint8Array(compact.rowCount);
+  const compact = marks && compactIndexBehind(index);
   /** Marks `path` seen (and returns true) when its entry is as `st` says; false: it changed, or is new. */
   const seenUnchanged = (path: string, st: FsStat): boolean => {
     const size = st.type === "file" ? st.size : 0;
     const mtimeMs = st.type === "file" ? st.mtimeMs : 0;
     if (compact) {
       const row = compact.unchangedRow(path, st.type as IndexEntry["type"], size, mtimeMs, st.ino, st.mode);
-      if (row >= 0) seenRows![row] = 1;
+      if (row >= 0) marks!.rows[row] = 1;
       else if (row === IN_OVERLAY) seen.add(path);
       return row !== CHANGED;
     }
@@ -238,7 +242,7 @@ async function scanWith(
           st.type === "file" && isPlainChildPath(dir, name) && !isChildIgnored(dir, name, false);
         if (isSeenFile && childRow) {
           const row = childRow(name, "file", st.size, st.mtimeMs, st.ino, st.mode);
-          if (row >= 0) seenRows![row] = 1;
+          if (row >= 0) marks!.rows[row] = 1;
           else if (row === IN_OVERLAY) seen.add(joinSharePath(dir, name));
           else isSeenFile = false;
         } else if (isSeenFile) isSeenFile = seenUnchanged(joinSharePath(dir, name), st);
@@ -258,7 +262,7 @@ async function scanWith(
     throw error;
   }
   await flushing;
-  for (const path of seenRows ? compact!.pathsExceptRows(seenRows) : indexPaths(index)) {
+  for (const path of compact ? compact.pathsExceptMarked(marks!) : indexPaths(index)) {
     if (!seen.has(path) && tops.some((top) => isSameOrBelow(path, top))) {
       result.updates.set(path, undefined);
       result.changed.add(path);
