@@ -4,7 +4,8 @@
 //   npm run bench -- --quick           smoke run: 100 MiB trees, 15 latency changes
 //   npm run bench -- --only latency    one scenario (comma-separated list allowed)
 //   npm run bench -- --only piholeLatency   3 real Pi-holes: domain change on the primary → both replicas (20 changes, --quick 5; --changes N)
-//   npm run bench -- --only restartUnchanged   restart on an unchanged synced tree of 100,000 files (--quick 10,000; --files N)
+//   npm run bench -- --only restartUnchanged   restart on an unchanged synced tree of 100,000 files (--quick 10,000; --files N;
+//       --restart-rounds N for more rounds on the same tree; --baseline-agent FILE: another bundle, e.g. main's, beside ours)
 //   npm run bench -- --only hubStorage   hub storage of a synced share under --storage full and relay (--quick: 20 MiB in 200 files)
 //   npm run bench -- --only delta      bytes on the wire for a 4 KiB overwrite / insertion in a 1 GiB file (--quick: 64 MiB), beside rsync and Syncthing
 //   npm run bench -- --profile DIR     hub and agents run under the V8 CPU profiler; summaries land in the JSON
@@ -64,6 +65,8 @@ const { values } = parseArgs({
     changes: { type: "string" },
     debounce: { type: "string" },
     files: { type: "string" },
+    "restart-rounds": { type: "string" },
+    "baseline-agent": { type: "string" },
     out: { type: "string" },
     "skip-rsync": { type: "boolean", default: false },
     "skip-syncthing": { type: "boolean", default: false },
@@ -72,7 +75,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   process.stderr.write(
-    `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join("|")}[,...]] [--profile DIR] [--replicas N] [--changes N] [--debounce MS] [--files N] [--out FILE] [--skip-rsync] [--skip-syncthing]\n       npm run bench -- --scenario fleet --help   (the fleet benchmark)\n`,
+    `Usage: npm run bench -- [--quick] [--only ${SCENARIOS.join("|")}[,...]] [--profile DIR] [--replicas N] [--changes N] [--debounce MS] [--files N] [--restart-rounds N] [--baseline-agent FILE] [--out FILE] [--skip-rsync] [--skip-syncthing]\n       npm run bench -- --scenario fleet --help   (the fleet benchmark)\n`,
   );
   process.exit(0);
 }
@@ -239,6 +242,8 @@ const restartUnchanged = await attempt("restartUnchanged", () =>
     debounceMs: settings.debounceMs,
     timeoutMs: Math.max(settings.syncTimeoutMs, settings.restartFiles * 20),
     rsync,
+    rounds: Math.max(1, count("restart-rounds", values["restart-rounds"], 1)),
+    ...(values["baseline-agent"] ? { baselineAgent: resolve(values["baseline-agent"]) } : {}),
   }),
 );
 

@@ -88,3 +88,42 @@ describe("createAgentLogger", () => {
     }
   });
 });
+
+describe("stdout lines of an idle agent", () => {
+  test("go out at once, not when something else next wakes the event loop", async () => {
+    const { spawn } = await import("node:child_process");
+    const logger = new URL("./agent-logger.ts", import.meta.url).pathname;
+    // Logged from a timer, as a scan's last line is; the loop then has nothing due until a timer 3 s later, which
+    // says how long after the log call the line was written.
+    const script = `import { createAgentLogger } from ${JSON.stringify(logger)};
+const log = createAgentLogger({ level: "info", destination: "stdout", format: "json" });
+const write = process.stdout.write.bind(process.stdout);
+let loggedAt = 0;
+let writtenAt = -1;
+process.stdout.write = (text, ...rest) => {
+  if (String(text).includes("full scan finished")) writtenAt = performance.now();
+  return write(text, ...rest);
+};
+setTimeout(() => { loggedAt = performance.now(); log.info("full scan finished"); }, 100);
+setTimeout(() => { write("written after " + Math.round(writtenAt - loggedAt) + " ms\\n"); process.exit(0); }, 3100);
+setInterval(() => {}, 60_000);`;
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      let out = "";
+      child.stdout.on("data", (chunk) => {
+        out += String(chunk);
+      });
+      await vi.waitFor(() => expect(out).toMatch(/written after -?\d+ ms/), {
+        timeout: 20_000,
+        interval: 50,
+      });
+      const ms = Number(/written after (-?\d+) ms/.exec(out)?.[1]);
+      expect(ms).toBeGreaterThanOrEqual(0);
+      expect(ms).toBeLessThan(1000);
+    } finally {
+      child.kill();
+    }
+  });
+});

@@ -55,7 +55,9 @@ function writeStdoutLine(line: string): void {
     exitHooked = true;
     process.on("exit", flushStdout);
   }
-  setImmediate(flushStdout).unref();
+  // Not unref()ed: with only unref()ed immediates pending, the loop sleeps until some timer or I/O wakes it (a
+  // line logged once a scan finished went out with the next heartbeat, seconds later).
+  setImmediate(flushStdout);
 }
 
 export function createAgentLogger(options: AgentLoggerOptions): AgentLogger;

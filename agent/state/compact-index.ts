@@ -1,12 +1,22 @@
 // A share's index packed into columns (typed arrays, binary hashes) plus an overlay of what changed since it was packed.
 import { z } from "zod";
 import { type IndexEntry, IndexEntrySchema } from "./index-entry.ts";
+import { PathTable } from "./path-table.ts";
 
 const HASH_BYTES = 32;
 const HEX64 = /^[0-9a-f]{64}$/;
 const KIND_CODE = { file: 0, dir: 1, symlink: 2 } as const;
 const KIND_OF = ["file", "dir", "symlink"] as const;
 const KIND_LETTER = [0x66, 0x64, 0x6c]; // f, d, l
+/** What CompactIndex.unchangedRow answers besides a row: unchanged but held as an object; not the same. */
+export const IN_OVERLAY = -1;
+export const CHANGED = -2;
+
+/**
+ * The packed rows a scan saw unchanged (CompactIndex.markRows). A save during the scan re-packs the index, which
+ * renumbers its rows: the index carries the marks over to the new rows (`paths` holds any that no longer have one).
+ */
+export type RowMarks = { rows: Uint8Array; paths: Set<string> };
 const PACKED_KEYS = new Set([
   "type",
   "size",
@@ -61,8 +71,7 @@ function isPackable(entry: IndexEntry): boolean {
  * becomes an object only while someone holds it or once it changes (the overlay), until the next pack.
  */
 export class CompactIndex {
-  #paths: string[] = [];
-  #rowOf = new Map<string, number>();
+  #paths = new PathTable("");
   #kind = new Uint8Array(0);
   #numbers = new Float64Array(0);
   #blockStart = new Uint32Array(1);
@@ -73,6 +82,8 @@ export class CompactIndex {
   /** Changes since the last pack: an entry, or null for a path removed from the packed rows. */
   #overlay = new Map<string, IndexEntry | null>();
   #size = 0;
+  /** The marks of scans under way, carried over whenever the rows are renumbered. */
+  #marks = new Set<RowMarks>();
 
   static fromPacked(packed: PackedIndex): CompactIndex {
     const index = new CompactIndex();
@@ -99,14 +110,14 @@ export class CompactIndex {
   has(path: string): boolean {
     const over = this.#overlay.get(path);
     if (over !== undefined) return over !== null;
-    return this.#rowOf.has(path);
+    return this.#paths.rowOf(path) >= 0;
   }
 
   get(path: string): IndexEntry | undefined {
     const over = this.#overlay.get(path);
     if (over !== undefined) return over ?? undefined;
-    const row = this.#rowOf.get(path);
-    return row === undefined ? undefined : this.#decode(row);
+    const row = this.#paths.rowOf(path);
+    return row < 0 ? undefined : this.#decode(row);
   }
 
   set(path: string, entry: IndexEntry): void {
@@ -117,7 +128,7 @@ export class CompactIndex {
   delete(path: string): boolean {
     if (!this.has(path)) return false;
     this.#size--;
-    if (this.#rowOf.has(path)) this.#overlay.set(path, null);
+    if (this.#paths.rowOf(path) >= 0) this.#overlay.set(path, null);
     else this.#overlay.delete(path);
     return true;
   }
@@ -132,8 +143,12 @@ export class CompactIndex {
   /** Packed rows first (in their order), then entries added since. */
   keys(): string[] {
     const out: string[] = [];
-    for (const path of this.#paths) if (this.#overlay.get(path) !== null) out.push(path);
-    for (const [path, entry] of this.#overlay) if (entry !== null && !this.#rowOf.has(path)) out.push(path);
+    for (let row = 0; row < this.#paths.size; row++) {
+      const path = this.#paths.pathOf(row);
+      if (this.#overlay.get(path) !== null) out.push(path);
+    }
+    for (const [path, entry] of this.#overlay)
+      if (entry !== null && this.#paths.rowOf(path) < 0) out.push(path);
     return out;
   }
 
@@ -146,8 +161,8 @@ export class CompactIndex {
     let fileRows = 0;
     let blockCount = 0;
     for (const path of this.keys()) {
-      const row = this.#overlay.has(path) ? undefined : this.#rowOf.get(path);
-      if (row !== undefined) {
+      const row = this.#overlay.has(path) ? -1 : this.#paths.rowOf(path);
+      if (row >= 0) {
         items.push(row);
         if (this.#hashRow[row]! >= 0) fileRows++;
         blockCount += this.#blockStart[row + 1]! - this.#blockStart[row]!;
@@ -175,7 +190,7 @@ export class CompactIndex {
     for (let out = 0; out < rows; out++) {
       const item = items[out]!;
       if (typeof item === "number") {
-        paths[out] = this.#paths[item]!;
+        paths[out] = this.#paths.pathOf(item);
         kinds[out] = KIND_LETTER[this.#kind[item]!]!;
         for (let f = 0; f < FIELDS; f++) numbers[out * FIELDS + f] = this.#numbers[item * FIELDS + f]!;
         const from = this.#blockStart[item]!;
@@ -213,7 +228,7 @@ export class CompactIndex {
 
   /** The packed form of the rows as they are (nothing changed since the last pack): bulk copies only. */
   #columns(): PackedIndex {
-    const rows = this.#paths.length;
+    const rows = this.#paths.size;
     const counts = new Uint32Array(rows);
     for (let row = 0; row < rows; row++) counts[row] = this.#blockStart[row + 1]! - this.#blockStart[row]!;
     const kinds = Buffer.alloc(rows);
@@ -224,7 +239,7 @@ export class CompactIndex {
       if (target !== undefined) targets.push(target);
     }
     return {
-      paths: this.#paths.join("\0"),
+      paths: this.#paths.text,
       kinds: kinds.toString("latin1"),
       numbers: Buffer.from(this.#numbers.buffer, this.#numbers.byteOffset, this.#numbers.byteLength).toString(
         "base64",
@@ -238,14 +253,14 @@ export class CompactIndex {
   }
 
   #load(packed: PackedIndex): void {
-    const paths = packed.paths === "" ? [] : packed.paths.split("\0");
-    const rows = paths.length;
+    const before = this.#paths;
+    const paths = new PathTable(packed.paths);
+    const rows = paths.size;
     const numbers = Buffer.from(packed.numbers, "base64");
     const counts = Buffer.from(packed.blockCounts, "base64");
     if (packed.kinds.length !== rows || numbers.length !== rows * FIELDS * 8 || counts.length !== rows * 4)
       throw new Error(`the packed index's columns differ in length (${rows} paths)`);
     this.#paths = paths;
-    this.#rowOf = new Map();
     this.#kind = new Uint8Array(rows);
     // Copied into fresh arrays: a decoded Buffer may sit at any offset of a shared pool.
     this.#numbers = new Float64Array(rows * FIELDS);
@@ -260,16 +275,14 @@ export class CompactIndex {
     let hashRows = 0;
     let targets = 0;
     for (let row = 0; row < rows; row++) {
-      const path = paths[row]!;
-      if (this.#rowOf.has(path)) throw new Error(`the packed index holds ${path} twice`);
-      this.#rowOf.set(path, row);
       const kind = "fdl".indexOf(packed.kinds[row]!);
       this.#kind[row] = kind;
       this.#blockStart[row + 1] = this.#blockStart[row]! + blockCounts[row]!;
       this.#hashRow[row] = kind === KIND_CODE.file ? hashRows++ : -1;
       if (kind === KIND_CODE.symlink) {
         const target = packed.targets[targets++];
-        if (target === undefined) throw new Error(`the packed index has no target for the symlink ${path}`);
+        if (target === undefined)
+          throw new Error(`the packed index has no target for the symlink ${paths.pathOf(row)}`);
         this.#targets.set(row, target);
       }
     }
@@ -279,10 +292,11 @@ export class CompactIndex {
       throw new Error(
         `the packed index has ${this.#blocks.length} block bytes for ${this.#blockStart[rows]} blocks`,
       );
+    this.#carryMarks(before);
     this.#overlay = new Map();
     let size = rows;
     for (const [path, entry] of packed.others) {
-      if (this.#rowOf.has(path) || this.#overlay.has(path))
+      if (paths.rowOf(path) >= 0 || this.#overlay.has(path))
         throw new Error(`the packed index holds ${path} twice`);
       this.#overlay.set(path, entry);
       size++;
@@ -290,36 +304,111 @@ export class CompactIndex {
     this.#size = size;
   }
 
-  /**
-   * Whether the entry at `path` is of this type with this size, mtime and inode (and so, for a file, needs no
-   * re-hash), read straight from the columns without building the entry.
-   */
-  hasSameStat(path: string, stat: { type: IndexEntry["type"]; size: number; mtimeMs: number; ino: number }) {
-    const over = this.#overlay.get(path);
-    if (over !== undefined)
-      return (
-        over !== null &&
-        over.type === stat.type &&
-        over.size === stat.size &&
-        over.mtimeMs === stat.mtimeMs &&
-        over.ino === stat.ino
-      );
-    const row = this.#rowOf.get(path);
-    if (row === undefined || KIND_OF[this.#kind[row]!] !== stat.type) return false;
-    const n = this.#numbers;
-    return (
-      n[row * FIELDS] === stat.size &&
-      n[row * FIELDS + 1] === stat.mtimeMs &&
-      n[row * FIELDS + 2] === stat.ino
-    );
+  /** Row marks for one scan, kept right by this index until releaseRows. */
+  markRows(): RowMarks {
+    const marks: RowMarks = { rows: new Uint8Array(this.#paths.size), paths: new Set() };
+    this.#marks.add(marks);
+    return marks;
   }
 
-  /** The mode recorded for `path` (undefined: no entry). */
-  modeOf(path: string): number | undefined {
-    const over = this.#overlay.get(path);
-    if (over !== undefined) return over?.mode;
-    const row = this.#rowOf.get(path);
-    return row === undefined ? undefined : this.#numbers[row * FIELDS + 3];
+  releaseRows(marks: RowMarks): void {
+    this.#marks.delete(marks);
+  }
+
+  /**
+   * Whether the entry at `path` is of this type with this size, mtime, inode and mode, read straight from the
+   * columns: the whole check of an unchanged file in a scan (directories and links are recorded with size and
+   * mtime 0). The answer says where the unchanged entry is: its packed row (≥ 0), or IN_OVERLAY for an entry held
+   * as an object; CHANGED when it is not the same (or absent).
+   */
+  unchangedRow(
+    path: string,
+    type: IndexEntry["type"],
+    size: number,
+    mtimeMs: number,
+    ino: number,
+    mode: number,
+  ) {
+    const over = this.#overlay.size === 0 ? undefined : this.#overlay.get(path);
+    if (over !== undefined)
+      return over !== null &&
+        over.type === type &&
+        over.size === size &&
+        over.mtimeMs === mtimeMs &&
+        over.ino === ino &&
+        over.mode === mode
+        ? IN_OVERLAY
+        : CHANGED;
+    return this.#unchangedAt(this.#paths.rowOf(path), type, size, mtimeMs, ino, mode);
+  }
+
+  /**
+   * unchangedRow for the children of `dir` by name, without building their paths while nothing is held as an
+   * object (as on a restart); call it once per directory listed.
+   */
+  childRows(dir: string) {
+    let table = this.#paths;
+    let rowOf = table.childRows(dir);
+    return (
+      name: string,
+      type: IndexEntry["type"],
+      size: number,
+      mtimeMs: number,
+      ino: number,
+      mode: number,
+    ) => {
+      if (this.#overlay.size !== 0)
+        return this.unchangedRow(dir === "" ? name : `${dir}/${name}`, type, size, mtimeMs, ino, mode);
+      if (table !== this.#paths) {
+        // Re-packed meanwhile (a save): rows were renumbered.
+        table = this.#paths;
+        rowOf = table.childRows(dir);
+      }
+      return this.#unchangedAt(rowOf(name), type, size, mtimeMs, ino, mode);
+    };
+  }
+
+  #unchangedAt(
+    row: number,
+    type: IndexEntry["type"],
+    size: number,
+    mtimeMs: number,
+    ino: number,
+    mode: number,
+  ) {
+    if (row < 0 || this.#kind[row] !== KIND_CODE[type]) return CHANGED;
+    const n = this.#numbers;
+    const at = row * FIELDS;
+    return n[at] === size && n[at + 1] === mtimeMs && n[at + 2] === ino && n[at + 3] === mode ? row : CHANGED;
+  }
+
+  /** Every path in the index but those marked (rows as unchangedRow answered them, set to 1 in `marks.rows`). */
+  pathsExceptMarked(marks: RowMarks): string[] {
+    const out: string[] = [];
+    const paths = this.#paths;
+    for (let row = 0; row < paths.size; row++) {
+      if (marks.rows[row] === 1) continue;
+      const path = paths.pathOf(row);
+      if (this.#overlay.get(path) !== null && !marks.paths.has(path)) out.push(path);
+    }
+    for (const [path, entry] of this.#overlay)
+      if (entry !== null && paths.rowOf(path) < 0 && !marks.paths.has(path)) out.push(path);
+    return out;
+  }
+
+  /** Moves every scan's marks from the rows of `before` to the same paths' rows now. */
+  #carryMarks(before: PathTable): void {
+    for (const marks of this.#marks) {
+      const rows = new Uint8Array(this.#paths.size);
+      for (let row = 0; row < marks.rows.length; row++) {
+        if (marks.rows[row] !== 1) continue;
+        const path = before.pathOf(row);
+        const now = this.#paths.rowOf(path);
+        if (now >= 0) rows[now] = 1;
+        else marks.paths.add(path);
+      }
+      marks.rows = rows;
+    }
   }
 
   #decode(row: number): IndexEntry {

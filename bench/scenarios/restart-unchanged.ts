@@ -18,6 +18,10 @@ export type RestartUnchangedOptions = {
   debounceMs: number;
   timeoutMs: number;
   rsync: ToolInfo;
+  /** Rounds of (rsync, the bundled agent, the baseline) on the same synced tree; the first also runs the CLI. */
+  rounds?: number;
+  /** Another agent bundle (a .cjs made by scripts/bundle-agent.ts from another checkout) measured beside ours. */
+  baselineAgent?: string;
 };
 
 /** The target: restart faster than `rsync -an --delete`, nothing sent, agent RSS below this. */
@@ -120,22 +124,38 @@ export async function runRestartUnchanged(options: RestartUnchangedOptions) {
     await source.stop();
 
     // --- peer: rsync's dry run over the same two trees (nothing to do), timed in the same run ------------
-    let rsync: Record<string, unknown> = { skipped: options.rsync.available ? "" : options.rsync.reason };
-    if (options.rsync.available) {
+    const timeRsync = async (): Promise<Record<string, unknown>> => {
+      if (!options.rsync.available) return { skipped: options.rsync.reason };
       const args = ["-an", "--delete", "--exclude=/.fleetsync", `${sourceRoot}/`, `${replica.root}/`];
       const run = await timeCommand(options.rsync.path, args);
-      rsync = {
+      return {
         command: `rsync ${args.slice(0, 3).join(" ")} source/ replica/`,
         seconds: run.code === 0 ? round(run.seconds, 3) : null,
         ...(run.code === 0 ? {} : { error: `exit ${run.code}: ${run.output}` }),
       };
-    }
+    };
+    const rsync = await timeRsync();
 
     // --- fleetsync: the source restarts on the unchanged tree, as the repo's CLI and as the shipped bundle ---------
     const asCli = await measureRestart(fleet, options.timeoutMs);
     const bundle = join(base, "agent.cjs");
     await bundleAgent({ repoRoot: REPO_ROOT, outFile: bundle, version: "bench" });
     const asBundle = await measureRestart(fleet, options.timeoutMs, [process.execPath, bundle]);
+    const baseline = options.baselineAgent
+      ? await measureRestart(fleet, options.timeoutMs, [process.execPath, options.baselineAgent])
+      : undefined;
+    // Further rounds on the same tree, each with its own rsync figure: compare within a round, never across.
+    const rounds = [
+      { rsyncSeconds: rsync.seconds ?? null, bundled: asBundle, ...(baseline ? { baseline } : {}) },
+    ];
+    for (let r = 1; r < (options.rounds ?? 1); r++) {
+      const again = await timeRsync();
+      const bundled = await measureRestart(fleet, options.timeoutMs, [process.execPath, bundle]);
+      const other = options.baselineAgent
+        ? await measureRestart(fleet, options.timeoutMs, [process.execPath, options.baselineAgent])
+        : undefined;
+      rounds.push({ rsyncSeconds: again.seconds ?? null, bundled, ...(other ? { baseline: other } : {}) });
+    }
 
     const rsyncSeconds = typeof rsync.seconds === "number" ? rsync.seconds : null;
     const ratio = (run: Restart) =>
@@ -161,7 +181,27 @@ export async function runRestartUnchanged(options: RestartUnchangedOptions) {
       firstSyncSeconds,
       fleetsync: asCli,
       fleetsyncBundled: asBundle,
+      ...(baseline ? { baselineBundled: { agent: options.baselineAgent, ...baseline } } : {}),
       rsync,
+      ...(rounds.length > 1 || baseline
+        ? {
+            rounds: rounds.map((r) => ({
+              rsyncSeconds: r.rsyncSeconds,
+              bundledSeconds: r.bundled.seconds,
+              bundledScanMs: r.bundled.scanMs,
+              bundledPeakRssMiB: r.bundled.peakRssMiB,
+              bundledBytesSent: r.bundled.bytesSent.reportsAndBlocks,
+              ...(r.baseline
+                ? {
+                    baselineSeconds: r.baseline.seconds,
+                    baselineScanMs: r.baseline.scanMs,
+                    baselinePeakRssMiB: r.baseline.peakRssMiB,
+                    baselineBytesSent: r.baseline.bytesSent.reportsAndBlocks,
+                  }
+                : {}),
+            })),
+          }
+        : {}),
       ratio: {
         description: "rsync seconds / fleetsync seconds: above 1 = fleetsync faster",
         cliVsRsyncDryRun: ratio(asCli),

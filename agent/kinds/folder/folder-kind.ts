@@ -7,7 +7,7 @@ import { cleanTrash } from "./apply/trash.ts";
 import { createNodeShareFs } from "./fs/node-share-fs.ts";
 import type { ShareFs } from "./fs/share-fs.ts";
 import { checkShareRoot } from "./fs/share-root.ts";
-import { watchShare } from "./fs/watch-share.ts";
+import { type ShareWatcher, watchShare } from "./fs/watch-share.ts";
 import { compileIgnoreRules } from "./scan/ignore-rules.ts";
 import { measureShare } from "./scan/measure-share.ts";
 import { scanShare } from "./scan/scan-share.ts";
@@ -28,6 +28,10 @@ export function createFolderKind(settings: FolderSettings, deps: KindDeps): Shar
   let root: string | undefined;
   let fs: ShareFs | undefined;
   let tempFilesChecked = false;
+  /** The watcher, which watches each directory as a full scan lists it (no walk of its own at start). */
+  let watcher: ShareWatcher | undefined;
+  /** Whether a full scan ran to its end since the watcher started (so every directory is watched). */
+  let watcherComplete = false;
   const usableRoot = () => {
     if (root === undefined) throw new Error(`share "${deps.shareName}": its root was not checked yet`);
     return root;
@@ -59,8 +63,21 @@ export function createFolderKind(settings: FolderSettings, deps: KindDeps): Shar
       }
       return { ok: true };
     },
-    scan({ dirty, index, flush, onBlock }) {
-      return scanShare(usableFs(), index, dirty, isIgnored, log, { flush, onBlock });
+    async scan({ dirty, index, flush, onBlock }) {
+      const w = watcher;
+      // A scan of some paths only, before any full scan finished: the watcher walks the share itself first.
+      if (w && !watcherComplete && !dirty.has("")) {
+        w.walk();
+        watcherComplete = true;
+      }
+      const onDirectory = w && ((dir: string) => w.add(dir));
+      const result = await scanShare(usableFs(), index, dirty, isIgnored, log, {
+        flush,
+        onBlock,
+        onDirectory,
+      });
+      if (w && w === watcher && dirty.has("")) watcherComplete = true;
+      return result;
     },
     measure() {
       return measureShare(usableFs(), isIgnored, log);
@@ -93,7 +110,18 @@ export function createFolderKind(settings: FolderSettings, deps: KindDeps): Shar
       );
     },
     watch(onDirty) {
-      return watchShare(usableRoot(), isIgnored, onDirty, log);
+      // The session scans everything once the watcher is ready (watch first, scan second); that scan's listing of
+      // each directory is the walk the watcher needs, so it does not walk the share a second time at start.
+      const w = watchShare(usableRoot(), isIgnored, onDirty, log, { startWalk: false });
+      watcher = w;
+      watcherComplete = false;
+      return {
+        ready: w.ready,
+        close: async () => {
+          if (watcher === w) watcher = undefined;
+          await w.close();
+        },
+      };
     },
     async maintain() {
       if (fs) await cleanTrash(fs, settings.retentionDays, Date.now());

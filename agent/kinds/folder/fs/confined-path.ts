@@ -1,5 +1,5 @@
 // Reaches a path in a share through handles on its real parent directories (O_NOFOLLOW, one level at a time).
-import { constants, lstatSync } from "node:fs";
+import { closeSync, constants, lstatSync, openSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { FleetsyncError } from "../../../../shared/errors/fleetsync-error.ts";
 
@@ -63,6 +63,34 @@ export async function openShareDir(root: string, dir: string, create?: CreatePar
     return handle;
   } catch (error) {
     await handle.close();
+    throw error;
+  }
+}
+
+/**
+ * openShareDir without `create`, synchronously: the descriptor of `dir`, which the caller closes. For a walk that
+ * lists many directories in a row, where a round trip through the thread pool per open cost more than the open.
+ */
+export function openShareDirSync(root: string, dir: string): number {
+  let fd = openSync(root, DIR_FLAGS);
+  let rel = "";
+  try {
+    for (const part of dir === "" ? [] : dir.split("/")) {
+      rel = rel ? `${rel}/${part}` : part;
+      let next: number;
+      try {
+        next = openSync(`/proc/self/fd/${fd}/${part}`, DIR_FLAGS);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === "ENOENT" || code === "ENOTDIR" || code === "ELOOP") throw new NotADirectoryError(rel);
+        throw error;
+      }
+      closeSync(fd);
+      fd = next;
+    }
+    return fd;
+  } catch (error) {
+    closeSync(fd);
     throw error;
   }
 }

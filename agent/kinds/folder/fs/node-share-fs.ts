@@ -1,7 +1,13 @@
 // The Node adapter of the filesystem port: every path reached through handles on its real parent directories.
-import { lstatSync, readdirSync, type Stats } from "node:fs";
+import { closeSync, lstatSync, readdirSync, type Stats } from "node:fs";
 import { type FileHandle, link, mkdir, readlink, rename, rm, symlink } from "node:fs/promises";
-import { type DirLease, KeptDirHandles, NotADirectoryError, openShareDir } from "./confined-path.ts";
+import {
+  type DirLease,
+  KeptDirHandles,
+  NotADirectoryError,
+  openShareDir,
+  openShareDirSync,
+} from "./confined-path.ts";
 import { createExclusive, openNoFollow } from "./open-no-follow.ts";
 import { mtimeSeconds } from "./set-mtime.ts";
 import {
@@ -89,11 +95,12 @@ export function createNodeShareFs(root: string, kept?: KeptDirHandles): ShareFs 
       ),
     list: (path) =>
       wrap("list", path, async () => {
-        const lease = await openDir(path);
-        const base = `/proc/self/fd/${lease.handle.fd}`;
+        // One directory at a time, all synchronously (its open, readdir and every lstat): a few hundred calls in a
+        // row cost a fraction of as many round trips through the thread pool (6-7x faster on a 10,000-file tree).
+        // Opened afresh from the root, one component at a time, as openShareDir does: no kept handle to re-check.
+        const fd = openShareDirSync(root, path);
+        const base = `/proc/self/fd/${fd}`;
         try {
-          // One directory at a time, synchronously: a few hundred lstat calls in a row cost a fraction of as many
-          // round trips through the thread pool (6-7x faster on a 10,000-file tree), and the loop yields per directory.
           const entries: FsDirEntry[] = [];
           for (const name of readdirSync(base)) {
             const st = lstatQuietly(`${base}/${name}`);
@@ -101,7 +108,7 @@ export function createNodeShareFs(root: string, kept?: KeptDirHandles): ShareFs 
           }
           return entries;
         } finally {
-          await lease.release();
+          closeSync(fd);
         }
       }),
     readlink: (path) => wrap("readlink", path, () => at(path, (abs) => readlink(abs))),

@@ -13,11 +13,21 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function watched(prepare?: (root: string) => Promise<void>, ignore: string[] = []) {
+async function watched(
+  prepare?: (root: string) => Promise<void>,
+  ignore: string[] = [],
+  options: { startWalk?: boolean } = {},
+) {
   const root = await mkdtemp(join(tmpdir(), "fleetsync-watch-"));
   await prepare?.(root);
   const seen: string[] = [];
-  const watcher: ShareWatcher = watchShare(root, compileIgnoreRules(ignore), (p) => seen.push(p), quiet);
+  const watcher: ShareWatcher = watchShare(
+    root,
+    compileIgnoreRules(ignore),
+    (p) => seen.push(p),
+    quiet,
+    options,
+  );
   await watcher.ready;
   cleanup.push(async () => {
     await watcher.close();
@@ -26,6 +36,7 @@ async function watched(prepare?: (root: string) => Promise<void>, ignore: string
   return {
     root,
     seen,
+    watcher,
     /** Waits until some reported path satisfies `match` (the kernel delivers events asynchronously). */
     async until(match: (path: string) => boolean, what: string) {
       const deadline = Date.now() + 5000;
@@ -112,5 +123,56 @@ describe("watchShare", () => {
     await writeFile(join(outside, "f.txt"), "x");
     await w.settle();
     expect(w.seen).toEqual([]);
+  });
+
+  test("without its start-up walk, watches the directories a scan lists, as it lists them, and what appears in them", async () => {
+    const { createNodeShareFs } = await import("./node-share-fs.ts");
+    const { scanShare } = await import("../scan/scan-share.ts");
+    const w = await watched(
+      async (root) => {
+        await mkdir(join(root, "a/b"), { recursive: true });
+        await mkdir(join(root, "c"));
+        await writeFile(join(root, "a/b/f.txt"), "1");
+      },
+      [],
+      { startWalk: false },
+    );
+    // Nothing is watched before the scan: a change now is only found by the scan's listing.
+    await writeFile(join(w.root, "c/early.txt"), "x");
+    await w.settle();
+    expect(w.seen).toEqual([]);
+    const listed: string[] = [];
+    const scan = await scanShare(createNodeShareFs(w.root), {}, [""], compileIgnoreRules([]), quiet, {
+      onDirectory: (dir) => {
+        listed.push(dir);
+        w.watcher.add(dir);
+      },
+    });
+    expect(scan.changed.has("c/early.txt")).toBe(true);
+    expect(listed.sort()).toEqual(["", "a", "a/b", "c"]);
+    await writeFile(join(w.root, "a/b/f.txt"), "2");
+    await w.until((p) => p === "a/b/f.txt", "a change in a directory the scan listed");
+    await mkdir(join(w.root, "c/new"));
+    await w.until((p) => p === "c/new", "the new directory");
+    await w.settle();
+    await writeFile(join(w.root, "c/new/inside.txt"), "x");
+    await w.until((p) => p === "c/new/inside.txt", "a file in a directory made after the scan");
+  });
+
+  test("walk() watches every directory not watched yet, below watched ones too", async () => {
+    const w = await watched(
+      async (root) => {
+        await mkdir(join(root, "a/b/c"), { recursive: true });
+      },
+      [],
+      { startWalk: false },
+    );
+    w.watcher.add("a");
+    w.watcher.walk();
+    await writeFile(join(w.root, "a/b/c/f.txt"), "x");
+    await w.until(
+      (p) => p === "a/b/c/f.txt",
+      "a change two levels below a directory watched before the walk",
+    );
   });
 });

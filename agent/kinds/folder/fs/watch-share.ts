@@ -1,4 +1,4 @@
-// Watches a share one directory at a time (one inotify watch per directory, no start-up walk of files); rescans periodically at the inotify limit.
+// Watches a share one directory at a time (one inotify watch per directory, no start-up walk of files, or none at all when the scan adds each directory); rescans periodically at the inotify limit.
 import { type Dirent, type FSWatcher, lstatSync, readdirSync, watch } from "node:fs";
 import { join } from "node:path";
 import type { AgentLogger } from "../../../log/agent-logger.ts";
@@ -7,12 +7,24 @@ import type { IgnoreRules } from "../scan/ignore-rules.ts";
 export type ShareWatcher = {
   /** Settles once every directory of the share is watched (or the watcher fell back to periodic rescans). */
   ready: Promise<void>;
+  /**
+   * Watches one directory (nothing below it), if it is not watched yet. For a scan that watches each directory just
+   * before it lists it: a change made after that is an event, one made before it is in the listing.
+   */
+  add(dir: string): void;
+  /** Watches every directory of the share not watched yet (what the watcher does at start unless told otherwise). */
+  walk(): void;
   close(): Promise<void>;
 };
 
 export type WatchShareOptions = {
   /** How often the whole share is rescanned once inotify has run out of watches. */
   pollIntervalMs?: number;
+  /**
+   * Walk the share at start to watch every directory (default). Without it only `add` and `walk` watch the share's
+   * existing directories, and directories made later (whose parent is watched) are watched as they appear.
+   */
+  startWalk?: boolean;
 };
 
 const DEFAULT_POLL_INTERVAL_MS = 5000;
@@ -72,32 +84,37 @@ export function watchShare(
     if (!isIgnored(path, false)) onPath(path);
   };
 
-  /** Watches `top` and every directory below it; returns false once the watch limit was hit. */
-  const watchTree = (top: string): boolean => {
+  /** Watches `dir` (not below it) unless it is already; false when it could not be (gone, or the watch limit). */
+  const watchOne = (dir: string): boolean => {
+    if (closed || poll) return false;
+    if (watched.has(dir)) return true;
+    const abs = dir === "" ? root : join(root, dir);
+    try {
+      const watcher = watch(abs, { persistent: true }, (event, name) => onEvent(dir, event, name));
+      watcher.on("error", (error) => {
+        // The directory went away (its parent's event handles that) or the watch broke: rescan what it held.
+        watcher.close();
+        if (watched.get(dir) === watcher) watched.delete(dir);
+        log.debug("a directory watch ended", { path: dir, error: String(error) });
+        if (!closed) onPath(dir);
+      });
+      watched.set(dir, watcher);
+      return true;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? "";
+      if (code === "ENOSPC" || code === "EMFILE") fallBackToPolling(code);
+      // Otherwise gone or unreadable since it was listed: the scan of its parent says what it is.
+      return false;
+    }
+  };
+
+  /** Watches `top` and every directory below it. */
+  const watchTree = (top: string): void => {
     const stack = [top];
     while (stack.length > 0 && !closed && !poll) {
       const dir = stack.pop()!;
-      if (watched.has(dir)) continue;
+      if (!watchOne(dir)) continue;
       const abs = dir === "" ? root : join(root, dir);
-      try {
-        const watcher = watch(abs, { persistent: true }, (event, name) => onEvent(dir, event, name));
-        watcher.on("error", (error) => {
-          // The directory went away (its parent's event handles that) or the watch broke: rescan what it held.
-          watcher.close();
-          if (watched.get(dir) === watcher) watched.delete(dir);
-          log.debug("a directory watch ended", { path: dir, error: String(error) });
-          if (!closed) onPath(dir);
-        });
-        watched.set(dir, watcher);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? "";
-        if (code === "ENOSPC" || code === "EMFILE") {
-          fallBackToPolling(code);
-          return false;
-        }
-        // Gone or unreadable since it was listed: the scan of its parent says what it is.
-        continue;
-      }
       let entries: Dirent[];
       try {
         entries = readdirSync(abs, { withFileTypes: true });
@@ -111,12 +128,15 @@ export function watchShare(
         if (!isIgnored(child, true)) stack.push(child);
       }
     }
-    return true;
   };
 
-  watchTree("");
+  if (options.startWalk ?? true) watchTree("");
   return {
     ready: Promise.resolve(),
+    add: (dir) => {
+      watchOne(dir);
+    },
+    walk: () => watchTree(""),
     async close() {
       closed = true;
       if (poll) clearInterval(poll);

@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { isTempName } from "../fs/temp-name.ts";
-import { compileIgnoreRules, DEFAULT_IGNORES } from "./ignore-rules.ts";
+import { compileIgnoreRules, compileNameRules, DEFAULT_IGNORES } from "./ignore-rules.ts";
 
 describe("compileIgnoreRules", () => {
   const none = compileIgnoreRules([]);
@@ -142,5 +143,87 @@ describe("isTempName", () => {
     ["x.fleetsync.a.tmp", false],
   ])("says %j is a temp name: %s", (name, expected) => {
     expect(isTempName(name)).toBe(expected);
+  });
+});
+
+describe("isChildIgnored (a walk's question about a child of a directory that is not ignored)", () => {
+  const names = [
+    "a.swp",
+    "A.SWP",
+    ".swp",
+    "x.swo",
+    "old~",
+    "~old",
+    ".DS_Store",
+    ".ds_store",
+    "Thumbs.db",
+    "THUMBS.DB",
+    "build",
+    "Build",
+    "b.log",
+    "keep.log",
+    "KEEP.LOG",
+    "cache",
+    "x.raw",
+    ".fleetsync",
+    ".fleetsync.a.tmp",
+    "plain",
+    "a b",
+    "x.tmp",
+    "node_modules",
+  ];
+  const patterns = [
+    "*.log",
+    "!keep.log",
+    "build/",
+    "cache",
+    "/tmp",
+    "media/**/*.raw",
+    "*.RAW",
+    "# comment",
+    "",
+    "  ",
+    "x.tmp",
+    "node_modules/",
+    "!*~",
+    "Build",
+    "a b",
+    "*",
+    "\\#x",
+    "?.swp",
+    "[ab].log",
+    " cache",
+  ];
+
+  test("is answered by the name alone for the defaults and for rules without slashes or negations", () => {
+    expect(compileIgnoreRules([]).isChildIgnored).toBeDefined();
+    expect(compileIgnoreRules(["*.log", "build/", "# c", ""]).isChildIgnored).toBeDefined();
+    expect(compileIgnoreRules(["!keep.log"]).isChildIgnored).toBeUndefined();
+    expect(compileIgnoreRules(["media/*.raw"]).isChildIgnored).toBeUndefined();
+    expect(compileNameRules(["?.swp"])).toBeUndefined();
+  });
+
+  test("gives the answer the whole path gets, for any rules and any path whose parents are not ignored", () => {
+    fc.assert(
+      fc.property(
+        fc.subarray(patterns),
+        fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        (chosen, segments, isDir) => {
+          const rules = compileIgnoreRules(chosen);
+          for (let depth = 1; depth <= segments.length; depth++) {
+            const dir = segments.slice(0, depth - 1).join("/");
+            const name = segments[depth - 1]!;
+            const path = dir === "" ? name : `${dir}/${name}`;
+            const childIsDir = depth < segments.length || isDir;
+            const whole = rules(path, childIsDir);
+            const child = rules.isChildIgnored?.(dir, name, childIsDir) ?? whole;
+            expect(child, `${JSON.stringify(chosen)} ${path}${childIsDir ? "/" : ""}`).toBe(whole);
+            if (whole) return; // a walk never goes below an ignored directory
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

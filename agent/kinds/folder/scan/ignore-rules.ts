@@ -3,7 +3,13 @@ import ignore from "ignore";
 import { SHARE_META_DIR } from "../../../../shared/paths/normalize-share-path.ts";
 import { isTempName } from "../fs/temp-name.ts";
 
-export type IgnoreRules = (path: string, isDir: boolean) => boolean;
+export type IgnoreRules = ((path: string, isDir: boolean) => boolean) & {
+  /**
+   * The same answer for `dir/name`, for a walk that only goes into directories that are not ignored themselves
+   * (`dir` is not). Cheaper when every rule matches by the last name alone; absent: ask with the joined path.
+   */
+  isChildIgnored?: (dir: string, name: string, isDir: boolean) => boolean;
+};
 
 /**
  * Editor swap and backup files and OS folder metadata, ignored in every share before the user's patterns, so
@@ -23,7 +29,7 @@ export function compileIgnoreRules(patterns: string[]): IgnoreRules {
   const rules = [...DEFAULT_IGNORES, ...patterns];
   let matcher = ignore().add(rules);
   let lookups = 0;
-  return (path, isDir) => {
+  const isIgnored: IgnoreRules = (path, isDir) => {
     if (path === SHARE_META_DIR || path.startsWith(`${SHARE_META_DIR}/`)) return true;
     const name = path.slice(path.lastIndexOf("/") + 1);
     if (isTempName(name)) return true;
@@ -33,4 +39,36 @@ export function compileIgnoreRules(patterns: string[]): IgnoreRules {
     }
     return matcher.ignores(isDir ? `${path}/` : path);
   };
+  const byName = compileNameRules(rules);
+  if (byName) {
+    // Below a directory that is not ignored, a rule without a slash sees the child's name only (gitignore matches
+    // such a rule at any depth): one regular expression instead of the package's walk over the path's parents.
+    isIgnored.isChildIgnored = (dir, name, isDir) =>
+      (dir === "" && name === SHARE_META_DIR) || isTempName(name) || byName(name, isDir);
+  }
+  return isIgnored;
+}
+
+/** A rule `ignore` reads as a glob on the last name: `name`, `*suffix`, either with a trailing `/` (directories). */
+const NAME_RULE = /^(\*?)([^*?[\]\\/!#\s]+)(\/?)$/;
+
+/**
+ * The rules as a test of a name alone, when each of them is a NAME_RULE, a blank line or a comment (no negation:
+ * the first match decides); undefined otherwise. Case-insensitive, as the `ignore` package is by default.
+ */
+export function compileNameRules(rules: string[]): ((name: string, isDir: boolean) => boolean) | undefined {
+  const any: string[] = [];
+  const dirsOnly: string[] = [];
+  for (const rule of rules) {
+    if (rule.trim() === "" || rule.startsWith("#")) continue;
+    const match = NAME_RULE.exec(rule);
+    if (!match) return undefined;
+    const [, star, body, slash] = match;
+    const source = `${star ? "" : "^"}${body!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`;
+    (slash ? dirsOnly : any).push(source);
+  }
+  // "(?!)" never matches: a set without rules of that kind.
+  const anyName = new RegExp(any.join("|") || "(?!)", "i");
+  const dirName = new RegExp(dirsOnly.join("|") || "(?!)", "i");
+  return (name, isDir) => anyName.test(name) || (isDir && dirName.test(name));
 }

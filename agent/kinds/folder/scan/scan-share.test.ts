@@ -232,4 +232,137 @@ describe("scanShare over a packed index", () => {
       await rm(root, { recursive: true, force: true });
     }
   });
+
+  test("finds what the plain index finds for changes made while the agent was down, also for entries changed since the pack", async () => {
+    const { mkdtemp, mkdir, writeFile, rm, chmod, utimes, symlink, stat } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { scanShare } = await import("./scan-share.ts");
+    const { compileIgnoreRules } = await import("./ignore-rules.ts");
+    const { createAgentLogger } = await import("../../../log/agent-logger.ts");
+    const { CompactIndex } = await import("../../../state/compact-index.ts");
+    const { indexRecord } = await import("../../../state/index-record.ts");
+    const root = await mkdtemp(join(tmpdir(), "fleetsync-scan-packed-"));
+    const outside = await mkdtemp(join(tmpdir(), "fleetsync-scan-outside-"));
+    const fs = createNodeShareFs(root);
+    const rules = compileIgnoreRules([]);
+    const log = createAgentLogger("error", "stdout");
+    try {
+      await writeFile(join(outside, "secret.txt"), "not in the share");
+      for (const d of ["a", "b", "c", "d", "e"]) {
+        await mkdir(join(root, d));
+        for (let f = 0; f < 4; f++) await writeFile(join(root, d, `f${f}.txt`), `${d}${f}`);
+      }
+      await symlink("a/f0.txt", join(root, "link"));
+      const first = await scanShare(fs, {}, [""], rules, log);
+      const entries = [...first.updates].filter(([, e]) => e !== undefined) as [
+        string,
+        NonNullable<ReturnType<typeof first.updates.get>>,
+      ][];
+      const packed = indexRecord(CompactIndex.fromEntries(entries));
+      // Entries written back since the pack live as objects beside the columns (as after a report).
+      packed["e/f1.txt"] = { ...packed["e/f1.txt"]! };
+      packed["e/f2.txt"] = { ...packed["e/f2.txt"]! };
+      const plain = Object.fromEntries(entries);
+      expect((await scanShare(fs, packed, [""], rules, log)).updates.size).toBe(0);
+
+      const before = await stat(join(root, "a/f1.txt"));
+      await utimes(join(root, "a/f1.txt"), before.atime, new Date(before.mtimeMs + 5000)); // mtime only
+      await rm(join(root, "a/f2.txt"));
+      await mkdir(join(root, "a/f2.txt")); // a file turned into a directory
+      await rm(join(root, "b"), { recursive: true });
+      await writeFile(join(root, "b"), "a directory turned into a file");
+      await chmod(join(root, "c"), 0o700); // a directory's mode
+      await rm(join(root, "d"), { recursive: true });
+      await symlink(outside, join(root, "d")); // a directory swapped for a symlink: never followed
+      await chmod(join(root, "e/f1.txt"), 0o600); // an entry held as an object
+      await rm(join(root, "e/f2.txt")); // a deleted entry held as an object
+      await writeFile(join(root, "e/new.txt"), "new");
+
+      const overPlain = await scanShare(fs, plain, [""], rules, log);
+      const overPacked = await scanShare(fs, packed, [""], rules, log);
+      const changed = [...overPacked.changed].sort();
+      expect(changed).toEqual([...overPlain.changed].sort());
+      expect(Object.fromEntries(overPacked.updates)).toEqual(Object.fromEntries(overPlain.updates));
+      expect(changed).toEqual(
+        [
+          "a/f1.txt",
+          "a/f2.txt",
+          "b",
+          ...[0, 1, 2, 3].map((f) => `b/f${f}.txt`),
+          "c",
+          "d",
+          ...[0, 1, 2, 3].map((f) => `d/f${f}.txt`),
+          "e/f1.txt",
+          "e/f2.txt",
+          "e/new.txt",
+        ].sort(),
+      );
+      expect(overPacked.updates.get("a/f2.txt")?.type).toBe("dir");
+      expect(overPacked.updates.get("b")?.type).toBe("file");
+      expect(overPacked.updates.get("d")?.type).toBe("symlink");
+      expect([...overPacked.updates.keys()].some((p) => p.includes("secret"))).toBe(false);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+      await rm(outside, { recursive: true, force: true });
+    }
+  });
+
+  test("keeps what it saw right when a report's save re-packs the index mid-scan (rows renumber)", async () => {
+    const { mkdtemp, mkdir, writeFile, rm } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { scanShare } = await import("./scan-share.ts");
+    const { compileIgnoreRules } = await import("./ignore-rules.ts");
+    const { createAgentLogger } = await import("../../../log/agent-logger.ts");
+    const { CompactIndex } = await import("../../../state/compact-index.ts");
+    const { indexRecord, compactIndexBehind } = await import("../../../state/index-record.ts");
+    const root = await mkdtemp(join(tmpdir(), "fleetsync-scan-repack-"));
+    const fs = createNodeShareFs(root);
+    const rules = compileIgnoreRules([]);
+    const log = createAgentLogger("error", "stdout");
+    try {
+      for (const d of ["a", "b", "c", "d"]) {
+        await mkdir(join(root, d));
+        for (let f = 0; f < 20; f++) await writeFile(join(root, d, `f${f}.txt`), `${d}${f}`);
+      }
+      const first = await scanShare(fs, {}, [""], rules, log);
+      const entries = [...first.updates].filter(([, e]) => e !== undefined) as [
+        string,
+        NonNullable<ReturnType<typeof first.updates.get>>,
+      ][];
+      const packed = indexRecord(CompactIndex.fromEntries(entries));
+      // Walked in the same order as the first scan: the first directory's rows come first.
+      const files = entries.filter(([, e]) => e.type === "file").map(([path]) => path);
+      const [firstDir, ...laterDirs] = [...new Set(files.map((path) => path.split("/")[0]!))];
+      // Reported deletions of the first rows, not saved yet: the next save drops those rows, and every later row
+      // (those the scan marks seen before the first part is reported) moves.
+      for (const path of files.filter((p) => p.startsWith(`${firstDir}/`)).slice(0, 3)) {
+        await rm(join(root, path));
+        delete packed[path];
+      }
+      // Changes in the later directories only, so parts are reported (and saved) once the first one was seen.
+      for (const d of laterDirs) await writeFile(join(root, d, "f10.txt"), `${d} changed`);
+      const gone = `${laterDirs.at(-1)}/f19.txt`;
+      await rm(join(root, gone)); // gone since the last scan: the one deletion this scan finds
+      const changed: string[] = [];
+      const scan = await scanShare(fs, packed, [""], rules, log, {
+        flushEntries: 1,
+        flush: async (part) => {
+          for (const path of part.changed) {
+            changed.push(path);
+            const next = part.updates.get(path);
+            if (next) packed[path] = next;
+            else delete packed[path];
+          }
+          compactIndexBehind(packed)!.pack(); // what a save of a packed index does
+        },
+      });
+      changed.push(...scan.changed);
+      expect(changed.sort()).toEqual([...laterDirs.map((d) => `${d}/f10.txt`), gone].sort());
+      expect(scan.updates.has(gone) && scan.updates.get(gone) === undefined).toBe(true);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
 });

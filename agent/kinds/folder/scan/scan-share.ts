@@ -1,11 +1,13 @@
 // Finds what changed under some paths of a share: stat cache first, hashing only what moved, re-stat after hashing.
 import { isSameOrBelow, normalizeSharePath } from "../../../../shared/paths/normalize-share-path.ts";
 import type { AgentLogger } from "../../../log/agent-logger.ts";
+import { CHANGED, IN_OVERLAY, type RowMarks } from "../../../state/compact-index.ts";
 import { compactIndexBehind, indexPaths } from "../../../state/index-record.ts";
 import type { IndexEntry } from "../../../state/share-state.ts";
 import { type FsDirEntry, type FsStat, joinSharePath, type ShareFs } from "../fs/share-fs.ts";
 import { hashFile } from "./hash-file.ts";
 import type { IgnoreRules } from "./ignore-rules.ts";
+import { isPlainChildPath } from "./is-plain-child-path.ts";
 
 export type ScanOptions = {
   /**
@@ -18,11 +20,19 @@ export type ScanOptions = {
   flushEntries?: number;
   /** Each block of each file hashed, as it is hashed (see HashContentOptions.onBlock). */
   onBlock?: (hash: string, bytes: Uint8Array) => void | Promise<void>;
+  /**
+   * Called with each directory just before it is listed: the watcher watches it there (ShareWatcher.add), so a
+   * change made after that is an event and one made before is in the listing, with no walk of its own.
+   */
+  onDirectory?: (dir: string) => void;
 };
 const DEFAULT_FLUSH_BYTES = 64 * 1024 * 1024;
 const DEFAULT_FLUSH_ENTRIES = 2000;
 /** The first part's size: each part after it doubles, up to the full size. */
 const FIRST_FLUSH_BYTES = 4 * 1024 * 1024;
+/** A scan of unchanged entries runs synchronously this long (in entries) before it lets timers and I/O run. */
+const ENTRIES_PER_YIELD = 2000;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export type ScanResult = {
   /** New index state per path (undefined: gone). Includes refreshes that need no report. */
@@ -81,9 +91,13 @@ export async function scanShare(
   // One scan keeps the directory handles it opens (each checked before use), as an apply does: a file's open and
   // re-stat then cost a check of its ancestors, not an open and close of every one (~20 % of a source's CPU).
   const kept = given.forRun?.();
+  // Over a packed index, unchanged entries are marked seen by their row (kept right if a save re-packs it meanwhile).
+  const compact = compactIndexBehind(index);
+  const marks = compact?.markRows();
   try {
-    return await scanWith(kept?.fs ?? given, index, dirty, isIgnored, log, options);
+    return await scanWith(kept?.fs ?? given, index, dirty, isIgnored, log, options, marks);
   } finally {
+    if (marks) compact!.releaseRows(marks);
     await kept?.close();
   }
 }
@@ -95,6 +109,7 @@ async function scanWith(
   isIgnored: IgnoreRules,
   log: AgentLogger,
   options: ScanOptions,
+  marks: RowMarks | undefined,
 ): Promise<ScanResult> {
   const result: ScanResult = { updates: new Map(), changed: new Set(), unstable: new Set(), hashedBytes: 0 };
   const seen = new Set<string>();
@@ -131,14 +146,39 @@ async function scanWith(
     if (next.type === "file") changedBytes += next.size;
   };
 
-  // A packed index answers "same size, mtime and inode?" from its columns: an unchanged file costs no object at all.
-  const compact = compactIndexBehind(index);
+  // A packed index answers "same type, size, mtime, inode and mode?" from its columns: no entry object is built,
+  // and an unchanged packed entry is marked seen by its row, so its path string dies young (not kept in `seen`).
+  const compact = marks && compactIndexBehind(index);
+  /** Marks `path` seen (and returns true) when its entry is as `st` says; false: it changed, or is new. */
+  const seenUnchanged = (path: string, st: FsStat): boolean => {
+    const size = st.type === "file" ? st.size : 0;
+    const mtimeMs = st.type === "file" ? st.mtimeMs : 0;
+    if (compact) {
+      const row = compact.unchangedRow(path, st.type as IndexEntry["type"], size, mtimeMs, st.ino, st.mode);
+      if (row >= 0) marks!.rows[row] = 1;
+      else if (row === IN_OVERLAY) seen.add(path);
+      return row !== CHANGED;
+    }
+    const previous = index[path];
+    if (
+      previous === undefined ||
+      previous.type !== st.type ||
+      previous.size !== size ||
+      previous.mtimeMs !== mtimeMs ||
+      previous.ino !== st.ino ||
+      previous.mode !== st.mode
+    )
+      return false;
+    seen.add(path);
+    return true;
+  };
+  const isChildIgnored =
+    isIgnored.isChildIgnored ??
+    ((dir: string, name: string, isDir: boolean) => isIgnored(joinSharePath(dir, name), isDir));
+
   const visitFile = async (path: string, st: FsStat) => {
     const stat = statEntry(st);
-    if (compact?.hasSameStat(path, { type: "file", ...stat }) && compact.modeOf(path) === stat.mode) {
-      seen.add(path);
-      return;
-    }
+    if (seenUnchanged(path, st)) return;
     const previous = index[path];
     if (
       previous?.type === "file" &&
@@ -170,6 +210,7 @@ async function scanWith(
   // Every path is reached through the confined filesystem (never by name through an ancestor that may have been
   // swapped for a symlink meanwhile), so nothing outside the share is ever read and reported.
   const stack: string[] = [];
+  let sinceYield = 0;
   try {
     for (const top of tops) {
       // Under a symlinked ancestor the path is not in the share any more (its index entries count as deleted).
@@ -180,6 +221,7 @@ async function scanWith(
     while (stack.length > 0) {
       const dir = stack.pop()!;
       let entries: FsDirEntry[];
+      options.onDirectory?.(dir);
       try {
         entries = await fs.list(dir);
       } catch (error) {
@@ -191,9 +233,27 @@ async function scanWith(
         continue;
       }
       // A failed flush (the hub is unreachable) fails the whole scan: its paths are retried, never dropped.
+      const childRow = compact?.childRows(dir);
       for (const entry of entries) {
-        await visitChild(dir, entry);
-        await maybeFlush();
+        const { name, stat: st } = entry;
+        // The common case, decided here without a promise or a joined path: a plain name, not ignored, its entry
+        // as the index has it. A directory is still recorded and walked (visit); anything else takes visitChild.
+        let isSeenFile =
+          st.type === "file" && isPlainChildPath(dir, name) && !isChildIgnored(dir, name, false);
+        if (isSeenFile && childRow) {
+          const row = childRow(name, "file", st.size, st.mtimeMs, st.ino, st.mode);
+          if (row >= 0) marks!.rows[row] = 1;
+          else if (row === IN_OVERLAY) seen.add(joinSharePath(dir, name));
+          else isSeenFile = false;
+        } else if (isSeenFile) isSeenFile = seenUnchanged(joinSharePath(dir, name), st);
+        if (!isSeenFile) {
+          await visitChild(dir, entry);
+          await maybeFlush();
+        }
+        if (++sinceYield >= ENTRIES_PER_YIELD) {
+          sinceYield = 0;
+          await yieldToEventLoop();
+        }
       }
     }
   } catch (error) {
@@ -202,7 +262,7 @@ async function scanWith(
     throw error;
   }
   await flushing;
-  for (const path of indexPaths(index)) {
+  for (const path of compact ? compact.pathsExceptMarked(marks!) : indexPaths(index)) {
     if (!seen.has(path) && tops.some((top) => isSameOrBelow(path, top))) {
       result.updates.set(path, undefined);
       result.changed.add(path);
@@ -217,8 +277,10 @@ async function scanWith(
   async function visitChild(dir: string, entry: FsDirEntry) {
     let st = entry.stat;
     const rawPath = joinSharePath(dir, entry.name);
-    if (isIgnored(rawPath, st.type === "dir")) return;
-    const check = normalizeSharePath(rawPath);
+    if (isChildIgnored(dir, entry.name, st.type === "dir")) return;
+    const check = isPlainChildPath(dir, entry.name)
+      ? ({ ok: true, path: rawPath } as const)
+      : normalizeSharePath(rawPath);
     if (!check.ok) {
       log.warn("skipping a name that cannot be synced", { path: rawPath, reason: check.reason });
       return;
@@ -242,7 +304,7 @@ async function scanWith(
 
   async function visit(path: string, st: FsStat) {
     if (st.type === "dir") {
-      if (path !== "") {
+      if (path !== "" && !seenUnchanged(path, st)) {
         const previous = index[path];
         record(path, {
           type: "dir",
