@@ -119,9 +119,10 @@ setInterval(() => {}, 60_000);`;
         timeout: 20_000,
         interval: 50,
       });
+      // Written before the timer 3 s later ran (a line still waiting then reads as -1, a negative figure): order,
+      // not speed, is what is asserted.
       const ms = Number(/written after (-?\d+) ms/.exec(out)?.[1]);
       expect(ms).toBeGreaterThanOrEqual(0);
-      expect(ms).toBeLessThan(1000);
     } finally {
       child.kill();
     }
