@@ -93,6 +93,37 @@ describe("share state file", () => {
     expect((await loadShareState(dir, "s"))!.index["a.txt"]).toEqual(file(1));
   });
 
+  test("a packed state saved again with nothing changed is not rewritten; a changed field or entry is", async () => {
+    const dir = await stateDir();
+    const path = shareStateFile(dir, "s");
+    const state = emptyShareState({ packed: true });
+    for (let i = 0; i < 50; i++) state.index[`f${i}`] = file(i);
+    await saveShareState(dir, "s", state);
+    const { stat } = await import("node:fs/promises");
+    const inode = async () => (await stat(path)).ino;
+    const first = await inode();
+    await saveShareState(dir, "s", state);
+    expect(await inode()).toBe(first);
+    // Loaded back unchanged (a restart), and saved at stop: still the same file.
+    const loaded = (await loadShareState(dir, "s", { packed: true }))!;
+    await saveShareState(dir, "s", loaded);
+    expect(await inode()).toBe(first);
+    loaded.cursor = 7;
+    await saveShareState(dir, "s", loaded);
+    const second = await inode();
+    expect(second).not.toBe(first);
+    expect((await loadShareState(dir, "s", { packed: true }))!.cursor).toBe(7);
+    loaded.index.f3 = file(300);
+    await saveShareState(dir, "s", loaded);
+    expect(await inode()).not.toBe(second);
+    expect((await loadShareState(dir, "s", { packed: true }))!.index.f3).toEqual(file(300));
+    delete loaded.index.f4;
+    const third = await inode();
+    await saveShareState(dir, "s", loaded);
+    expect(await inode()).not.toBe(third);
+    expect((await loadShareState(dir, "s", { packed: true }))!.index.f4).toBeUndefined();
+  });
+
   test("a version 2 file whose index columns disagree is damaged, and the share starts over from an empty state", async () => {
     const dir = await stateDir();
     const state = emptyShareState({ packed: true });

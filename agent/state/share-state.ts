@@ -138,6 +138,9 @@ export async function loadShareState(
           ),
         };
   }
+  const compact = compactIndexBehind(state.index);
+  if (compact && data.version === 2 && journal === undefined && compact.overlaySize === 0)
+    writtenFields.set(compact, fieldsOf(state));
   if (journal === undefined) return state;
   const replay = await readJournal(file, journal);
   if ("problem" in replay) throw new DamagedStateError(replay.problem.file, replay.problem.problem);
@@ -156,6 +159,17 @@ export async function loadShareState(
   }
   return state;
 }
+
+/**
+ * Per packed index: its state's other fields as its state file holds them, while the index is unchanged since it
+ * was written or read (empty overlay). A save then has nothing to write: a source stopping on an unchanged share
+ * rewrote and fsynced its whole state file (17.7 MB at 100,000 files) on every stop.
+ */
+const writtenFields = new WeakMap<CompactIndex, string>();
+const fieldsOf = (state: ShareState) => {
+  const { index: _index, ...fields } = state;
+  return JSON.stringify(fields);
+};
 
 /** Per receiving index: the journal its saves append to (the id its last full state file names), and its length. */
 const journals = new WeakMap<ReceiverIndex, { id: string; entries: number }>();
@@ -227,6 +241,17 @@ export async function saveShareState(stateDir: string, share: string, state: Sha
       throw error;
     }
     journal.entries += Math.max(1, changes.size);
+    return;
+  }
+  const compact = compactIndexBehind(state.index);
+  if (compact) {
+    const fields = fieldsOf(state);
+    if (compact.overlaySize === 0 && writtenFields.get(compact) === fields) return;
+    writtenFields.delete(compact);
+    await writeWholeState(file, state, undefined);
+    // Packed as written (the overlay empties unless an entry cannot be packed): the file holds exactly this.
+    if (compact.overlaySize === 0) writtenFields.set(compact, fields);
+    await removeJournal(file);
     return;
   }
   const journalId = receiver ? randomUUID() : undefined;
