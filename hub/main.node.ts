@@ -189,7 +189,12 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     })();
     return stopped;
   };
-  log.info("hub listening", { url, data: dataDir, db: options.dbUrl ? "remote libSQL" : dbUrl });
+  log.info("hub listening", {
+    url,
+    data: dataDir,
+    db: options.dbUrl ? "remote libSQL" : dbUrl,
+    blockStore: storeKind,
+  });
   return { url, port, ctx, stop };
 }
 

@@ -111,15 +111,27 @@ export async function createPackBlockStore(options: PackBlockStoreOptions): Prom
       offset += bytes.length;
       return location;
     });
-    // Claimed before the write: should it fail half-way, the next append goes past whatever landed.
     pack.end = offset;
     packs.set(pack.id, offset);
-    await writeAllAt(
-      pack.handle,
-      items.map((item) => item.bytes),
-      start,
-    );
-    await pack.handle.datasync();
+    try {
+      await writeAllAt(
+        pack.handle,
+        items.map((item) => item.bytes),
+        start,
+      );
+      await pack.handle.datasync();
+    } catch (error) {
+      // Nothing is indexed past `start` (the index commit comes after): give back what landed (a full disk's
+      // partial write). If even that fails, the pack is sealed and the next append starts a new one past it.
+      await pack.handle.truncate(start).then(
+        () => {
+          pack.end = start;
+          packs.set(pack.id, start);
+        },
+        () => sealCurrent(),
+      );
+      throw error;
+    }
     return placed;
   };
 
