@@ -94,10 +94,16 @@ export async function createPackBlockStore(options: PackBlockStoreOptions): Prom
     await sealCurrent();
     const id = nextId++;
     const handle = await open(pathOf(id), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-    current = { id, end: 0, handle };
     packs.set(id, 0);
-    // The new name is durable before any index row points into the file.
-    await syncDir(dir);
+    // The new name is durable before any index row points into the file (an empty pack left by a failure here is
+    // removed by the next compaction or open).
+    try {
+      await syncDir(dir);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    current = { id, end: 0, handle };
   };
 
   /** Appends blocks to the current pack (a new one past packBytes) with one write and one fdatasync. */
