@@ -263,6 +263,41 @@ export async function createPackBlockStore(options: PackBlockStoreOptions): Prom
     return result;
   };
 
+  /** Puts waiting for the one in progress: they share the next write, fdatasync and index commit (group commit). */
+  let waiting: {
+    batch: { hash: string; bytes: Uint8Array }[];
+    nowMs: number;
+    resolve: () => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+  const writeWaiting = async () => {
+    const group = waiting;
+    waiting = [];
+    try {
+      const fresh = new Map<string, { bytes: Uint8Array; nowMs: number }>();
+      for (const { batch, nowMs } of group) {
+        for (const block of batch)
+          if (!fresh.has(block.hash)) fresh.set(block.hash, { bytes: block.bytes, nowMs });
+      }
+      for (const hash of await indexed([...fresh.keys()])) fresh.delete(hash);
+      if (previous && fresh.size > 0)
+        for (const hash of await previous.has([...fresh.keys()])) fresh.delete(hash);
+      if (fresh.size > 0) {
+        const placed = await append([...fresh].map(([hash, { bytes }]) => ({ hash, bytes })));
+        // Only now, with the bytes durable, does the index claim them.
+        const rows = placed.map((p) => ({ ...p, createdAt: fresh.get(p.hash)!.nowMs }));
+        await commit(
+          chunkForParams(rows, 5, paramLimit).map((chunk) =>
+            db.insert(packBlocks).values(chunk).onConflictDoNothing(),
+          ),
+        );
+      }
+      for (const put of group) put.resolve();
+    } catch (error) {
+      for (const put of group) put.reject(error);
+    }
+  };
+
   const getMany = async (hashes: string[]) => {
     const unique = [...new Set(hashes)];
     const found = new Map<string, Uint8Array>();
@@ -298,21 +333,10 @@ export async function createPackBlockStore(options: PackBlockStoreOptions): Prom
     },
 
     put(batch, nowMs) {
-      return serial(async () => {
-        const fresh = new Map<string, Uint8Array>();
-        for (const block of batch) fresh.set(block.hash, block.bytes);
-        for (const hash of await indexed([...fresh.keys()])) fresh.delete(hash);
-        if (previous && fresh.size > 0)
-          for (const hash of await previous.has([...fresh.keys()])) fresh.delete(hash);
-        if (fresh.size === 0) return;
-        const placed = await append([...fresh].map(([hash, bytes]) => ({ hash, bytes })));
-        // Only now, with the bytes durable, does the index claim them.
-        const rows = placed.map((p) => ({ ...p, createdAt: nowMs }));
-        await commit(
-          chunkForParams(rows, 5, paramLimit).map((chunk) =>
-            db.insert(packBlocks).values(chunk).onConflictDoNothing(),
-          ),
-        );
+      return new Promise<void>((resolve, reject) => {
+        waiting.push({ batch, nowMs, resolve, reject });
+        // The first to wait schedules the write that takes every put waiting by the time it runs.
+        if (waiting.length === 1) void serial(writeWaiting);
       });
     },
 
