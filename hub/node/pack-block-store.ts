@@ -8,6 +8,7 @@ import { packBlocks } from "../db/schema.ts";
 import type { BlockStore } from "../ports/block-store.ts";
 import { packName, recoverPacks, syncDir, writeAllAt } from "./pack-files.ts";
 import { createPackHandles } from "./pack-handles.ts";
+import { inSteps, type Location, readFully, toRuns } from "./pack-reads.ts";
 
 const { O_CREAT, O_EXCL, O_NOFOLLOW, O_RDWR } = constants;
 const MIB = 1024 * 1024;
@@ -16,10 +17,6 @@ const MIB = 1024 * 1024;
 export const DEFAULT_PACK_BYTES = 64 * MIB;
 /** Read handles kept open on packs (64 of 64 MiB cover 4 GiB of blocks without an open). */
 const MAX_OPEN_PACKS = 64;
-/** Neighbouring blocks of a pack (a file's run of chunks) are read with one pread up to this size... */
-const MAX_READ_BYTES = 4 * MIB;
-/** ...across gaps (blocks not asked for) of at most this many bytes. */
-const MAX_READ_GAP_BYTES = 64 * 1024;
 /** Compaction moves live blocks in steps of about this size: one write, one fdatasync, one index commit each. */
 const MOVE_STEP_BYTES = 8 * MIB;
 /** Deletions come in bursts (one per acknowledgement, one per GC pass): compaction runs once, this long after. */
@@ -48,9 +45,6 @@ export type PackBlockStore = BlockStore & {
   /** Waits for the put or compaction in progress, then closes every pack handle. */
   close(): Promise<void>;
 };
-
-type Location = { hash: string; pack: number; offset: number; size: number };
-type Run = { pack: number; start: number; end: number; rows: Location[] };
 
 /**
  * A put costs one write, one fdatasync of the pack and one index commit, however many blocks it holds, and a read
@@ -386,57 +380,4 @@ export async function createPackBlockStore(options: PackBlockStoreOptions): Prom
       await handles.close();
     },
   };
-}
-
-/** Groups located blocks by pack and offset into runs that one pread each covers. */
-function toRuns(rows: Location[]): Run[] {
-  const runs: Run[] = [];
-  const sorted = [...rows].sort((a, b) => a.pack - b.pack || a.offset - b.offset);
-  let run: Run | undefined;
-  for (const row of sorted) {
-    const end = row.offset + row.size;
-    if (
-      run &&
-      run.pack === row.pack &&
-      row.offset - run.end <= MAX_READ_GAP_BYTES &&
-      end - run.start <= MAX_READ_BYTES
-    ) {
-      run.end = Math.max(run.end, end);
-      run.rows.push(row);
-    } else {
-      run = { pack: row.pack, start: row.offset, end, rows: [row] };
-      runs.push(run);
-    }
-  }
-  return runs;
-}
-
-/** Splits rows (in pack order) into steps of about `stepBytes`. */
-function inSteps(rows: Location[], stepBytes: number): Location[][] {
-  const steps: Location[][] = [];
-  let step: Location[] = [];
-  let bytes = 0;
-  for (const row of rows) {
-    if (step.length > 0 && bytes + row.size > stepBytes) {
-      steps.push(step);
-      step = [];
-      bytes = 0;
-    }
-    step.push(row);
-    bytes += row.size;
-  }
-  if (step.length > 0) steps.push(step);
-  return steps;
-}
-
-/** Up to `length` bytes at `position`; fewer only where the file ends. */
-async function readFully(handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(length);
-  let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-  }
-  return buffer.subarray(0, filled);
 }
