@@ -13,8 +13,9 @@ import { openLibsql } from "./db/open-libsql.ts";
 import { createApp } from "./http/create-app.ts";
 import { createFileBlockStore } from "./node/file-block-store.ts";
 import { nodeBlockHasher } from "./node/node-block-hasher.ts";
-import { openOlderBlockStores } from "./node/older-block-stores.ts";
+import { hasPackFiles, openOlderBlockStores } from "./node/older-block-stores.ts";
 import { createPackBlockStore, type PackBlockStore } from "./node/pack-block-store.ts";
+import type { BlockStore } from "./ports/block-store.ts";
 import type { HealthPort } from "./ports/health.ts";
 import type { Logger } from "./ports/logger.ts";
 import { createAlertMonitor } from "./services/alert-monitor.ts";
@@ -79,6 +80,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   }
   let packStore: PackBlockStore | undefined;
   const blocksDir = join(dataDir, "blocks");
+  const packsDir = join(dataDir, "packs");
   const { ctx, newAdminToken } = await buildHubContext({
     db: opened.db,
     log,
@@ -86,16 +88,22 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     ...(options.limits ? { limits: options.limits } : {}),
     blockStore: async (table, limits) => {
       if (storeKind === "db") return table;
-      if (storeKind === "file") return createFileBlockStore({ dir: blocksDir, previous: table });
-      const previous = await openOlderBlockStores({ blocksDir, db: opened.db, table });
-      packStore = await createPackBlockStore({
-        dir: join(dataDir, "packs"),
-        db: opened.db,
-        paramLimit: limits.sqlParamLimit,
-        ...(previous ? { previous } : {}),
-        onCompactionError: (error) => log.error("block store compaction failed", { error: String(error) }),
-      });
-      return packStore;
+      const openPacks = async (previous: BlockStore | undefined) => {
+        packStore = await createPackBlockStore({
+          dir: packsDir,
+          db: opened.db,
+          paramLimit: limits.sqlParamLimit,
+          ...(previous ? { previous } : {}),
+          onCompactionError: (error) => log.error("block store compaction failed", { error: String(error) }),
+        });
+        return packStore;
+      };
+      if (storeKind === "file") {
+        // Back from the pack store: its packs are still read (their index is in the embedded database only).
+        const older = !options.dbUrl && (await hasPackFiles(packsDir)) ? await openPacks(table) : table;
+        return createFileBlockStore({ dir: blocksDir, previous: older });
+      }
+      return openPacks(await openOlderBlockStores({ blocksDir, db: opened.db, table }));
     },
     hashBlock: nodeBlockHasher,
     notifier: options.dbUrl

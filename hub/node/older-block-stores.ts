@@ -1,4 +1,4 @@
-// The stores a hub kept blocks in before the pack store: consulted (read, checked, collected) only if they hold any.
+// The stores a hub kept blocks in before its current one: consulted (read, checked, collected) only if they hold any.
 import { readdir } from "node:fs/promises";
 import type { Database } from "../db/database.ts";
 import { blocks } from "../db/schema.ts";
@@ -24,4 +24,13 @@ export async function openOlderBlockStores(options: {
   if (inFiles)
     return createFileBlockStore({ dir: options.blocksDir, ...(inTable ? { previous: options.table } : {}) });
   return inTable ? options.table : undefined;
+}
+
+/** Whether DATA/packs holds pack files (a hub that ran the pack store, now asked for the file store). */
+export async function hasPackFiles(packsDir: string): Promise<boolean> {
+  const names = await readdir(packsDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return [] as string[];
+    throw error;
+  });
+  return names.some((name) => name.endsWith(".pack"));
 }
