@@ -29,7 +29,8 @@ Options:
                     where block content lives: pack (DATA/packs, a few large files indexed in hub.db; the
                     default with the embedded database), file (DATA/blocks, one file per block) or db (the
                     libSQL table; the default with FLEETSYNC_DB_URL, shared by several hubs). Blocks stored
-                    by an earlier choice stay readable (pack reads DATA/blocks and the table too)
+                    by an earlier choice stay readable (pack reads DATA/blocks and the table too, file
+                    reads DATA/packs and the table)
   --workers         run the Cloudflare Workers build instead, locally under workerd (Miniflare, as wrangler dev):
                     D1, R2 and Durable Object state persist under DIR/workers, the D1 migrations are
                     applied first, and the admin token is kept in DIR/admin.token as with the Node hub;
