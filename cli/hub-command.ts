@@ -9,7 +9,7 @@ import { UsageError } from "./cli-error.ts";
 import { acquireProcessLock } from "./process-lock.ts";
 import { startWorkersHub } from "./start-workers-hub.ts";
 
-export const HUB_HELP = `Usage: fleetsync hub [--data DIR] [--host H] [--port P] [--enrol-limit N] [--tls-cert FILE --tls-key FILE]
+export const HUB_HELP = `Usage: fleetsync hub [--data DIR] [--host H] [--port P] [--enrol-limit N] [--tls-cert FILE --tls-key FILE] [--block-store pack|file|db]
        fleetsync hub --workers [--data DIR] [--host H] [--port P] [--enrol-limit N]
 
 Runs the hub: HTTP API for agents and admins, state in libSQL. Open its URL in a browser for the
@@ -25,9 +25,12 @@ Options:
   --tls-key FILE    the certificate's PEM private key
   --enrol-limit N   enrolment attempts one address may make per minute (default 20); raise it to
                     enrol a fleet that reaches the hub through one NAT address
-  --block-store file|db
-                    where block content lives: file (DATA/blocks; the default with the embedded database)
-                    or db (the libSQL table; the default with FLEETSYNC_DB_URL, shared by several hubs)
+  --block-store pack|file|db
+                    where block content lives: pack (DATA/packs, a few large files indexed in hub.db; the
+                    default with the embedded database), file (DATA/blocks, one file per block) or db (the
+                    libSQL table; the default with FLEETSYNC_DB_URL, shared by several hubs). Blocks stored
+                    by an earlier choice stay readable (pack reads DATA/blocks and the table too, file
+                    reads DATA/packs and the table)
   --workers         run the Cloudflare Workers build instead, locally under workerd (Miniflare, as wrangler dev):
                     D1, R2 and Durable Object state persist under DIR/workers, the D1 migrations are
                     applied first, and the admin token is kept in DIR/admin.token as with the Node hub;
@@ -40,6 +43,7 @@ Environment:
   FLEETSYNC_DB_URL         use a remote libSQL database (sqld, Turso) instead of DIR/hub.db, or a
                            file:/path/hub.db that several hub processes (each with its own --data) share
   FLEETSYNC_DB_AUTH_TOKEN  its auth token
+  FLEETSYNC_BLOCK_STORE    the --block-store default (pack, file or db); the flag wins
 
 Examples:
   npx fleetsync hub --data /var/lib/fleetsync --host 0.0.0.0 --port 8787
@@ -85,9 +89,13 @@ export async function runHubCommand(argv: string[], env: NodeJS.ProcessEnv): Pro
       ...(enrolLimit ? { enrolAttemptsPerMinute: enrolLimit } : {}),
     });
   }
-  const blockStore = values["block-store"];
-  if (blockStore !== undefined && blockStore !== "file" && blockStore !== "db")
-    throw new UsageError(`--block-store ${blockStore}: use file or db`);
+  const blockStore = values["block-store"] ?? (env.FLEETSYNC_BLOCK_STORE || undefined);
+  if (blockStore !== undefined && blockStore !== "pack" && blockStore !== "file" && blockStore !== "db")
+    throw new UsageError(`--block-store ${blockStore}: use pack, file or db`);
+  if (blockStore === "pack" && env.FLEETSYNC_DB_URL)
+    throw new UsageError(
+      "--block-store pack keeps its index in DATA/hub.db, so it does not go with FLEETSYNC_DB_URL: use --block-store db (several hubs share it) or file",
+    );
   if ((values["tls-cert"] === undefined) !== (values["tls-key"] === undefined))
     throw new UsageError(
       "--tls-cert and --tls-key go together: give both PEM files, or neither for plain HTTP",

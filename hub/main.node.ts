@@ -13,6 +13,9 @@ import { openLibsql } from "./db/open-libsql.ts";
 import { createApp } from "./http/create-app.ts";
 import { createFileBlockStore } from "./node/file-block-store.ts";
 import { nodeBlockHasher } from "./node/node-block-hasher.ts";
+import { hasPackFiles, openOlderBlockStores } from "./node/older-block-stores.ts";
+import { createPackBlockStore, type PackBlockStore } from "./node/pack-block-store.ts";
+import type { BlockStore } from "./ports/block-store.ts";
 import type { HealthPort } from "./ports/health.ts";
 import type { Logger } from "./ports/logger.ts";
 import { createAlertMonitor } from "./services/alert-monitor.ts";
@@ -28,10 +31,11 @@ export type HubOptions = {
   dbAuthToken?: string;
   limits?: Partial<HubLimits>;
   /**
-   * Where block content lives: "file" (default with the embedded database: DATA/blocks, one file per block) or
-   * "db" (the libSQL table: the default with a remote database, which several hub processes share).
+   * Where block content lives: "pack" (default with the embedded database: pack files under DATA/packs, indexed
+   * in it), "file" (DATA/blocks, one file per block) or "db" (the libSQL table: the default with a remote
+   * database, which several hub processes share). Blocks an earlier store kept stay readable.
    */
-  blockStore?: "file" | "db";
+  blockStore?: BlockStoreKind;
   log?: Logger;
   /** Enrolment attempts one client address may make per minute (default 20; more for a fleet behind one NAT). */
   enrolAttemptsPerMinute?: number;
@@ -42,6 +46,8 @@ export type HubOptions = {
   /** Called once with the admin token when this start created it. */
   onAdminToken?: (token: string, file: string) => void;
 };
+
+export type BlockStoreKind = "pack" | "file" | "db";
 
 export type RunningHub = { url: string; port: number; ctx: HubContext; stop: () => Promise<void> };
 
@@ -65,14 +71,40 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
     ? undefined
     : await watchDataDir({ dataDir, file: join(dataDir, "hub.db"), log });
   const stopping = new AbortController();
-  const useFileStore = (options.blockStore ?? (options.dbUrl ? "db" : "file")) === "file";
+  const storeKind = options.blockStore ?? (options.dbUrl ? "db" : "pack");
+  if (storeKind === "pack" && options.dbUrl) {
+    opened.close();
+    throw new Error(
+      "the pack block store keeps its index in the hub's own database file, so it cannot be used with FLEETSYNC_DB_URL; use --block-store db (shared by several hubs) or file",
+    );
+  }
+  let packStore: PackBlockStore | undefined;
+  const blocksDir = join(dataDir, "blocks");
+  const packsDir = join(dataDir, "packs");
   const { ctx, newAdminToken } = await buildHubContext({
     db: opened.db,
     log,
     storageLabel: dataDir,
     ...(options.limits ? { limits: options.limits } : {}),
-    blockStore: (table) =>
-      useFileStore ? createFileBlockStore({ dir: join(dataDir, "blocks"), previous: table }) : table,
+    blockStore: async (table, limits) => {
+      if (storeKind === "db") return table;
+      const openPacks = async (previous: BlockStore | undefined) => {
+        packStore = await createPackBlockStore({
+          dir: packsDir,
+          db: opened.db,
+          paramLimit: limits.sqlParamLimit,
+          ...(previous ? { previous } : {}),
+          onCompactionError: (error) => log.error("block store compaction failed", { error: String(error) }),
+        });
+        return packStore;
+      };
+      if (storeKind === "file") {
+        // Back from the pack store: its packs are still read (their index is in the embedded database only).
+        const older = !options.dbUrl && (await hasPackFiles(packsDir)) ? await openPacks(table) : table;
+        return createFileBlockStore({ dir: blocksDir, previous: older });
+      }
+      return openPacks(await openOlderBlockStores({ blocksDir, db: opened.db, table }));
+    },
     hashBlock: nodeBlockHasher,
     notifier: options.dbUrl
       ? createPollingNotifier(async () => {
@@ -157,12 +189,20 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
           setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS).unref();
         }
       });
+      await packStore
+        ?.close()
+        .catch((error) => log.error("closing the block store failed", { error: String(error) }));
       opened.close();
       log.info("hub stopped");
     })();
     return stopped;
   };
-  log.info("hub listening", { url, data: dataDir, db: options.dbUrl ? "remote libSQL" : dbUrl });
+  log.info("hub listening", {
+    url,
+    data: dataDir,
+    db: options.dbUrl ? "remote libSQL" : dbUrl,
+    blockStore: storeKind,
+  });
   return { url, port, ctx, stop };
 }
 

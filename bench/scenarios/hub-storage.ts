@@ -59,16 +59,19 @@ async function measurePolicy(options: HubStorageOptions, storage: "full" | "rela
       },
       { timeoutMs: 60_000, intervalMs: 200, what: "every replica to acknowledge the head" },
     );
-    const blocksDir = join(fleet.hub.dataDir, "blocks");
+    // Whichever store the hub uses: pack files (DATA/packs) or one file per block (DATA/blocks).
+    const blockStoreBytes = async () =>
+      (await bytesUnder(join(fleet.hub.dataDir, "blocks"), ["tmp"])) +
+      (await bytesUnder(join(fleet.hub.dataDir, "packs")));
     if (storage === "relay") {
-      // The last ack drops the blocks; give the hub a moment to finish deleting them.
-      await waitFor(async () => (await bytesUnder(blocksDir, ["tmp"])) === 0, {
+      // The last ack drops the blocks; give the hub a moment to finish deleting them (and reclaiming their space).
+      await waitFor(async () => (await blockStoreBytes()) === 0, {
         timeoutMs: 30_000,
         intervalMs: 200,
         what: "the relay hub to drop the acknowledged blocks",
       }).catch(() => undefined);
     }
-    const blockBytes = await bytesUnder(blocksDir, ["tmp"]);
+    const blockBytes = await blockStoreBytes();
     const dataDirBytes = await bytesUnder(fleet.hub.dataDir);
     return { uniqueBytes, blockBytes, dataDirBytes };
   } finally {

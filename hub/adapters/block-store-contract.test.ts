@@ -1,4 +1,5 @@
-// One contract for every BlockStore: the libSQL table, the file store (alone and over an older table), and R2 with its D1 index under workerd.
+// One contract for every BlockStore: the libSQL table, the file store (alone and over an older table), the pack store
+// (alone and over an older file store), and R2 with its D1 index under workerd.
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,6 +13,7 @@ import type { Database } from "../db/database.ts";
 import { MIGRATIONS_FOLDER, openLibsql } from "../db/open-libsql.ts";
 import * as schema from "../db/schema.ts";
 import { createFileBlockStore } from "../node/file-block-store.ts";
+import { createPackBlockStore } from "../node/pack-block-store.ts";
 import type { BlockStore } from "../ports/block-store.ts";
 import { blockKey, createR2BlockStore, type ObjectBucket } from "../workers/r2-block-store.ts";
 import { createTableBlockStore } from "./table-block-store.ts";
@@ -32,6 +34,24 @@ async function tableStore(): Promise<BlockStore> {
   const opened = await openLibsql(`file:${join(dir, "hub.db")}`);
   cleanups.unshift(async () => opened.close());
   return createTableBlockStore(opened.db, 100);
+}
+
+/** A pack store on a temp dir and its own migrated libSQL database, small packs so a batch spans several. */
+async function packStore(previous?: BlockStore): Promise<BlockStore> {
+  const dir = await tempDir();
+  const opened = await openLibsql(`file:${join(dir, "hub.db")}`);
+  const store = await createPackBlockStore({
+    dir: join(dir, "packs"),
+    db: opened.db,
+    paramLimit: 100,
+    packBytes: 512 * 1024,
+    ...(previous ? { previous } : {}),
+  });
+  cleanups.unshift(async () => {
+    await store.close();
+    opened.close();
+  });
+  return store;
 }
 
 /** Real R2 and D1 as workerd runs them locally (miniflare), the D1 database migrated like the Workers hub's. */
@@ -60,6 +80,14 @@ const STORES: [string, () => Promise<BlockStore>][] = [
   [
     "the file store over an older table",
     async () => createFileBlockStore({ dir: join(await tempDir(), "blocks"), previous: await tableStore() }),
+  ],
+  ["the pack store", () => packStore()],
+  [
+    "the pack store over an older file store",
+    async () =>
+      packStore(
+        await createFileBlockStore({ dir: join(await tempDir(), "blocks"), previous: await tableStore() }),
+      ),
   ],
   ["R2 with its D1 index (workerd)", r2Store],
 ];

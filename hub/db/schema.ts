@@ -190,6 +190,22 @@ export const objectBlocks = sqliteTable(
   (t) => [index("object_blocks_by_created").on(t.createdAt)],
 );
 
+/**
+ * Where each block lives in the Node hub's pack files (DATA/packs/<pack>.pack): a row is written only once its
+ * bytes are durable, so the index never claims a block that is not there.
+ */
+export const packBlocks = sqliteTable(
+  "pack_blocks",
+  {
+    hash: text("hash").primaryKey(),
+    pack: integer("pack").notNull(),
+    offset: integer("offset").notNull(),
+    size: integer("size").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [index("pack_blocks_by_pack").on(t.pack, t.offset), index("pack_blocks_by_created").on(t.createdAt)],
+);
+
 export const instructions = sqliteTable(
   "instructions",
   {

@@ -20,9 +20,9 @@ import {
 } from "../support/fleet.ts";
 import { hubBlockStats } from "../support/hub-secrets.ts";
 
-type BlockStoreKind = "file" | "db" | "r2";
-/** The Node hub's two block stores; the Workers build (FLEETSYNC_TEST_HUB=workers) has one, R2. */
-const STORES: BlockStoreKind[] = ON_WORKERS_HUB ? ["r2"] : ["file", "db"];
+type BlockStoreKind = "pack" | "file" | "db" | "r2";
+/** The Node hub's three block stores; the Workers build (FLEETSYNC_TEST_HUB=workers) has one, R2. */
+const STORES: BlockStoreKind[] = ON_WORKERS_HUB ? ["r2"] : ["pack", "file", "db"];
 
 const running: RunningProcess[] = [];
 const dirs: string[] = [];
@@ -31,14 +31,20 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
-/** The blocks the hub holds: files under DATA/blocks (file store), rows of the blocks table (db store), R2 objects. */
+/**
+ * The blocks the hub holds: rows of the pack index and pack files still on disk (pack store: dropped blocks only
+ * count as gone once their space is reclaimed), files under DATA/blocks (file store), rows of the blocks table (db
+ * store), R2 objects.
+ */
 async function storedBlocks(hub: TestHub, store: BlockStoreKind): Promise<number> {
   if (store === "r2") return (await hubBlockStats(hub.dataDir)).n;
-  if (store === "db") {
+  if (store === "db" || store === "pack") {
     const client = createClient({ url: `file:${join(hub.dataDir, "hub.db")}` });
     try {
-      const { rows } = await client.execute("select count(*) as n from blocks");
-      return Number(rows[0]?.n ?? 0);
+      const table = store === "db" ? "blocks" : "pack_blocks";
+      const { rows } = await client.execute(`select count(*) as n from ${table}`);
+      const packs = await readdir(join(hub.dataDir, "packs")).catch(() => [] as string[]);
+      return Number(rows[0]?.n ?? 0) + (store === "pack" ? packs.length : 0);
     } finally {
       client.close();
     }
@@ -56,8 +62,14 @@ async function storedBlocks(hub: TestHub, store: BlockStoreKind): Promise<number
 async function relayFleet(store: BlockStoreKind) {
   const hubDir = await makeTempDir("fleetsync-relay-hub-");
   dirs.push(hubDir);
-  // The Node hub keeps blocks in files with its embedded database, in the database's table with FLEETSYNC_DB_URL.
-  const env = store === "db" ? { FLEETSYNC_DB_URL: `file:${join(hubDir, "hub.db")}` } : {};
+  // The Node hub keeps blocks in pack files with its embedded database (or in files, asked to), in the database's
+  // table with FLEETSYNC_DB_URL.
+  const env =
+    store === "db"
+      ? { FLEETSYNC_DB_URL: `file:${join(hubDir, "hub.db")}` }
+      : store === "file"
+        ? { FLEETSYNC_BLOCK_STORE: "file" }
+        : {};
   const hub = await startHubProcess(hubDir, env);
   running.push(hub);
   await adminCall(hub, "POST", "/v1/admin/shares", { name: "media", storage: "relay" });

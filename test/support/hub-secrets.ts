@@ -56,7 +56,10 @@ export async function queryHubDb(dataDir: string, sql: string, args: (string | n
   }
 }
 
-/** How many blocks (and bytes) a hub stores, wherever they live: block files under DATA/blocks, R2 objects, or the table. */
+/**
+ * How many blocks (and bytes) a hub stores, wherever they live: the pack index (DATA/packs), block files under
+ * DATA/blocks, R2 objects, or the table.
+ */
 export async function hubBlockStats(dataDir: string): Promise<{ n: number; bytes: number }> {
   const [row] = await queryHubDb(
     dataDir,
@@ -64,6 +67,12 @@ export async function hubBlockStats(dataDir: string): Promise<{ n: number; bytes
   );
   let n = Number(row?.n ?? 0);
   let bytes = Number(row?.bytes ?? 0);
+  const [packed] = await queryHubDb(
+    dataDir,
+    "select count(*) as n, coalesce(sum(size), 0) as bytes from pack_blocks",
+  );
+  n += Number(packed?.n ?? 0);
+  bytes += Number(packed?.bytes ?? 0);
   const dir = join(dataDir, "blocks");
   for (const prefix of await readdir(dir).catch(() => [] as string[])) {
     if (prefix === "tmp") continue;
