@@ -19,6 +19,8 @@ export const ENROL_ATTEMPTS_PER_MINUTE = 20;
 
 export type BuildHubContextOptions = {
   db: Database;
+  /** See HubContext.replayDb. */
+  replayDb?: Database;
   log: Logger;
   /** Where the hub keeps its state, for messages a person reads. */
   storageLabel: string;
@@ -60,6 +62,7 @@ export async function buildHubContext(options: BuildHubContextOptions): Promise<
   const table = createTableBlockStore(options.db, limits.sqlParamLimit);
   const ctx: HubContext = {
     db: options.db,
+    ...(options.replayDb ? { replayDb: options.replayDb } : {}),
     blockStore: options.blockStore ? await options.blockStore(table, limits) : table,
     hashBlock: options.hashBlock ?? sha256Hex,
     notifier: options.notifier ?? createInProcessNotifier(),

@@ -83,6 +83,7 @@ export async function startHub(options: HubOptions): Promise<RunningHub> {
   const packsDir = join(dataDir, "packs");
   const { ctx, newAdminToken } = await buildHubContext({
     db: opened.db,
+    ...(opened.replayDb ? { replayDb: opened.replayDb } : {}),
     log,
     storageLabel: dataDir,
     ...(options.limits ? { limits: options.limits } : {}),

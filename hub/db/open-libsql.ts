@@ -7,7 +7,17 @@ import * as schema from "./schema.ts";
 
 export const MIGRATIONS_FOLDER = decodeURIComponent(new URL("./migrations", import.meta.url).pathname);
 
-export type OpenedDatabase = { db: Database; client: Client; close: () => void };
+export type OpenedDatabase = {
+  db: Database;
+  client: Client;
+  /**
+   * The same file through a second connection that commits without waiting for the disk (synchronous = NORMAL),
+   * for records whose loss in a power cut costs nothing durable: device tokens' jtis (see HubContext.replayDb).
+   * Absent for a remote database.
+   */
+  replayDb?: Database;
+  close: () => void;
+};
 
 /** How long a write waits for another process's write lock on the database file before failing. */
 const BUSY_TIMEOUT_MS = 10_000;
@@ -33,7 +43,21 @@ export async function openLibsql(url: string, authToken?: string): Promise<Opene
   }
   const db = drizzle(client, { schema });
   await migrateWithRetry(db);
-  return { db, client, close: () => client.close() };
+  if (!isFile) return { db, client, close: () => client.close() };
+  // Each statement and batch runs to its end synchronously on its connection, so the two never wait on each other's
+  // write lock inside this process (no interactive transactions); between hub processes the busy timeout applies.
+  const replayClient = createClient({ url, concurrency: 1, timeout: BUSY_TIMEOUT_MS });
+  await replayClient.execute(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  await replayClient.execute("PRAGMA synchronous = NORMAL");
+  return {
+    db,
+    client,
+    replayDb: drizzle(replayClient, { schema }),
+    close: () => {
+      replayClient.close();
+      client.close();
+    },
+  };
 }
 
 /** Two processes starting at once may race on the migrations table; the loser retries and finds them applied. */

@@ -142,11 +142,12 @@ export async function authenticateDevice(
 /** Records a token's jti until it expires (plus the skew); a second use of it, on any hub process, is a replay. */
 async function recordJti(ctx: HubContext, deviceId: string, jti: string, expiresAtSeconds: number) {
   const nowMs = ctx.now();
+  const db = ctx.replayDb ?? ctx.db;
   if (nowMs - (lastJtiPrune.get(ctx) ?? 0) > JTI_PRUNE_INTERVAL_MS) {
     lastJtiPrune.set(ctx, nowMs);
-    await ctx.db.delete(deviceJtis).where(lt(deviceJtis.expiresAt, nowMs));
+    await db.delete(deviceJtis).where(lt(deviceJtis.expiresAt, nowMs));
   }
-  const inserted = await ctx.db
+  const inserted = await db
     .insert(deviceJtis)
     .values({ deviceId, jti, expiresAt: (expiresAtSeconds + CLOCK_SKEW_SECONDS) * 1000 })
     .onConflictDoNothing()

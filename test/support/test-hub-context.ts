@@ -80,6 +80,8 @@ export async function createTestHub(options: TestHubOptions = {}) {
     : opened.db;
   const { ctx, newAdminToken } = await buildHubContext({
     db,
+    // As the Node hub records jtis (a test counting queries sees them all on one connection, as on D1).
+    ...(!onQuery && opened.replayDb ? { replayDb: opened.replayDb } : {}),
     log: options.log ?? silentLogger,
     storageLabel: dir,
     now: clock.now,
