@@ -77,6 +77,14 @@ async function waitReady(url: string, password: string | undefined, timeoutMs = 
   throw new Error(`Pi-hole at ${url} did not become ready within ${timeoutMs} ms`);
 }
 
+/** The last lines of an instance's FTL.log, for a failure's message. */
+async function ftlLogTail(dir: string, lines = 25): Promise<string> {
+  const log = await readFile(join(dir, "log", "FTL.log"), "utf8").catch(
+    (error: Error) => `(unreadable: ${error.message})`,
+  );
+  return log.split("\n").slice(-lines).join("\n");
+}
+
 export async function startFtl(
   options: {
     password?: string;
@@ -199,14 +207,21 @@ export async function startFtl(
     },
     async patchConfigRestarting(config: unknown) {
       const starts = await instance.startCount();
+      const patchedAt = Date.now();
       await instance.call("PATCH", "/config", { config });
-      const deadline = Date.now() + 30_000;
+      // A restart takes a second or two; under a loaded CI machine FTL has been seen to take longer: wait long, and
+      // say what FTL logged when it still did not (its log is gone with the instance's tmpfs otherwise).
+      const deadline = Date.now() + 90_000;
       while ((await instance.startCount()) <= starts) {
         if (Date.now() > deadline)
-          throw new Error(`Pi-hole at ${url} did not restart after PATCH /api/config`);
+          throw new Error(
+            `Pi-hole at ${url} did not restart within 90 s after PATCH /api/config (sent ${new Date(patchedAt).toISOString()}); FTL.log ends:\n${await ftlLogTail(dir)}`,
+          );
         await new Promise((ok) => setTimeout(ok, 100));
       }
-      await waitReady(url, options.password);
+      await waitReady(url, options.password).catch(async (error: Error) => {
+        throw new Error(`${error.message}; FTL.log ends:\n${await ftlLogTail(dir)}`);
+      });
     },
     async remove() {
       await instance.stop();

@@ -174,7 +174,7 @@ describe.skipIf(unavailable !== undefined)("the Pi-hole kind against real Pi-hol
     });
     source = await makeNode(primary);
     replicas = [await makeNode(replicaA), await makeNode(replicaB)];
-  }, 180_000);
+  }, 300_000);
 
   afterAll(async () => {
     if (process.env.KEEP_FTL) await Promise.all([primary, replicaA, replicaB].map((f) => f?.stop()));
