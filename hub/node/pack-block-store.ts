@@ -22,6 +22,14 @@ const MOVE_STEP_BYTES = 8 * MIB;
 /** Deletions come in bursts (one per acknowledgement, one per GC pass): compaction runs once, this long after. */
 const COMPACT_DELAY_MS = 1000;
 
+/** Where a block is: the index columns a read or a move needs. */
+const LOCATION_COLUMNS = {
+  hash: packBlocks.hash,
+  pack: packBlocks.pack,
+  offset: packBlocks.offset,
+  size: packBlocks.size,
+};
+
 export type PackBlockStoreOptions = {
   /** Where the pack files live, e.g. DATA/packs. */
   dir: string;
@@ -151,15 +159,7 @@ export async function createPackBlockStore(options: PackBlockStoreOptions): Prom
     const rows: Location[] = [];
     for (const chunk of chunkForParams(hashes, 1, paramLimit)) {
       rows.push(
-        ...(await db
-          .select({
-            hash: packBlocks.hash,
-            pack: packBlocks.pack,
-            offset: packBlocks.offset,
-            size: packBlocks.size,
-          })
-          .from(packBlocks)
-          .where(inArray(packBlocks.hash, chunk))),
+        ...(await db.select(LOCATION_COLUMNS).from(packBlocks).where(inArray(packBlocks.hash, chunk))),
       );
     }
     return rows;
@@ -195,12 +195,7 @@ export async function createPackBlockStore(options: PackBlockStoreOptions): Prom
   /** Moves pack `id`'s live blocks into the current pack; rows whose bytes are not there go from the index. */
   const moveLiveBlocks = async (id: number) => {
     const rows = await db
-      .select({
-        hash: packBlocks.hash,
-        pack: packBlocks.pack,
-        offset: packBlocks.offset,
-        size: packBlocks.size,
-      })
+      .select(LOCATION_COLUMNS)
       .from(packBlocks)
       .where(eq(packBlocks.pack, id))
       .orderBy(packBlocks.offset);
