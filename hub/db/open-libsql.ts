@@ -43,7 +43,8 @@ export async function openLibsql(url: string, authToken?: string): Promise<Opene
   }
   const db = drizzle(client, { schema });
   await migrateWithRetry(db);
-  if (!isFile) return { db, client, close: () => client.close() };
+  // An in-memory database is private to its connection: a second one would be another, empty database.
+  if (!isFile || url.includes(":memory:")) return { db, client, close: () => client.close() };
   // Each statement and batch runs to its end synchronously on its connection, so the two never wait on each other's
   // write lock inside this process (no interactive transactions); between hub processes the busy timeout applies.
   const replayClient = createClient({ url, concurrency: 1, timeout: BUSY_TIMEOUT_MS });
