@@ -129,10 +129,6 @@ function nodeStreamReader(stream: NodeReadableLike): {
   };
 }
 
-/**
- * Reads frames one by one from a byte stream, holding at most one block in memory and copying each byte once. A
- * Node stream is read as it is: going through a web ReadableStream adapter cost a receiving agent ~9 % of its CPU.
- */
 export type DecodeOptions = {
   /**
    * A frame's bytes are valid only until the next frame is asked for: a frame cut across chunks is copied into one
@@ -142,6 +138,10 @@ export type DecodeOptions = {
   transient?: boolean;
 };
 
+/**
+ * Reads frames one by one from a byte stream, holding at most one block in memory and copying each byte once. A
+ * Node stream is read as it is: going through a web ReadableStream adapter cost a receiving agent ~9 % of its CPU.
+ */
 export async function* decodeBlockFrames(
   source: BlockFrameSource,
   options: DecodeOptions = {},
